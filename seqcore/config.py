@@ -1,0 +1,395 @@
+"""An experiment = data + model + training settings, validated once at the edge.
+
+Every field carries its default, bounds and a one-line help text in its
+dataclass metadata, so the UI, the command line and the URL parser all read
+the same rules. Bad values raise `ConfigError`, naming the field, the value
+and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+TOKEN_GENERATORS = ("random_digits", "patterned_digits", "delay")
+SERIES_GENERATORS = ("sine", "sum_of_sines", "ar", "random_walk", "mackey_glass", "csv")
+GENERATORS = TOKEN_GENERATORS + ("adding",) + SERIES_GENERATORS
+CELLS = ("SimpleRNN", "LSTM", "GRU")
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+BACKENDS = ("tensorflow", "jax")
+
+SECTION_KEYS = {"data": "d", "model": "m", "train": "t"}  # short URL prefixes
+
+
+class ConfigError(ValueError):
+    """A setting is invalid. `problems` holds one (field, value, allowed) per fault."""
+
+    def __init__(self, problems: list[tuple[str, Any, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{name}: {value!r} {allowed}" for name, value, allowed in problems))
+
+
+def setting(default, help: str, *, low=None, high=None, choices=None):
+    """A dataclass field whose metadata says what is allowed."""
+    return field(default=default, metadata={"help": help, "low": low, "high": high, "choices": choices})
+
+
+def _check_value(name: str, kind: type, value, meta: dict) -> list[tuple[str, Any, str]]:
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return [(name, value, "is not a whole number")]
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [(name, value, "is not a number")]
+        if not math.isfinite(value):
+            return [(name, value, "is not a finite number")]
+    if kind is str and not isinstance(value, str):
+        return [(name, value, "is not text")]
+    if meta["choices"] is not None and value not in meta["choices"]:
+        return [(name, value, f"is not one of {', '.join(meta['choices'])}")]
+    if meta["low"] is not None and value < meta["low"]:
+        return [(name, value, f"is below the minimum {meta['low']}")]
+    if meta["high"] is not None and value > meta["high"]:
+        return [(name, value, f"is above the maximum {meta['high']}")]
+    return []
+
+
+_KINDS = {"int": int, "float": float, "str": str}
+
+
+class _Section:
+    """Validation and parsing shared by the three settings sections."""
+
+    SECTION = ""
+
+    def __post_init__(self):
+        problems = []
+        for f in fields(self):
+            problems += _check_value(f"{self.SECTION}.{f.name}", _KINDS[f.type], getattr(self, f.name), f.metadata)
+        problems += self._cross_checks() if not problems else []
+        if problems:
+            raise ConfigError(problems)
+
+    def _cross_checks(self) -> list[tuple[str, Any, str]]:
+        return []
+
+    @classmethod
+    def spec(cls, name: str) -> dict:
+        """Default, bounds, choices, help and type of one field, for widgets."""
+        f = {f.name: f for f in fields(cls)}[name]
+        return {"default": f.default, "type": _KINDS[f.type], **f.metadata}
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def parse(cls, name: str, text: str):
+        """Turn the text of one field (from a URL or the command line) into its type."""
+        kind = cls.spec(name)["type"]
+        full = f"{cls.SECTION}.{name}"
+        if kind is str:
+            return text
+        try:
+            number = float(text)
+        except ValueError:
+            raise ConfigError([(full, text, "is not a number")]) from None
+        if kind is int:
+            if not number.is_integer():
+                raise ConfigError([(full, text, "is not a whole number")])
+            return int(number)
+        return number
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        known = set(cls.field_names())
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError([(f"{cls.SECTION}.{k}", values[k], "is not a known setting") for k in unknown])
+        # JSON writes 1.0 as 1.0 but hand-written JSON may say 1 for a float: accept that.
+        fixed = {k: float(v) if cls.spec(k)["type"] is float and type(v) is int else v for k, v in values.items()}
+        return cls(**fixed)
+
+
+@dataclass(frozen=True)
+class DataConfig(_Section):
+    SECTION = "data"
+    generator: str = setting("random_digits", "What kind of sequences to learn.", choices=GENERATORS)
+    n_sequences: int = setting(100, "How many sequences to generate (token tasks and adding).", low=10, high=100_000)
+    seq_len: int = setting(10, "Steps per sequence; for series, the input window length.", low=2, high=1000)
+    vocab_size: int = setting(10, "How many distinct tokens (digits) there are.", low=2, high=64)
+    noise: float = setting(
+        0.0, "Token tasks: chance a token is replaced at random. Series: noise std relative to amplitude.",
+        low=0.0, high=1.0)
+    pattern: str = setting("motif", "Patterned digits: a repeating motif, or counting up.", choices=("motif", "count"))
+    motif_len: int = setting(4, "Patterned digits: length of the repeating motif.", low=2, high=20)
+    lag: int = setting(5, "Delay task: the target is the token seen this many steps ago.", low=1, high=500)
+    n_points: int = setting(1000, "Series: how many time steps the series has.", low=50, high=200_000)
+    frequency: float = setting(0.05, "Sine: cycles per time step.", low=0.001, high=0.5)
+    amplitude: float = setting(1.0, "Sine: height of the wave.", low=0.01, high=1000.0)
+    phase: float = setting(0.0, "Sine: shift of the wave, in radians.", low=-6.3, high=6.3)
+    n_components: int = setting(3, "Sum of sines: how many waves are added.", low=1, high=8)
+    ar_order: int = setting(2, "AR(p): how many past values each value depends on.", low=1, high=10)
+    mg_tau: int = setting(17, "Mackey-Glass: the delay; 17 or more makes it chaotic.", low=1, high=100)
+    csv_column: str = setting("", "CSV: the name of the numeric column to learn.")
+    horizon: int = setting(1, "Series: how many future values to predict at once.", low=1, high=50)
+    val_fraction: float = setting(0.2, "Share of the data held out for validation (in time order).", low=0.05, high=0.5)
+    test_fraction: float = setting(0.1, "Share of the data held out for the final test (the latest part).",
+                                   low=0.0, high=0.5)
+    seed: int = setting(42, "Random seed of the data: the same seed gives the same data.", low=0, high=2**31 - 1)
+
+    @property
+    def task(self) -> str:
+        """'tokens' (next-token classification at every step) or 'regression'."""
+        return "tokens" if self.generator in TOKEN_GENERATORS else "regression"
+
+    @property
+    def is_series(self) -> bool:
+        return self.generator in SERIES_GENERATORS
+
+    def _cross_checks(self):
+        problems = []
+        if self.val_fraction + self.test_fraction > 0.7:
+            problems.append(("data.test_fraction", self.test_fraction,
+                             f"leaves too little to train on: validation + test must be at most 0.7 "
+                             f"(validation is {self.val_fraction})"))
+        if self.generator == "delay" and self.lag >= self.seq_len:
+            problems.append(("data.lag", self.lag, f"must be shorter than data.seq_len ({self.seq_len})"))
+        if self.generator == "patterned_digits" and self.motif_len >= self.seq_len:
+            problems.append(("data.motif_len", self.motif_len, f"must be shorter than data.seq_len ({self.seq_len})"))
+        if self.is_series and self.generator != "csv":
+            usable = int(self.n_points * (1 - self.val_fraction - self.test_fraction))
+            if self.seq_len + self.horizon > min(usable, int(self.n_points * self.val_fraction)):
+                problems.append(("data.seq_len", self.seq_len,
+                                 f"plus data.horizon ({self.horizon}) must fit in the validation part "
+                                 f"({int(self.n_points * self.val_fraction)} of {self.n_points} points); "
+                                 "use more points or a shorter window"))
+        if self.generator == "csv" and not self.csv_column:
+            problems.append(("data.csv_column", self.csv_column, "must name a column of the uploaded CSV"))
+        return problems
+
+
+@dataclass(frozen=True)
+class ModelConfig(_Section):
+    SECTION = "model"
+    cell: str = setting("LSTM", "The recurrent cell.", choices=CELLS)
+    layers: int = setting(1, "How many recurrent layers are stacked.", low=1, high=4)
+    units: int = setting(50, "Hidden units (size of h_t) in each recurrent layer.", low=1, high=1024)
+    activation: str = setting("tanh", "SimpleRNN only: the activation of h_t.", choices=ACTIVATIONS)
+    dropout: float = setting(0.0, "Share of inputs dropped at each step while training.", low=0.0, high=0.9)
+    recurrent_dropout: float = setting(0.0, "Share of h_(t-1) dropped at each step while training.",
+                                       low=0.0, high=0.9)
+    l1: float = setting(0.0, "L1 penalty on the kernels (pushes weights to exactly zero).", low=0.0, high=1.0)
+    l2: float = setting(0.0, "L2 penalty on the kernels (weight decay).", low=0.0, high=1.0)
+
+
+@dataclass(frozen=True)
+class TrainConfig(_Section):
+    SECTION = "train"
+    optimizer: str = setting("adam", "How the weights are updated from the gradients.", choices=OPTIMIZERS)
+    learning_rate: float = setting(0.001, "Size of each update step.", low=1e-6, high=1.0)
+    clipnorm: float = setting(0.0, "Clip each gradient to this norm; 0 turns clipping off.", low=0.0, high=100.0)
+    batch_size: int = setting(10, "Sequences per gradient step.", low=1, high=4096)
+    epochs: int = setting(100, "Passes over the training data.", low=1, high=10_000)
+    seed: int = setting(42, "Random seed of the weights and the shuffling.", low=0, high=2**31 - 1)
+    snapshot_every: int = setting(5, "Record weights, hidden states and predictions every this many epochs.",
+                                  low=1, high=1000)
+    time_limit_s: float = setting(600.0, "Stop the run after this many seconds of wall-clock time.",
+                                  low=1.0, high=86_400.0)
+    backend: str = setting("tensorflow", "The Keras backend that trains the model.", choices=BACKENDS)
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    # --- dictionaries and JSON ---
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Experiment:
+        if not isinstance(values, dict):
+            raise ConfigError([("experiment", values, "must be an object with data, model and train sections")])
+        unknown = sorted(set(values) - set(SECTIONS))
+        problems = [(k, values[k], "is not a known section (data, model, train)") for k in unknown]
+        sections = {}
+        for name, section in SECTIONS.items():
+            part = values.get(name, {})
+            if not isinstance(part, dict):
+                problems.append((name, part, "must be an object of settings"))
+                continue
+            try:
+                sections[name] = section.from_dict(part)
+            except ConfigError as err:
+                problems += err.problems
+        if problems:
+            raise ConfigError(problems)
+        return cls(**sections)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Experiment:
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError([("experiment", text[:40], f"is not valid JSON ({err.msg} at line {err.lineno})")])
+        return cls.from_dict(values)
+
+    # --- URL query strings (only what differs from the defaults, so links stay short) ---
+    def to_query_params(self) -> dict[str, str]:
+        params = {}
+        for name, section in SECTIONS.items():
+            current, default = getattr(self, name), section()
+            for f in fields(section):
+                value = getattr(current, f.name)
+                if value != getattr(default, f.name):
+                    params[f"{SECTION_KEYS[name]}.{f.name}"] = repr(value) if isinstance(value, float) else str(value)
+        return params
+
+    def to_query(self) -> str:
+        return urlencode(self.to_query_params())
+
+    @classmethod
+    def from_query(cls, query: str | dict) -> Experiment:
+        """Strict: any unknown, repeated or bad parameter raises ConfigError."""
+        pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else list(query.items())
+        values, problems, seen = {n: {} for n in SECTIONS}, [], set()
+        prefixes = {v: k for k, v in SECTION_KEYS.items()}
+        for key, text in pairs:
+            if isinstance(text, list):  # st.query_params.to_dict() keeps one; a raw dict may hold many
+                if len(text) != 1:
+                    problems.append((key, text, "is given more than once"))
+                    continue
+                text = text[0]
+            prefix, _, name = key.partition(".")
+            section = SECTIONS.get(prefixes.get(prefix, ""))
+            if section is None or name not in section.field_names():
+                problems.append((key, _clip(text), "is not a known setting"))
+                continue
+            if key in seen:
+                problems.append((key, _clip(text), "is given more than once"))
+                continue
+            seen.add(key)
+            try:
+                values[prefixes[prefix]][name] = section.parse(name, text)
+            except ConfigError as err:
+                problems += [(key, _clip(text), a) for _, _, a in err.problems]
+        if problems:
+            raise ConfigError(problems)
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_query_lenient(cls, query: str | dict) -> tuple[Experiment, list[str]]:
+        """For share links: keep every valid setting, drop the rest, and say what was dropped."""
+        try:
+            return cls.from_query(query), []
+        except ConfigError as err:
+            bad = {name for name, _, _ in err.problems}
+            messages = [f"{n}: {v!r} {a}" for n, v, a in err.problems]
+        pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else list(query.items())
+        kept = {}
+        for key, text in pairs:
+            if key not in bad and not isinstance(text, list):
+                kept[key] = text
+        try:
+            return cls.from_query(kept), messages
+        except ConfigError as err:  # settings valid alone but not together (e.g. a lag longer than the sequence)
+            return cls(), messages + [str(err), "Using the default experiment instead."]
+
+    def with_values(self, **changes: Any) -> Experiment:
+        """Copy with 'section.field' values changed, e.g. with_values(**{'model.units': 8})."""
+        values = self.to_dict()
+        for key, value in changes.items():
+            section, _, name = key.partition(".")
+            if section not in values:
+                raise ConfigError([(key, value, "is not a known setting")])
+            values[section][name] = value
+        return Experiment.from_dict(values)
+
+    def apply_overrides(self, assignments: list[str]) -> Experiment:
+        """Command-line `section.field=value` strings, parsed as the URL parser does."""
+        changes = {}
+        for text in assignments:
+            key, sep, raw = text.partition("=")
+            section_name, _, name = key.partition(".")
+            section = SECTIONS.get(section_name)
+            if not sep or section is None or name not in section.field_names():
+                raise ConfigError([(key, raw, "is not a known setting (use section.field=value, e.g. model.units=32)")])
+            changes[key] = section.parse(name, raw)
+        return self.with_values(**changes)
+
+
+def _clip(text, limit: int = 40):
+    """Keep error messages short when someone pastes a very long value."""
+    return text if not isinstance(text, str) or len(text) <= limit else text[:limit] + "…"
+
+
+def _sections(**values) -> Experiment:
+    return Experiment(**{name: replace(SECTIONS[name](), **values.get(name, {})) for name in SECTIONS})
+
+
+# Each preset is a complete experiment that teaches one thing.
+PRESETS: dict[str, tuple[str, Experiment]] = {
+    "seed": ("The seed tutorial's program made correct: an LSTM(50) predicts the next of 10 random digits; "
+             "held-out accuracy stays at chance (10 %) because random digits cannot be predicted.",
+             _sections()),
+    "patterned": ("Digits that repeat a motif of 4 with 5 % noise: unlike random digits, the next digit can be "
+                  "predicted, and held-out accuracy climbs far above chance.",
+                  _sections(data={"generator": "patterned_digits", "seq_len": 20, "noise": 0.05, "n_sequences": 200},
+                            model={"units": 32}, train={"epochs": 40, "batch_size": 16})),
+    "sine": ("Predict the next value of a noisy sine wave from the last 20 values: the hello-world of "
+             "sequence regression.",
+             _sections(data={"generator": "sine", "seq_len": 20, "n_points": 1000, "noise": 0.05},
+                       model={"cell": "GRU", "units": 16}, train={"epochs": 30, "batch_size": 32, "learning_rate": 0.01})),
+    "delay": ("Copy the token seen 20 steps ago: an LSTM learns this long lag, while a SimpleRNN of the same size "
+              "does not (its gradients vanish over 20 steps).",
+              _sections(data={"generator": "delay", "seq_len": 30, "lag": 20, "vocab_size": 4, "n_sequences": 2000},
+                        model={"cell": "LSTM", "units": 32},
+                        train={"epochs": 30, "batch_size": 32, "learning_rate": 0.01, "snapshot_every": 2})),
+    "delay_simplernn": ("The delay task with a SimpleRNN of the same size: it cannot bridge 20 steps and stays "
+                        "near chance (25 %), the vanishing gradient made visible.",
+                        _sections(data={"generator": "delay", "seq_len": 30, "lag": 20, "vocab_size": 4,
+                                        "n_sequences": 2000},
+                                  model={"cell": "SimpleRNN", "units": 32},
+                                  train={"epochs": 30, "batch_size": 32, "learning_rate": 0.01, "snapshot_every": 2})),
+    "adding": ("The Hochreiter-Schmidhuber adding problem: add the two numbers marked in a sequence of 50; "
+               "a model that ignores the marks scores a mean squared error near 0.17.",
+               _sections(data={"generator": "adding", "seq_len": 50, "n_sequences": 3000},
+                         model={"cell": "LSTM", "units": 32},
+                         train={"epochs": 30, "batch_size": 32, "learning_rate": 0.005, "snapshot_every": 2})),
+    "overfit": ("A big LSTM on only 60 short noisy sine windows and no regularisation: training loss keeps "
+                "falling while validation loss turns up, which is overfitting.",
+                _sections(data={"generator": "sine", "n_points": 120, "seq_len": 10, "noise": 0.4,
+                                "val_fraction": 0.3},
+                          model={"cell": "LSTM", "units": 128, "layers": 2},
+                          train={"epochs": 150, "batch_size": 8, "learning_rate": 0.003})),
+    "overfit_cured": ("The overfitting example with its cures: a smaller network, dropout and an L2 penalty keep "
+                      "validation loss close to training loss.",
+                      _sections(data={"generator": "sine", "n_points": 120, "seq_len": 10, "noise": 0.4,
+                                      "val_fraction": 0.3},
+                                model={"cell": "LSTM", "units": 16, "dropout": 0.2, "l2": 0.001},
+                                train={"epochs": 150, "batch_size": 8, "learning_rate": 0.003})),
+    "mackey_glass": ("Forecast the chaotic Mackey-Glass series 5 steps ahead: a classic benchmark where a "
+                     "recurrent network beats straight-line extrapolation.",
+                     _sections(data={"generator": "mackey_glass", "n_points": 2000, "seq_len": 30, "horizon": 5},
+                               model={"cell": "LSTM", "units": 32},
+                               train={"epochs": 30, "batch_size": 32, "learning_rate": 0.005})),
+}
+
+
+def preset(name: str) -> Experiment:
+    if name not in PRESETS:
+        raise ConfigError([("preset", name, f"is not one of {', '.join(PRESETS)}")])
+    return PRESETS[name][1]
