@@ -244,7 +244,8 @@ class Experiment:
         try:
             values = json.loads(text)
         except json.JSONDecodeError as err:
-            raise ConfigError([("experiment", text[:40], f"is not valid JSON ({err.msg} at line {err.lineno})")])
+            problem = f"is not valid JSON ({err.msg} at line {err.lineno})"
+            raise ConfigError([("experiment", _clip(text), problem)]) from None
         return cls.from_dict(values)
 
     # --- URL query strings (only what differs from the defaults, so links stay short) ---
@@ -352,7 +353,8 @@ PRESETS: dict[str, tuple[str, Experiment]] = {
     "sine": ("Predict the next value of a noisy sine wave from the last 20 values: the hello-world of "
              "sequence regression.",
              _sections(data={"generator": "sine", "seq_len": 20, "n_points": 1000, "noise": 0.05},
-                       model={"cell": "GRU", "units": 16}, train={"epochs": 30, "batch_size": 32, "learning_rate": 0.01})),
+                       model={"cell": "GRU", "units": 16},
+                       train={"epochs": 30, "batch_size": 32, "learning_rate": 0.01})),
     "delay": ("Copy the token seen 20 steps ago: an LSTM learns this long lag, while a SimpleRNN of the same size "
               "does not (its gradients vanish over 20 steps).",
               _sections(data={"generator": "delay", "seq_len": 30, "lag": 20, "vocab_size": 4, "n_sequences": 2000},

@@ -1,0 +1,60 @@
+"""What a training run reports while it runs: plain, picklable records.
+
+They cross the pipe from a worker process to the job handle in the UI
+process, and the command line prints them; neither side needs Keras to read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FINAL_STATUSES = ("finished", "stopped", "timed_out", "failed")
+
+
+@dataclass(frozen=True)
+class StartEvent:
+    n_train: int
+    n_val: int
+    n_test: int
+    steps_per_epoch: int
+    steps_per_execution: int
+    metric: str  # 'accuracy' or 'mae'
+    baselines: dict[str, float]
+    probe_x: np.ndarray  # the fixed probe batch (first validation sequences) whose hidden states are recorded
+    probe_y: np.ndarray
+    probe_w: np.ndarray | None
+    seconds_to_build: float
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    epoch: int  # 1-based
+    epochs: int
+    loss: float
+    metric: float
+    val_loss: float
+    val_metric: float
+    seconds: float  # wall-clock time of this epoch, validation included
+    samples_per_s: float
+    elapsed: float  # since the job started training
+
+
+@dataclass(frozen=True)
+class SnapshotEvent:
+    epoch: int
+    weights: list[np.ndarray]
+    hidden: list[np.ndarray]  # per layer: (probe, T, units) hidden states of the probe batch
+    probe_output: np.ndarray  # model output on the probe batch
+    val_prediction: np.ndarray | None = None  # regression: predictions on the first validation windows
+    forecast: np.ndarray | None = None  # series: free-running forecast past the end of validation (scaled units)
+
+
+@dataclass(frozen=True)
+class EndEvent:
+    status: str  # one of FINAL_STATUSES
+    reason: str  # in words, for people
+    epochs_done: int
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)  # name -> file path

@@ -1,0 +1,188 @@
+"""Keras model builders, parameter counts with their formulas, and generated Keras code.
+
+Keras is imported inside `build_model` only: the dashboard shows parameter
+counts and code without paying TensorFlow's start-up cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqcore.config import DataConfig, Experiment
+
+# Parameters of one recurrent layer with n units reading m inputs (Keras 3 layouts).
+FORMULAS = {
+    "SimpleRNN": ("n·m + n² + n", lambda n, m: n * m + n * n + n),
+    "LSTM": ("4·(n·m + n² + n)", lambda n, m: 4 * (n * m + n * n + n)),
+    "GRU": ("3·(n·m + n² + 2n)", lambda n, m: 3 * (n * m + n * n + 2 * n)),  # reset_after: two biases
+}
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    name: str
+    formula: str  # in symbols, e.g. 4·(n·m + n² + n)
+    substituted: str  # with the numbers, e.g. 4·(50·10 + 50² + 50)
+    params: int
+
+
+def input_output_sizes(data: DataConfig) -> tuple[int, int]:
+    """(features per step, outputs) that the data of this config hands the model."""
+    if data.task == "tokens":
+        return data.vocab_size, data.vocab_size
+    if data.generator == "adding":
+        return 2, 1
+    return 1, data.horizon
+
+
+def input_steps(data: DataConfig) -> int:
+    """Time steps the model reads: next-token tasks read all but the last token."""
+    return data.seq_len - 1 if data.generator in ("random_digits", "patterned_digits") else data.seq_len
+
+
+def parameter_counts(experiment: Experiment) -> list[LayerCount]:
+    model = experiment.model
+    m, k = input_output_sizes(experiment.data)
+    formula, count = FORMULAS[model.cell]
+    rows = []
+    n = model.units
+    for i in range(model.layers):
+        numbers = formula.replace("n·m", f"{n}·{m}").replace("n²", f"{n}²").replace("2n", f"2·{n}")
+        numbers = numbers.replace(" + n)", f" + {n})")
+        rows.append(LayerCount(f"{model.cell} {i + 1}", formula, numbers, count(n, m)))
+        m = n  # the next layer reads this layer's h_t
+    rows.append(LayerCount("Dense head", "n·k + k", f"{n}·{k} + {k}", n * k + k))
+    return rows
+
+
+def head_kind(experiment: Experiment) -> str:
+    """'tokens': softmax at every step; 'regression': linear on the last step."""
+    return experiment.data.task
+
+
+def _layer_kwargs(experiment: Experiment, return_sequences: bool) -> dict:
+    model = experiment.model
+    kwargs = {"return_sequences": return_sequences}
+    if model.cell == "SimpleRNN":
+        kwargs["activation"] = model.activation
+    if model.dropout:
+        kwargs["dropout"] = model.dropout
+    if model.recurrent_dropout:
+        kwargs["recurrent_dropout"] = model.recurrent_dropout
+    return kwargs
+
+
+def build_model(experiment: Experiment, *, steps_per_execution: int = 1):
+    """A compiled keras.Model for this experiment: Input -> recurrent layers -> Dense head."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(experiment.train.seed)
+    model_cfg, data_cfg = experiment.model, experiment.data
+    n_features, n_outputs = input_output_sizes(data_cfg)
+    per_step = head_kind(experiment) == "tokens"
+    steps = input_steps(data_cfg)
+
+    regularizer = None
+    if model_cfg.l1 or model_cfg.l2:
+        regularizer = keras.regularizers.L1L2(l1=model_cfg.l1, l2=model_cfg.l2)
+    cell = getattr(layers, model_cfg.cell)
+
+    inputs = keras.Input(shape=(steps, n_features), name="sequence")
+    x = inputs
+    for i in range(model_cfg.layers):
+        last = i == model_cfg.layers - 1
+        x = cell(model_cfg.units, kernel_regularizer=regularizer, name=f"{model_cfg.cell.lower()}_{i + 1}",
+                 **_layer_kwargs(experiment, return_sequences=per_step or not last))(x)
+    activation = "softmax" if per_step else None
+    outputs = layers.Dense(n_outputs, activation=activation, name="head")(x)
+    model = keras.Model(inputs, outputs, name=f"{model_cfg.cell.lower()}_playground")
+
+    train = experiment.train
+    clip = {"clipnorm": train.clipnorm} if train.clipnorm else {}
+    optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+                 "sgd": keras.optimizers.SGD}[train.optimizer](learning_rate=train.learning_rate, **clip)
+    if per_step:
+        model.compile(optimizer=optimizer, loss="categorical_crossentropy", weighted_metrics=["accuracy"],
+                      steps_per_execution=steps_per_execution)
+    else:
+        model.compile(optimizer=optimizer, loss="mse", weighted_metrics=["mae"],
+                      steps_per_execution=steps_per_execution)
+    return model
+
+
+def metric_name(experiment: Experiment) -> str:
+    """The Keras metric this experiment reports besides the loss."""
+    return "accuracy" if head_kind(experiment) == "tokens" else "mae"
+
+
+def keras_script(experiment: Experiment) -> str:
+    """A standalone Python script that rebuilds and trains this experiment's model with plain Keras.
+
+    The data comes from `seqcore.data` (the same generator, seed and split as in the app);
+    the model and the training loop are written out in plain Keras so they can be read and changed.
+    """
+    model_cfg, train = experiment.model, experiment.train
+    per_step = head_kind(experiment) == "tokens"
+    layer_lines = []
+    for i in range(model_cfg.layers):
+        last = i == model_cfg.layers - 1
+        kwargs = _layer_kwargs(experiment, return_sequences=per_step or not last)
+        if model_cfg.l1 or model_cfg.l2:
+            kwargs["kernel_regularizer"] = f"keras.regularizers.L1L2(l1={model_cfg.l1!r}, l2={model_cfg.l2!r})"
+        args = ", ".join([str(model_cfg.units)] + [
+            f"{k}={v}" if k == "kernel_regularizer" else f"{k}={v!r}" for k, v in kwargs.items()])
+        layer_lines.append(f"    layers.{model_cfg.cell}({args}),")
+    head = "layers.Dense(data.n_outputs, activation=\"softmax\")" if per_step else "layers.Dense(data.n_outputs)"
+    loss, metric = ("categorical_crossentropy", "accuracy") if per_step else ("mse", "mae")
+    clip = f", clipnorm={train.clipnorm!r}" if train.clipnorm else ""
+    optimizer = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}[train.optimizer]
+    csv_note = ""
+    if experiment.data.generator == "csv":
+        csv_note = ("# This experiment learns a column of your CSV: put the file beside this script.\n"
+                    "CSV_PATH = \"data.csv\"\n"
+                    "from seqcore.data import csv_column_values, load_csv\n"
+                    "csv_values = csv_column_values(load_csv(open(CSV_PATH, \"rb\").read()), "
+                    f"{experiment.data.csv_column!r})\n")
+    csv_arg = ", csv_values" if csv_note else ""
+    return f'''"""Sequence Playground experiment as a plain Keras script.
+
+Run it from the Sequence Playground folder (or with seqcore installed):
+    python this_script.py [epochs]
+"""
+import sys
+
+import keras
+from keras import layers
+
+from seqcore.config import Experiment
+from seqcore.data import build_data
+
+EXPERIMENT_JSON = r"""
+{experiment.to_json()}
+"""
+experiment = Experiment.from_json(EXPERIMENT_JSON)
+{csv_note}data = build_data(experiment.data{csv_arg})  # same generator, seed and time-ordered split as the app
+
+keras.utils.set_random_seed({train.seed})
+model = keras.Sequential([
+    keras.Input(shape=data.x_train.shape[1:]),
+{chr(10).join(layer_lines)}
+    {head},
+])
+model.compile(
+    optimizer=keras.optimizers.{optimizer}(learning_rate={train.learning_rate!r}{clip}),
+    loss="{loss}",
+    weighted_metrics=["{metric}"],
+)
+model.summary()
+
+epochs = int(sys.argv[1]) if len(sys.argv) > 1 else {train.epochs}
+history = model.fit(
+    data.x_train, data.y_train, sample_weight=data.w_train,
+    validation_data=(data.x_val, data.y_val, data.w_val) if data.w_val is not None else (data.x_val, data.y_val),
+    epochs=epochs, batch_size={train.batch_size}, verbose=2,
+)
+if len(data.x_test):
+    print("test:", model.evaluate(data.x_test, data.y_test, sample_weight=data.w_test, verbose=0, return_dict=True))
+'''

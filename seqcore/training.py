@@ -1,0 +1,205 @@
+"""One training run: build data and model, fit with one callback, report events.
+
+Runs wherever it is called: inside a worker process (seqcore.jobs) or in the
+command line's own process. It knows nothing of either: it reports through
+`emit(event)` and asks `control` whether to pause or stop, once per execution
+of `steps_per_execution` batches.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from seqcore import reference
+from seqcore.baselines import baselines
+from seqcore.config import Experiment
+from seqcore.data import SequenceData, build_data
+from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
+from seqcore.models import build_model, head_kind, metric_name
+
+PROBE_SIZE = 4  # sequences whose hidden states are recorded
+MAX_VAL_PREDICTIONS = 400  # validation windows predicted in each snapshot
+EVAL_CHUNK = 512  # validation rows per evaluation call, to bound memory
+FLOPS_PER_EXECUTION = 2e8  # batches are grouped until an execution costs about this much (tens of ms)
+
+
+class Control:
+    """Stop / pause / deadline, asked once per execution. This base one only knows the deadline."""
+
+    def __init__(self, deadline_s: float | None = None):
+        self.started = time.monotonic()
+        self.deadline_s = deadline_s
+
+    def poll(self) -> str | None:
+        """'stop' if the user asked to stop; pausing happens inside (it blocks until resumed or stopped)."""
+        return None
+
+    def timed_out(self) -> bool:
+        return self.deadline_s is not None and time.monotonic() - self.started > self.deadline_s
+
+
+def steps_per_execution(experiment: Experiment, n_features: int, steps_per_epoch: int) -> int:
+    """Group batches into one compiled call while they are cheap: for small models the cost is overhead."""
+    model, data = experiment.model, experiment.data
+    gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[model.cell]
+    per_batch = 6 * gates * experiment.train.batch_size * data.seq_len * model.units * (
+        model.units + max(n_features, model.units)) * model.layers
+    return int(max(1, min(steps_per_epoch, FLOPS_PER_EXECUTION // max(per_batch, 1))))
+
+
+def _evaluate(model, x, y, w) -> tuple[float, float]:
+    """Loss and metric over a whole split, in chunks; weighted by rows like Keras' evaluate."""
+    if len(x) == 0:
+        return math.nan, math.nan
+    totals, rows = np.zeros(2), 0
+    for start in range(0, len(x), EVAL_CHUNK):
+        end = min(start + EVAL_CHUNK, len(x))
+        weights = None if w is None else w[start:end]
+        logs = model.test_on_batch(x[start:end], y[start:end], sample_weight=weights, return_dict=True)
+        totals += (end - start) * np.array([logs["loss"], logs[_metric_key(logs)]])
+        rows += end - start
+    return tuple(float(v) for v in totals / rows)
+
+
+def _metric_key(logs: dict) -> str:
+    return next(k for k in logs if k != "loss")
+
+
+def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData, probe_x: np.ndarray) -> SnapshotEvent:
+    weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
+    cell, head, activation = experiment.model.cell, head_kind(experiment), experiment.model.activation
+    trace = reference.forward(weights, probe_x, cell=cell, head=head, activation=activation)
+    val_prediction = forecast = None
+    if head == "regression":
+        val_prediction = np.asarray(model.predict_on_batch(data.x_val[:MAX_VAL_PREDICTIONS]), dtype=np.float32)
+    if data.series is not None:
+        steps = int(min(100, max(20, len(data.x_val) // 2)))
+        forecast = reference.forecast(weights, data.x_val[-1, :, 0], steps, cell=cell, activation=activation,
+                                      horizon=experiment.data.horizon).astype(np.float32)
+    return SnapshotEvent(epoch=epoch, weights=weights, hidden=[layer.h.astype(np.float32) for layer in trace.layers],
+                         probe_output=trace.output.astype(np.float32), val_prediction=val_prediction,
+                         forecast=forecast)
+
+
+def _make_callback(experiment, data, probe_x, emit, control, state):
+    import keras
+
+    class LiveEvents(keras.callbacks.Callback):
+        """The one callback: epoch events, snapshots every k epochs, stop / pause / deadline / divergence."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            state["epoch_started"] = time.monotonic()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if control.poll() == "stop":
+                state["status"], state["reason"] = "stopped", "Stopped by the user."
+                self.model.stop_training = True
+            elif control.timed_out():
+                state["status"] = "timed_out"
+                state["reason"] = f"The run reached its time limit of {control.deadline_s:g} s."
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            loss, metric = float(logs.get("loss", math.nan)), float(logs.get(_metric_key(logs), math.nan))
+            if not math.isfinite(loss):
+                state["status"] = "failed"
+                state["reason"] = (f"The loss diverged (became {loss}) in epoch {epoch + 1}. "
+                                   "Try a lower learning rate or gradient clipping (train.clipnorm).")
+                self.model.stop_training = True
+            val_loss, val_metric = _evaluate(self.model, data.x_val, data.y_val, data.w_val)
+            now = time.monotonic()
+            seconds = now - state["epoch_started"]
+            emit(EpochEvent(epoch=epoch + 1, epochs=experiment.train.epochs, loss=loss, metric=metric,
+                            val_loss=val_loss, val_metric=val_metric, seconds=seconds,
+                            samples_per_s=len(data.x_train) / max(seconds, 1e-9), elapsed=now - state["t0"]))
+            last = epoch + 1 == experiment.train.epochs or self.model.stop_training
+            if math.isfinite(loss) and ((epoch + 1) % experiment.train.snapshot_every == 0 or last or epoch == 0):
+                emit(make_snapshot(epoch + 1, self.model, experiment, data, probe_x))
+
+    return LiveEvents()
+
+
+def train(experiment: Experiment, emit: Callable[[object], None], control: Control | None = None, *,
+          csv_values: np.ndarray | None = None, out_dir: str | os.PathLike | None = None,
+          data: SequenceData | None = None) -> EndEvent:
+    """Train one experiment to the end, reporting through `emit`. Returns (and emits) the EndEvent."""
+    import tensorflow as tf
+
+    control = control or Control(experiment.train.time_limit_s)
+    t_build = time.monotonic()
+    data = data or build_data(experiment.data, csv_values)
+    train_cfg = experiment.train
+    n_train = len(data.x_train)
+    steps_per_epoch = math.ceil(n_train / train_cfg.batch_size)
+    spe = steps_per_execution(experiment, data.n_features, steps_per_epoch)
+    model = build_model(experiment, steps_per_execution=spe)
+    probe_x = data.x_val[:PROBE_SIZE]
+
+    # A repeated, shuffled dataset: one iterator for the whole run instead of one per epoch.
+    tensors = (data.x_train, data.y_train) if data.w_train is None else (data.x_train, data.y_train, data.w_train)
+    dataset = (tf.data.Dataset.from_tensor_slices(tensors)
+               .shuffle(n_train, seed=train_cfg.seed, reshuffle_each_iteration=True)
+               .batch(train_cfg.batch_size).repeat().prefetch(tf.data.AUTOTUNE))
+
+    emit(StartEvent(n_train=n_train, n_val=len(data.x_val), n_test=len(data.x_test), steps_per_epoch=steps_per_epoch,
+                    steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data),
+                    probe_x=probe_x, probe_y=data.y_val[:PROBE_SIZE],
+                    probe_w=None if data.w_val is None else data.w_val[:PROBE_SIZE],
+                    seconds_to_build=time.monotonic() - t_build))
+    state = {"status": "running", "reason": "", "t0": time.monotonic(), "epoch_started": 0.0}
+    history = []
+
+    def record(event):
+        if isinstance(event, EpochEvent):
+            history.append(event)
+        emit(event)
+
+    callback = _make_callback(experiment, data, probe_x, record, control, state)
+    try:
+        model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=train_cfg.epochs, callbacks=[callback],
+                  shuffle=False, verbose=0)  # the dataset shuffles itself
+    except MemoryError:
+        state["status"], state["reason"] = "failed", "The run ran out of memory: use fewer units, steps or sequences."
+    if state["status"] == "running":
+        state["status"] = "finished"
+        state["reason"] = f"Trained all {train_cfg.epochs} epochs."
+
+    test_metrics = {}
+    if len(data.x_test) and state["status"] != "failed":
+        test_loss, test_metric = _evaluate(model, data.x_test, data.y_test, data.w_test)
+        test_metrics = {"loss": test_loss, metric_name(experiment): test_metric}
+    artifacts = save_artifacts(out_dir, experiment, model, history) if out_dir else {}
+    end = EndEvent(status=state["status"], reason=state["reason"], epochs_done=len(history),
+                   test_metrics=test_metrics, artifacts=artifacts)
+    emit(end)
+    return end
+
+
+HISTORY_COLUMNS = ("epoch", "loss", "metric", "val_loss", "val_metric", "seconds", "samples_per_s", "elapsed")
+
+
+def history_csv(history: list[EpochEvent], metric: str = "metric") -> str:
+    """The per-epoch history as CSV text, with the metric columns named after the metric."""
+    header = [c.replace("metric", metric) for c in HISTORY_COLUMNS]
+    lines = [",".join(header)]
+    lines += [",".join(repr(getattr(e, c)) for c in HISTORY_COLUMNS) for e in history]
+    return "\n".join(lines) + "\n"
+
+
+def save_artifacts(out_dir, experiment: Experiment, model, history: list[EpochEvent]) -> dict[str, str]:
+    """The .keras model, the history CSV and the experiment JSON of a run."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"model": out / "model.keras", "history": out / "history.csv", "experiment": out / "experiment.json"}
+    model.save(paths["model"])
+    paths["history"].write_text(history_csv(history, metric_name(experiment)))
+    paths["experiment"].write_text(json.dumps(experiment.to_dict(), indent=2))
+    return {name: str(path) for name, path in paths.items()}
