@@ -1,0 +1,457 @@
+"""Figures for the lab: pure functions, NumPy arrays in, `plotly.graph_objects.Figure` out.
+
+The app re-sends each figure to the browser about once a second while a model
+trains, so every function here keeps the payload small: values go to plotly
+as float32 NumPy arrays (plotly serialises them as compact base64 typed
+arrays), heatmaps are thinned to at most `max_cells` cells (the title says
+how), and long curves are thinned to at most `MAX_POINTS` points per trace,
+keeping the first and the last. Each figure kind sets a constant `uirevision`
+so a live update keeps the user's zoom.
+
+Colours are colourblind-safe: train / actual / right in blue, validation /
+prediction / wrong in orange (wrong also differs in hatching and a ✗ mark),
+test in bluish green, and grey for what is not scored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "MAX_POINTS",
+    "adding_data_figure",
+    "figure_size_bytes",
+    "gate_heatmaps",
+    "hidden_state_heatmap",
+    "loss_figure",
+    "series_data_figure",
+    "series_prediction_figure",
+    "token_data_figure",
+    "token_prediction_figure",
+    "unit_activation_figure",
+    "weights_histogram",
+]
+
+MAX_POINTS = 2_000  # most points drawn per curve
+
+BLUE, ORANGE, GREEN, PINK, GREY = "#1f77b4", "#ff7f0e", "#009E73", "#CC79A7", "#9e9e9e"
+PALETTE = (BLUE, ORANGE, GREEN, PINK, "#56B4E9", "#D55E00", "#E69F00", "#000000")  # Okabe-Ito based
+TOKEN_COLOURS = (  # light, distinct colours (ColorBrewer Set3) so the dark token text stays readable
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+    "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f",
+)
+# plotly_white without the parts no figure here uses (polar, ternary, 3-D, geo, default colour scales):
+# the same look, ~5 kB less JSON per figure and quicker to build. Note: st.plotly_chart's default
+# theme='streamlit' restyles figures; pass theme=None to show this template.
+_WHITE = pio.templates["plotly_white"].to_plotly_json()
+TEMPLATE = {
+    "layout": {k: v for k, v in _WHITE["layout"].items()
+               if k not in ("polar", "ternary", "scene", "geo", "colorscale", "shapedefaults")},
+    "data": {k: _WHITE["data"][k] for k in ("bar", "scatter")} | {"heatmap": [{"colorbar": {"outlinewidth": 0}}]},
+}
+CANDIDATE_NAMES = ("c", "g", "h", "cand", "candidate", "cell", "c~", "h~", "c_tilde", "h_tilde")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _style(fig: go.Figure, *, kind: str, title: str, x_title: str | None = None, y_title: str | None = None,
+           height: int = 340, hovermode: str | bool = "closest") -> go.Figure:
+    """The shared look: trimmed plotly_white, left title, legend across the top, modest height, fixed uirevision."""
+    fig.layout.template = TEMPLATE  # assigned, not merged into the default template by update_layout
+    axis_titles = {f"{ax}axis_title_text": text for ax, text in (("x", x_title), ("y", y_title)) if text is not None}
+    fig.update_layout(
+        title=dict(text=title, x=0.01, xanchor="left", y=0.98, yanchor="top"),
+        height=height,
+        margin=dict(l=60, r=20, t=80, b=50),
+        font=dict(size=14),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1, title_text=""),
+        hovermode=hovermode,
+        uirevision=kind,
+        **axis_titles,
+    )
+    return fig
+
+
+def _f32(a) -> np.ndarray:
+    """A flat, contiguous float32 copy of `a` (what plotly sends as a compact typed array)."""
+    return np.ascontiguousarray(np.asarray(a, dtype=np.float32).reshape(-1))
+
+
+def _axis(a) -> np.ndarray:
+    """x values: int32 when they are whole numbers (steps, epochs), float32 otherwise."""
+    a = np.asarray(a).reshape(-1)
+    return a.astype(np.int32) if a.dtype.kind in "iub" else a.astype(np.float32)
+
+
+def _thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """At most `max_points` evenly spread indices into range(n), always keeping the first and the last."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max(max_points, 2)).round().astype(np.int64))
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def _strides(n_t: int, n_u: int, max_cells: int) -> tuple[int, int]:
+    """Strides over time and units that leave at most `max_cells` cells, thinning the longer side first."""
+    if max_cells < 1:
+        raise ValueError(f"max_cells must be at least 1, got {max_cells}")
+    ts = us = 1
+    while math.ceil(n_t / ts) * math.ceil(n_u / us) > max_cells:
+        if math.ceil(n_t / ts) >= math.ceil(n_u / us):
+            ts += 1
+        else:
+            us += 1
+    return ts, us
+
+
+def _stride_note(ts: int, us: int) -> str:
+    parts = ([f"every {_ordinal(ts)} step"] if ts > 1 else []) + ([f"every {_ordinal(us)} unit"] if us > 1 else [])
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _heat_grid(h, ts: int, us: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(z, x, y) for a (T, units) array strided in time and units: z is (units, T) float32, x/y the kept indices."""
+    h = np.asarray(h, dtype=np.float32)
+    if h.ndim == 1:
+        h = h[:, None]
+    if h.ndim != 2:
+        raise ValueError(f"expected a (time steps, units) array, got shape {h.shape}")
+    z = np.ascontiguousarray(h[::ts, ::us].T)
+    return z, np.arange(0, h.shape[0], ts, dtype=np.int32), np.arange(0, h.shape[1], us, dtype=np.int32)
+
+
+def _label_ticks(x: np.ndarray, x_labels, max_ticks: int = 30) -> dict:
+    """Tick settings that show per-step labels (e.g. input tokens) at the kept steps, at most `max_ticks` of them."""
+    if x_labels is None or len(x) == 0:
+        return {}
+    shown = x[_thin(len(x), max_ticks)]
+    return dict(tickmode="array", tickvals=shown, ticktext=[str(x_labels[i]) for i in shown])
+
+
+def _ema(y: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's debiased exponential moving average of finite values."""
+    out, last = np.empty(len(y), dtype=np.float64), 0.0
+    for i, v in enumerate(y.astype(np.float64)):
+        last = last * weight + (1.0 - weight) * v
+        out[i] = last / (1.0 - weight ** (i + 1))
+    return out
+
+
+def _curve(fig: go.Figure, x: np.ndarray, y, *, name: str, colour: str, smoothing: float) -> int | None:
+    """Add one curve (raw and, if smoothing, smoothed); return the index of its first non-finite value or None."""
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    finite = np.isfinite(y)
+    bad = None if finite.all() else int(np.argmin(finite))
+    xs, ys = x[finite], y[finite]
+    keep = _thin(len(ys))
+    raw = dict(x=xs[keep], y=_f32(ys[keep]), mode="lines", legendgroup=name, line=dict(color=colour, width=2))
+    if smoothing > 0:
+        fig.add_trace(go.Scatter(**raw, name=f"{name} (raw)", opacity=0.25, showlegend=False, hoverinfo="skip"))
+        smooth = _ema(ys, smoothing)[keep]
+        fig.add_trace(go.Scatter(x=xs[keep], y=_f32(smooth), name=name, mode="lines", legendgroup=name,
+                                 line=dict(color=colour, width=2.5)))
+    else:
+        fig.add_trace(go.Scatter(**raw, name=name))
+    return bad
+
+
+# ---------------------------------------------------------------- training curves
+
+
+def loss_figure(epochs, train_loss, val_loss=None, *, log_y: bool = False, smoothing: float = 0.0,
+                baselines: dict[str, float] | None = None, title: str = "Loss", y_label: str = "loss") -> go.Figure:
+    """Training (blue) and validation (orange) loss per epoch; also used for metrics such as accuracy or MAE.
+
+    `smoothing` in [0, 1) draws TensorBoard's debiased moving average over a faint raw curve.
+    `baselines` (name -> value) are dashed horizontal reference lines, e.g. 'bigram cross-entropy'.
+    NaN or infinite values are left out of the curves and an annotation says where the first one appeared.
+    """
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
+    x = _axis(epochs)
+    fig = go.Figure()
+    bads = [_curve(fig, x, train_loss, name="train", colour=BLUE, smoothing=smoothing)]
+    if val_loss is not None:
+        bads.append(_curve(fig, x, val_loss, name="validation", colour=ORANGE, smoothing=smoothing))
+    for name, value in (baselines or {}).items():
+        if value is None or not math.isfinite(value) or (log_y and value <= 0):
+            continue
+        fig.add_hline(y=value, line=dict(color="#555555", dash="dash", width=1.5))
+        fig.add_annotation(text=name, xref="paper", x=0.01, xanchor="left", yanchor="bottom", showarrow=False,
+                           y=math.log10(value) if log_y else value, font=dict(size=12, color="#555555"))
+    bad = min((b for b in bads if b is not None), default=None)
+    if bad is not None:
+        epoch = x[bad].item()
+        fig.add_vline(x=epoch, line=dict(color="#555555", dash="dot", width=1))
+        fig.add_annotation(text=f"{y_label} became NaN at epoch {epoch:g}", x=epoch, xref="x", y=1, yref="paper",
+                           xanchor="right", yanchor="top", showarrow=False, font=dict(color="#b35900"))
+    fig.update_yaxes(type="log" if log_y else "linear")
+    return _style(fig, kind=f"loss:{y_label}", title=title, x_title="epoch", y_title=y_label, hovermode="x unified")
+
+
+# ---------------------------------------------------------------- inside the network
+
+
+def hidden_state_heatmap(h, *, title: str = "Hidden state", x_labels=None, max_cells: int = 20_000,
+                         zmid: float = 0.0, colorscale: str = "RdBu", zmin: float = -1, zmax: float = 1) -> go.Figure:
+    """The hidden state h_t of a layer over one sequence: time steps on x, units on y, value as colour.
+
+    `h` is (T, units); `x_labels` (one per step, e.g. the input tokens) become the tick text. Larger states
+    are strided to at most `max_cells` cells, and the title says which steps and units are shown.
+    """
+    h = np.asarray(h)
+    shape = h.shape if h.ndim == 2 else (h.shape[0], 1)
+    ts, us = _strides(*shape, max_cells)
+    z, x, y = _heat_grid(h, ts, us)
+    fig = go.Figure(go.Heatmap(z=z, x=x, y=y, zmin=zmin, zmax=zmax, zmid=zmid, colorscale=colorscale,
+                               colorbar=dict(thickness=12, title=dict(text="h")),
+                               hovertemplate="step %{x}<br>unit %{y}<br>h = %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(**_label_ticks(x, x_labels))
+    return _style(fig, kind="hidden_state", title=title + _stride_note(ts, us), x_title="time step", y_title="unit")
+
+
+def _is_candidate(name: str, g: np.ndarray) -> bool:
+    """The candidate (tanh, -1..1) rather than a sigmoid gate (0..1): by its name, or by negative values."""
+    return name.strip().lower() in CANDIDATE_NAMES or bool(np.nanmin(g, initial=0.0) < 0)
+
+
+def gate_heatmaps(gates: dict[str, np.ndarray], *, title: str = "Gates", x_labels=None,
+                  max_cells: int = 20_000) -> go.Figure:
+    """Each gate of an LSTM/GRU over one sequence, one row per gate (time on a shared x axis, units on y).
+
+    Sigmoid gates are drawn on a 0..1 Viridis scale, the candidate (named e.g. 'c', 'g', 'candidate', or
+    holding negative values) on a -1..1 red-blue scale. `max_cells` bounds the cells of all rows together.
+    """
+    arrays = {name: np.asarray(g, dtype=np.float32) for name, g in gates.items()}
+    n = max(len(arrays), 1)
+    t_max = max((a.shape[0] for a in arrays.values()), default=1)
+    u_max = max((a.shape[1] if a.ndim == 2 else 1 for a in arrays.values()), default=1)
+    ts, us = _strides(t_max, u_max, max(max_cells // n, 1))
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.06, subplot_titles=list(arrays))
+    x = np.zeros(0, dtype=np.int32)
+    for row, (name, g) in enumerate(arrays.items(), start=1):
+        z, x_row, y = _heat_grid(g, ts, us)
+        x = x_row if len(x_row) > len(x) else x
+        fig.add_trace(go.Heatmap(z=z, x=x_row, y=y, name=name, coloraxis="coloraxis2" if _is_candidate(name, g)
+                                 else "coloraxis", hovertemplate=f"{name}<br>step %{{x}}<br>unit %{{y}}<br>"
+                                 "value = %{z:.3f}<extra></extra>"), row=row, col=1)
+        fig.update_yaxes(title_text="unit", row=row, col=1)
+    bar = dict(thickness=12, len=0.45)
+    fig.update_layout(coloraxis=dict(cmin=0, cmax=1, colorscale="Viridis",
+                                     colorbar=dict(**bar, y=1, yanchor="top", title=dict(text="gate"))),
+                      coloraxis2=dict(cmin=-1, cmax=1, cmid=0, colorscale="RdBu",
+                                      colorbar=dict(**bar, y=0, yanchor="bottom", title=dict(text="cand."))))
+    fig.update_xaxes(title_text="time step", row=n, col=1, **_label_ticks(x, x_labels))
+    return _style(fig, kind="gates", title=title + _stride_note(ts, us), height=min(120 + 110 * n, 600))
+
+
+def unit_activation_figure(h_unit, inputs, *, unit: int, input_label: str = "input",
+                           title: str | None = None) -> go.Figure:
+    """One hidden unit's activation over time (bottom row) under the input that drove it (top row)."""
+    h_unit = _f32(h_unit)
+    inputs = np.asarray(inputs, dtype=np.float32)
+    inputs = inputs.reshape(len(inputs), -1)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    keep = _thin(len(inputs))
+    for j in range(inputs.shape[1]):
+        name = input_label if inputs.shape[1] == 1 else f"{input_label} {j}"
+        fig.add_trace(go.Scatter(x=keep.astype(np.int32), y=_f32(inputs[keep, j]), name=name, mode="lines+markers",
+                                 marker=dict(size=4), line=dict(color=PALETTE[(j + 1) % len(PALETTE)])), row=1, col=1)
+    keep = _thin(len(h_unit))
+    fig.add_trace(go.Scatter(x=keep.astype(np.int32), y=h_unit[keep], name=f"unit {unit}", mode="lines",
+                             line=dict(color=BLUE, width=2.5)), row=2, col=1)
+    fig.update_yaxes(title_text=input_label, row=1, col=1)
+    fig.update_yaxes(title_text=f"unit {unit}", row=2, col=1)
+    fig.update_xaxes(title_text="time step", row=2, col=1)
+    return _style(fig, kind="unit_activation", title=title or f"Hidden unit {unit} against the {input_label}",
+                  height=380, hovermode="x unified")
+
+
+def weights_histogram(arrays: dict[str, np.ndarray], *, title: str = "Weights") -> go.Figure:
+    """Overlaid histograms of layer weights (kernels, recurrent kernels, biases), as shares of each array.
+
+    The counts are binned here on shared bins, so only ~60 bars per array travel to the browser,
+    however many weights the layer has.
+    """
+    flat = {name: np.asarray(a, dtype=np.float64).reshape(-1) for name, a in arrays.items()}
+    flat = {name: a[np.isfinite(a)] for name, a in flat.items()}
+    values = [a for a in flat.values() if a.size]
+    low, high = (min(a.min() for a in values), max(a.max() for a in values)) if values else (0.0, 1.0)
+    edges = np.linspace(low, high if high > low else low + 1.0, 61)
+    fig = go.Figure()
+    for i, (name, a) in enumerate(flat.items()):
+        counts, _ = np.histogram(a, bins=edges)
+        share = counts / max(a.size, 1)
+        fig.add_trace(go.Bar(x=_f32((edges[:-1] + edges[1:]) / 2), y=_f32(share), width=float(edges[1] - edges[0]),
+                             name=f"{name} ({a.size:,})", opacity=0.55, marker=dict(color=PALETTE[i % len(PALETTE)]),
+                             hovertemplate="%{x:.3f}: %{y:.1%}<extra>" + name + "</extra>"))
+    fig.update_layout(barmode="overlay", bargap=0)
+    fig.update_yaxes(tickformat=".0%")
+    return _style(fig, kind="weights", title=title, x_title="weight value", y_title="share of weights")
+
+
+# ---------------------------------------------------------------- predictions
+
+
+def series_prediction_figure(t_actual, actual, t_pred, predicted, *, t_forecast=None, forecast=None,
+                             title: str = "Predictions on validation data", y_label: str = "value") -> go.Figure:
+    """The actual series (blue line), the model's one-step-ahead predictions (orange), and optionally a
+    free-running forecast (pink, dashed) that feeds its own outputs back, in a shaded region where it starts.
+    """
+    fig = go.Figure()
+    t_actual, actual = _axis(t_actual), _f32(actual)
+    keep = _thin(len(actual))
+    fig.add_trace(go.Scatter(x=t_actual[keep], y=actual[keep], name="actual", mode="lines",
+                             line=dict(color=BLUE, width=2)))
+    t_pred, predicted = _axis(t_pred), _f32(predicted)
+    keep = _thin(len(predicted))
+    fig.add_trace(go.Scatter(x=t_pred[keep], y=predicted[keep], name="one-step prediction",
+                             mode="lines+markers" if len(keep) <= 200 else "lines",
+                             marker=dict(size=5, symbol="circle-open"), line=dict(color=ORANGE, width=1.5)))
+    if t_forecast is not None and forecast is not None and len(forecast):
+        t_forecast, forecast = _axis(t_forecast), _f32(forecast)
+        keep = _thin(len(forecast))
+        fig.add_vrect(x0=t_forecast[0].item(), x1=t_forecast[-1].item(), fillcolor=GREY, opacity=0.12, line_width=0,
+                      annotation_text="forecast", annotation_position="top left")
+        fig.add_trace(go.Scatter(x=t_forecast[keep], y=forecast[keep], name="forecast (free-running)", mode="lines",
+                                 line=dict(color=PINK, width=2.5, dash="dash")))
+    return _style(fig, kind="series_prediction", title=title, x_title="time step", y_title=y_label,
+                  hovermode="x unified")
+
+
+def scatter_prediction_figure(truth, predicted, *, title: str = "Predicted vs true", max_points: int = 2_000
+                              ) -> go.Figure:
+    """Predicted against true values (one point per sequence) with the diagonal a perfect model would lie on."""
+    truth, predicted = _f32(truth), _f32(predicted)
+    keep = _thin(len(truth), max_points)
+    fig = go.Figure()
+    if len(truth):
+        low, high = float(min(truth.min(), predicted.min())), float(max(truth.max(), predicted.max()))
+        fig.add_trace(go.Scatter(x=np.array([low, high], dtype=np.float32), y=np.array([low, high], dtype=np.float32),
+                                 name="perfect", mode="lines", line=dict(color=GREY, dash="dash")))
+    fig.add_trace(go.Scatter(x=truth[keep], y=predicted[keep], name="sequences", mode="markers",
+                             marker=dict(color=ORANGE, size=6, opacity=0.7)))
+    return _style(fig, kind="scatter_prediction", title=title, x_title="true", y_title="predicted")
+
+
+def token_prediction_figure(input_tokens, target_tokens, predicted_tokens, p_true, *, weights=None,
+                            chance: float | None = None,
+                            title: str = "Predictions on a probe sequence") -> go.Figure:
+    """One bar per time step: the probability the model gives the true next token.
+
+    Right predictions are blue and marked ✓, wrong ones orange, hatched and marked ✗ (the mark is followed
+    by the predicted token; up to 80 steps); steps with weight 0 are not scored and drawn grey. The tick under
+    each bar is the input token there; hover shows input, target, prediction and probability.
+    `chance` adds a dashed chance-level line.
+    """
+    inputs, targets, preds = (np.asarray(a).reshape(-1) for a in (input_tokens, target_tokens, predicted_tokens))
+    p = _f32(p_true)
+    steps = np.arange(len(p), dtype=np.int32)
+    scored = np.ones(len(p), bool) if weights is None else np.asarray(weights).reshape(-1) != 0
+    right = preds == targets
+    groups = (("right", scored & right, BLUE, "", "✓"), ("wrong", scored & ~right, ORANGE, "/", "✗"),
+              ("not scored", ~scored, GREY, "", ""))
+    fig = go.Figure()
+    for name, mask, colour, hatch, mark in groups:
+        idx = steps[mask]
+        text = [f"{mark}{preds[i]}" for i in idx] if len(p) <= 80 else None
+        hover = [f"step {i}<br>input {inputs[i]}<br>target {targets[i]}<br>predicted {preds[i]}" for i in idx]
+        fig.add_trace(go.Bar(x=idx, y=p[idx], name=name, text=text, textposition="outside", hovertext=hover,
+                             hovertemplate="%{hovertext}<br>p(target) = %{y:.3f}<extra></extra>",
+                             marker=dict(color=colour, pattern=dict(shape=hatch, fgcolor="#ffffff"))))
+    if chance is not None:
+        fig.add_trace(go.Scatter(x=np.array([-0.5, len(p) - 0.5], np.float32), y=np.full(2, chance, np.float32),
+                                 name=f"chance ({chance:.2g})", mode="lines", hoverinfo="skip",
+                                 line=dict(color="#555555", dash="dash", width=1.5)))
+    fig.update_layout(barmode="overlay", bargap=0.15)
+    fig.update_yaxes(range=[0, 1.15], tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_xaxes(**_label_ticks(steps, inputs))
+    return _style(fig, kind="token_prediction", title=title, x_title="input token at each step",
+                  y_title="p(true next token)")
+
+
+# ---------------------------------------------------------------- data
+
+
+def series_data_figure(series, split_points: Sequence[int], *, title: str = "Data",
+                       max_points: int = 5_000) -> go.Figure:
+    """The raw series, its train / validation / test parts in blue / orange / green.
+
+    `split_points` are the indices where validation and then test begin (one or two of them). Each part
+    is thinned to its share of `max_points`; a part's line starts at the previous part's last point so
+    the series reads as one unbroken line. A 2-D series shows its first column.
+    """
+    y = np.asarray(series, dtype=np.float32)
+    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    n = len(y)
+    bounds = [0, *sorted(min(max(int(s), 0), n) for s in split_points), n]
+    fig = go.Figure()
+    for name, colour, start, stop in zip(("train", "validation", "test"), (BLUE, ORANGE, GREEN), bounds, bounds[1:],
+                                         strict=False):
+        if stop <= start:
+            continue
+        lo = max(start - 1, 0)
+        keep = lo + _thin(stop - lo, max(int(max_points * (stop - lo) / max(n, 1)), 2))
+        fig.add_trace(go.Scatter(x=keep.astype(np.int32), y=y[keep], name=name, mode="lines",
+                                 line=dict(color=colour, width=1.5)))
+    return _style(fig, kind="series_data", title=title, x_title="time step", y_title="value", hovermode="x unified")
+
+
+def token_data_figure(tokens, *, n_rows: int = 8, title: str = "Sequences") -> go.Figure:
+    """A token strip: the first `n_rows` sequences (rows) by step, each cell coloured by its token and
+    labelled with it (labels are left out beyond 80 steps, where they could not be read; hover still shows them).
+    """
+    z = np.asarray(tokens, dtype=np.float32)
+    z = np.ascontiguousarray(z.reshape(len(z), -1)[:n_rows])
+    finite = z[np.isfinite(z)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    k = int(high - low) + 1
+    scale = [[edge, TOKEN_COLOURS[i % len(TOKEN_COLOURS)]] for i in range(k) for edge in (i / k, (i + 1) / k)]
+    fig = go.Figure(go.Heatmap(z=z, zmin=low - 0.5, zmax=high + 0.5, colorscale=scale, showscale=False, xgap=1,
+                               ygap=1, texttemplate="%{z:.0f}" if z.shape[1] <= 80 else None,
+                               textfont=dict(color="#222222"),
+                               hovertemplate="sequence %{y}, step %{x}: token %{z:.0f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", dtick=1)
+    return _style(fig, kind="token_data", title=title, x_title="time step", y_title="sequence",
+                  height=min(max(300, 120 + 30 * z.shape[0]), 600))
+
+
+def adding_data_figure(values, markers, *, n_rows: int = 4, title: str = "Adding problem") -> go.Figure:
+    """The adding problem: a few sequences of values (blue lines), one per row, with the two marked
+    positions (whose values the target adds up) highlighted as orange diamonds; each row's title gives that sum.
+    """
+    values = np.asarray(values, dtype=np.float32).reshape(len(values), -1)[:n_rows]
+    markers = np.asarray(markers).reshape(len(markers), -1)[:n_rows] > 0
+    n = max(len(values), 1)
+    sums = [float(v[m].sum()) for v, m in zip(values, markers, strict=True)]
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=[f"sequence {i}: marked sum = {s:.3f}" for i, s in enumerate(sums)])
+    for i, (v, m) in enumerate(zip(values, markers, strict=True)):
+        steps = np.arange(len(v), dtype=np.int32)
+        fig.add_trace(go.Scatter(x=steps, y=v, mode="lines", name="values", legendgroup="values", showlegend=i == 0,
+                                 line=dict(color=BLUE, width=1.5)), row=i + 1, col=1)
+        fig.add_trace(go.Scatter(x=steps[m], y=v[m], mode="markers", name="marked", legendgroup="marked",
+                                 showlegend=i == 0, marker=dict(color=ORANGE, size=12, symbol="diamond",
+                                                                line=dict(color="#000000", width=1))),
+                      row=i + 1, col=1)
+    fig.update_xaxes(title_text="time step", row=n, col=1)
+    return _style(fig, kind="adding_data", title=title, height=min(120 + 90 * n, 600))
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def figure_size_bytes(fig: go.Figure) -> int:
+    """How many bytes the figure's JSON takes (what `st.plotly_chart` sends to the browser)."""
+    return len(fig.to_json().encode("utf-8"))

@@ -1,0 +1,312 @@
+"""Fast tests of seqcore.plots: figures built from small arrays, no Keras, no browser."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from seqcore import plots
+
+RNG = np.random.default_rng(0)
+
+
+@functools.cache
+def _all_figures() -> dict[str, go.Figure]:
+    epochs = np.arange(1, 21)
+    markers = np.zeros((5, 12))
+    markers[:, [2, 7]] = 1
+    return {
+        "loss": plots.loss_figure(epochs, 1 / epochs, 1.2 / epochs),
+        "hidden": plots.hidden_state_heatmap(np.tanh(RNG.normal(size=(10, 4)))),
+        "gates": plots.gate_heatmaps({"i": RNG.random((10, 4)), "c": np.tanh(RNG.normal(size=(10, 4)))}),
+        "series_pred": plots.series_prediction_figure(np.arange(10), np.arange(10.0), np.arange(1, 10), np.arange(9.0)),
+        "token_pred": plots.token_prediction_figure([1, 2, 3], [2, 3, 4], [2, 0, 4], [0.9, 0.2, 0.7]),
+        "series_data": plots.series_data_figure(np.sin(np.arange(100) / 5), (70, 90)),
+        "token_data": plots.token_data_figure(RNG.integers(0, 10, (20, 6))),
+        "adding": plots.adding_data_figure(RNG.random((5, 12)), markers),
+        "unit": plots.unit_activation_figure(RNG.random(10), RNG.integers(0, 5, 10), unit=2),
+        "weights": plots.weights_histogram({"kernel": RNG.normal(size=(3, 8)), "bias": np.zeros(8)}),
+    }
+
+
+def _plotted(fig: go.Figure, name: str) -> list[go.Scatter]:
+    return [t for t in fig.data if t.name == name]
+
+
+# ---------------------------------------------------------------- shared look and module rules
+
+
+def test_module_imports_only_numpy_and_plotly():
+    tree = ast.parse(Path(plots.__file__).read_text(encoding="utf-8"))
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            roots.add(node.module.split(".")[0])
+    assert roots <= {"__future__", "collections", "math", "numpy", "plotly"}, roots
+
+
+@pytest.mark.parametrize("name", list(_all_figures()))
+def test_every_figure_has_the_shared_look(name):
+    fig = _all_figures()[name]
+    assert isinstance(fig, go.Figure)
+    assert fig.data, "no traces"
+    assert fig.layout.title.text
+    assert isinstance(fig.layout.uirevision, str) and fig.layout.uirevision
+    assert fig.layout.legend.orientation == "h"
+    assert 300 <= fig.layout.height <= 600
+    assert fig.layout.template.layout.plot_bgcolor == "white"  # plotly_white's look
+    template = json.loads(fig.to_json())["layout"]["template"]
+    assert "geo" not in template["layout"] and "scene" not in template["layout"]  # trimmed, not merged into default
+
+
+def test_uirevision_is_constant_for_a_figure_kind():
+    a = plots.hidden_state_heatmap(RNG.random((10, 4)))
+    b = plots.hidden_state_heatmap(RNG.random((600, 300)))  # different data and title note, same kind
+    assert a.layout.uirevision == b.layout.uirevision
+
+
+def test_every_public_function_has_a_docstring():
+    for name in plots.__all__:
+        obj = getattr(plots, name)
+        if callable(obj):
+            assert obj.__doc__ and obj.__doc__.strip(), name
+
+
+# ---------------------------------------------------------------- payload size
+
+
+def test_trace_arrays_are_float32_and_serialised_as_typed_arrays():
+    fig = plots.hidden_state_heatmap(RNG.normal(size=(50, 8)))
+    assert fig.data[0].z.dtype == np.float32
+    z = json.loads(fig.to_json())["data"][0]["z"]
+    assert z["dtype"] == "f4" and "bdata" in z  # plotly 7 sends NumPy arrays as base64 typed arrays
+    loss = plots.loss_figure(np.arange(5), np.linspace(1.0, 0.5, 5))
+    assert loss.data[0].y.dtype == np.float32
+    assert json.loads(loss.to_json())["data"][0]["y"]["dtype"] == "f4"
+
+
+def test_large_hidden_state_is_downsampled_and_says_so():
+    fig = plots.hidden_state_heatmap(np.tanh(RNG.normal(size=(500, 256))))
+    z = fig.data[0].z
+    assert z.size <= 20_000
+    assert z.shape == (len(fig.data[0].y), len(fig.data[0].x))
+    assert "every" in fig.layout.title.text and "step" in fig.layout.title.text
+    assert fig.data[0].x[0] == 0 and fig.data[0].x[-1] < 500
+
+
+def test_small_hidden_state_is_untouched():
+    h = RNG.normal(size=(12, 5))
+    fig = plots.hidden_state_heatmap(h, x_labels=list("abcdefghijkl"))
+    np.testing.assert_allclose(fig.data[0].z, h.T.astype(np.float32))
+    assert fig.layout.title.text == "Hidden state"
+    assert list(fig.layout.xaxis.ticktext) == list("abcdefghijkl")
+
+
+@pytest.mark.parametrize("max_cells", [1, 100, 5_000])
+def test_max_cells_is_respected(max_cells):
+    fig = plots.hidden_state_heatmap(RNG.normal(size=(300, 64)), max_cells=max_cells)
+    assert fig.data[0].z.size <= max_cells
+
+
+def test_hidden_state_figure_stays_small():
+    fig = plots.hidden_state_heatmap(np.tanh(RNG.normal(size=(500, 256))), x_labels=list(range(500)))
+    assert plots.figure_size_bytes(fig) < 300_000
+
+
+def test_figure_size_bytes_is_the_json_length():
+    fig = plots.loss_figure([1, 2], [1.0, 0.5])
+    assert plots.figure_size_bytes(fig) == len(fig.to_json().encode("utf-8"))
+
+
+def test_long_history_is_trimmed_keeping_first_and_last():
+    n = 10_000
+    fig = plots.loss_figure(np.arange(n), np.linspace(2.0, 0.1, n))
+    trace = fig.data[0]
+    assert len(trace.y) <= plots.MAX_POINTS
+    assert trace.x[0] == 0 and trace.x[-1] == n - 1
+    assert trace.y[0] == pytest.approx(2.0) and trace.y[-1] == pytest.approx(0.1)
+
+
+# ---------------------------------------------------------------- loss curves
+
+
+def test_loss_figure_train_and_validation():
+    fig = plots.loss_figure(np.arange(1, 6), [5, 4, 3, 2, 1], [6, 5, 4, 3, 2])
+    assert [t.name for t in fig.data] == ["train", "validation"]
+    assert fig.data[0].line.color == "#1f77b4" and fig.data[1].line.color == "#ff7f0e"
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.title.text == "loss"
+
+
+def test_loss_figure_nan_is_dropped_and_annotated():
+    train = np.array([1.0, 0.8, 0.6, np.nan, np.inf, 0.4])
+    fig = plots.loss_figure(np.arange(1, 7), train, [1.1, 0.9, 0.7, 0.6, 0.5, np.nan])
+    for trace in fig.data:
+        assert np.isfinite(np.asarray(trace.y)).all()
+    assert len(fig.data[0].y) == 4
+    texts = [a.text for a in fig.layout.annotations]
+    assert "loss became NaN at epoch 4" in texts
+    json.loads(fig.to_json())
+
+
+def test_loss_figure_without_nan_has_no_annotation():
+    fig = plots.loss_figure([1, 2, 3], [1.0, 0.5, 0.2])
+    assert not fig.layout.annotations
+
+
+def test_smoothing_adds_a_smoothed_trace_of_the_same_length():
+    y = 1 / np.arange(1, 51) + RNG.normal(0, 0.05, 50)
+    fig = plots.loss_figure(np.arange(1, 51), y, smoothing=0.8)
+    raw, smooth = _plotted(fig, "train (raw)")[0], _plotted(fig, "train")[0]
+    assert len(smooth.y) == len(raw.y) == 50
+    assert raw.opacity < 1
+    assert smooth.y[0] == pytest.approx(y[0], rel=1e-5)  # debiased: starts at the first value
+    assert np.std(np.diff(smooth.y)) < np.std(np.diff(raw.y))
+
+
+def test_smoothing_out_of_range_is_refused():
+    with pytest.raises(ValueError):
+        plots.loss_figure([1, 2], [1.0, 0.5], smoothing=1.0)
+
+
+def test_log_y_sets_the_axis_type():
+    assert plots.loss_figure([1, 2], [1.0, 0.5], log_y=True).layout.yaxis.type == "log"
+    assert plots.loss_figure([1, 2], [1.0, 0.5]).layout.yaxis.type == "linear"
+
+
+@pytest.mark.parametrize("log_y", [False, True])
+def test_baselines_are_dashed_labelled_lines(log_y):
+    fig = plots.loss_figure([1, 2, 3], [3.0, 2.5, 2.4], baselines={"bigram cross-entropy": 2.0}, log_y=log_y)
+    assert len(fig.layout.shapes) == 1
+    shape = fig.layout.shapes[0]
+    assert shape.line.dash == "dash" and shape.y0 == shape.y1 == 2.0
+    note = [a for a in fig.layout.annotations if a.text == "bigram cross-entropy"][0]
+    assert note.y == pytest.approx(math.log10(2.0) if log_y else 2.0)
+
+
+def test_loss_figure_for_a_metric():
+    fig = plots.loss_figure([1, 2], [0.5, 0.7], [0.4, 0.6], title="Accuracy", y_label="accuracy")
+    assert fig.layout.title.text == "Accuracy" and fig.layout.yaxis.title.text == "accuracy"
+
+
+def test_loss_figure_with_no_epochs_yet():
+    fig = plots.loss_figure([], [], [])
+    assert len(fig.data) == 2 and len(fig.data[0].y) == 0
+
+
+# ---------------------------------------------------------------- inside the network
+
+
+def test_gate_heatmaps_rows_and_scales():
+    gates = {name: RNG.random((30, 6)) for name in ("i", "f", "o")}
+    gates["c"] = np.tanh(RNG.normal(size=(30, 6)))
+    fig = plots.gate_heatmaps(gates, x_labels=list(range(30)))
+    assert [t.name for t in fig.data] == ["i", "f", "o", "c"]
+    assert [t.coloraxis for t in fig.data] == ["coloraxis"] * 3 + ["coloraxis2"]
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
+    assert (fig.layout.coloraxis2.cmin, fig.layout.coloraxis2.cmax) == (-1, 1)
+    assert all(t.z.dtype == np.float32 for t in fig.data)
+
+
+def test_gate_heatmaps_share_the_cell_budget():
+    gates = {name: RNG.random((500, 256)) for name in ("z", "r", "h")}
+    fig = plots.gate_heatmaps(gates, max_cells=20_000)
+    assert sum(t.z.size for t in fig.data) <= 20_000
+    assert "every" in fig.layout.title.text
+    assert fig.data[2].coloraxis == "coloraxis2"  # GRU candidate 'h' by name
+
+
+def test_unit_activation_figure():
+    fig = plots.unit_activation_figure(RNG.random(40), RNG.integers(0, 9, 40), unit=7, input_label="token")
+    assert [t.name for t in fig.data] == ["token", "unit 7"]
+    assert "7" in fig.layout.title.text
+    assert fig.data[0].yaxis != fig.data[1].yaxis
+
+
+def test_weights_histogram_bins_in_numpy():
+    big = RNG.normal(size=(256, 1024))
+    fig = plots.weights_histogram({"kernel": big, "bias": np.zeros(1024)})
+    assert len(fig.data) == 2 and fig.layout.barmode == "overlay"
+    assert len(fig.data[0].x) <= 100  # bins, not the 262,144 raw weights
+    assert float(np.sum(fig.data[0].y)) == pytest.approx(1.0, rel=1e-4)
+    assert plots.figure_size_bytes(fig) < 30_000
+
+
+# ---------------------------------------------------------------- predictions
+
+
+def test_series_prediction_with_forecast():
+    t = np.arange(50)
+    fig = plots.series_prediction_figure(t, np.sin(t / 4), t[1:40], np.sin(t[1:40] / 4),
+                                         t_forecast=np.arange(40, 50), forecast=np.zeros(10))
+    assert [tr.name for tr in fig.data] == ["actual", "one-step prediction", "forecast (free-running)"]
+    assert fig.data[2].line.dash == "dash"
+    assert len(fig.layout.shapes) == 1 and fig.layout.shapes[0].x0 == 40
+
+
+def test_series_prediction_without_forecast():
+    fig = plots.series_prediction_figure([0, 1, 2], [0.0, 1.0, 0.0], [1, 2], [0.9, 0.1], y_label="temperature")
+    assert len(fig.data) == 2 and not fig.layout.shapes
+    assert fig.layout.yaxis.title.text == "temperature"
+
+
+def test_token_prediction_right_wrong_and_unscored():
+    fig = plots.token_prediction_figure([5, 1, 2, 3], [1, 2, 3, 4], [1, 9, 3, 4], [0.9, 0.1, 0.8, 0.6],
+                                        weights=[1, 1, 1, 0], chance=0.1)
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["right"].x) == [0, 2]
+    assert list(by_name["wrong"].x) == [1]
+    assert list(by_name["not scored"].x) == [3]
+    assert by_name["right"].marker.color != by_name["wrong"].marker.color
+    assert by_name["wrong"].marker.pattern.shape != by_name["right"].marker.pattern.shape
+    assert by_name["wrong"].text[0].startswith("✗") and by_name["right"].text[0].startswith("✓")
+    assert "target 2" in by_name["wrong"].hovertext[0] and "predicted 9" in by_name["wrong"].hovertext[0]
+    chance = [t for t in fig.data if t.name.startswith("chance")][0]
+    assert chance.line.dash == "dash" and list(chance.y) == [pytest.approx(0.1)] * 2
+    assert list(fig.layout.xaxis.ticktext) == ["5", "1", "2", "3"]
+
+
+# ---------------------------------------------------------------- data
+
+
+def test_series_data_parts_and_downsampling():
+    n = 20_000
+    fig = plots.series_data_figure(np.sin(np.arange(n) / 50), (14_000, 18_000), max_points=5_000)
+    assert [t.name for t in fig.data] == ["train", "validation", "test"]
+    assert len({t.line.color for t in fig.data}) == 3
+    assert sum(len(t.x) for t in fig.data) <= 5_000 + 3
+    assert fig.data[0].x[0] == 0 and fig.data[2].x[-1] == n - 1
+    assert fig.data[1].x[0] == 13_999 and fig.data[2].x[0] == 17_999  # each part joins the one before
+
+
+def test_series_data_with_one_split():
+    fig = plots.series_data_figure(np.arange(10.0), [8])
+    assert [t.name for t in fig.data] == ["train", "validation"]
+
+
+def test_token_data_strip():
+    tokens = RNG.integers(0, 10, (30, 7))
+    fig = plots.token_data_figure(tokens, n_rows=5)
+    z = fig.data[0].z
+    assert z.shape == (5, 7)
+    np.testing.assert_array_equal(z, tokens[:5])
+    assert fig.data[0].texttemplate
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_adding_data_marks_two_positions_per_row():
+    values = RNG.random((6, 15))
+    markers = np.zeros((6, 15))
+    markers[:, 3] = markers[:, 11] = 1
+    fig = plots.adding_data_figure(values, markers, n_rows=3)
+    marked = [t for t in fig.data if t.name == "marked"]
+    assert len(marked) == 3 and all(len(t.x) == 2 for t in marked)
+    assert f"{values[0, 3] + values[0, 11]:.3f}" in fig.layout.annotations[0].text
