@@ -23,6 +23,34 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 BACKENDS = ("tensorflow", "jax")
 
+_SERIES_COMMON = ("n_points", "seq_len", "horizon")
+# The data settings that matter for each generator (the others are kept but unused), in display order.
+GENERATOR_FIELDS = {
+    "random_digits": ("n_sequences", "seq_len", "vocab_size"),
+    "patterned_digits": ("n_sequences", "seq_len", "vocab_size", "pattern", "motif_len", "noise"),
+    "delay": ("n_sequences", "seq_len", "vocab_size", "lag"),
+    "adding": ("n_sequences", "seq_len"),
+    "sine": _SERIES_COMMON + ("frequency", "amplitude", "phase", "noise"),
+    "sum_of_sines": _SERIES_COMMON + ("n_components", "amplitude", "noise"),
+    "ar": _SERIES_COMMON + ("ar_order", "noise"),
+    "random_walk": _SERIES_COMMON + ("noise",),
+    "mackey_glass": _SERIES_COMMON + ("mg_tau", "noise"),
+    "csv": ("csv_column", "seq_len", "horizon"),
+}
+SPLIT_FIELDS = ("val_fraction", "test_fraction", "seed")
+GENERATOR_LABELS = {
+    "random_digits": "Random digits (the seed tutorial)",
+    "patterned_digits": "Patterned digits",
+    "delay": "Delay / copy (long memory)",
+    "adding": "Adding problem",
+    "sine": "Sine wave",
+    "sum_of_sines": "Sum of sines",
+    "ar": "AR(p) process",
+    "random_walk": "Random walk",
+    "mackey_glass": "Mackey-Glass (chaotic)",
+    "csv": "My CSV file",
+}
+
 SECTION_KEYS = {"data": "d", "model": "m", "train": "t"}  # short URL prefixes
 
 
@@ -134,7 +162,8 @@ class DataConfig(_Section):
     phase: float = setting(0.0, "Sine: shift of the wave, in radians.", low=-6.3, high=6.3)
     n_components: int = setting(3, "Sum of sines: how many waves are added.", low=1, high=8)
     ar_order: int = setting(2, "AR(p): how many past values each value depends on.", low=1, high=10)
-    mg_tau: int = setting(17, "Mackey-Glass: the delay; 17 or more makes it chaotic.", low=1, high=100)
+    mg_tau: int = setting(17, "Mackey-Glass: the delay; 17 or more makes it chaotic, below about 5 it settles flat.",
+                          low=1, high=100)
     csv_column: str = setting("", "CSV: the name of the numeric column to learn.")
     horizon: int = setting(1, "Series: how many future values to predict at once.", low=1, high=50)
     val_fraction: float = setting(0.2, "Share of the data held out for validation (in time order).", low=0.05, high=0.5)
@@ -162,11 +191,14 @@ class DataConfig(_Section):
         if self.generator == "patterned_digits" and self.motif_len >= self.seq_len:
             problems.append(("data.motif_len", self.motif_len, f"must be shorter than data.seq_len ({self.seq_len})"))
         if self.is_series and self.generator != "csv":
-            usable = int(self.n_points * (1 - self.val_fraction - self.test_fraction))
-            if self.seq_len + self.horizon > min(usable, int(self.n_points * self.val_fraction)):
+            parts = {"training": 1 - self.val_fraction - self.test_fraction, "validation": self.val_fraction}
+            if self.test_fraction:
+                parts["test"] = self.test_fraction
+            name, share = min(parts.items(), key=lambda item: item[1])
+            if self.seq_len + self.horizon > int(self.n_points * share):
                 problems.append(("data.seq_len", self.seq_len,
-                                 f"plus data.horizon ({self.horizon}) must fit in the validation part "
-                                 f"({int(self.n_points * self.val_fraction)} of {self.n_points} points); "
+                                 f"plus data.horizon ({self.horizon}) must fit in the {name} part "
+                                 f"({int(self.n_points * share)} of {self.n_points} points); "
                                  "use more points or a shorter window"))
         if self.generator == "csv" and not self.csv_column:
             problems.append(("data.csv_column", self.csv_column, "must name a column of the uploaded CSV"))

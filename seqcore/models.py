@@ -103,7 +103,9 @@ def build_model(experiment: Experiment, *, steps_per_execution: int = 1):
     optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
                  "sgd": keras.optimizers.SGD}[train.optimizer](learning_rate=train.learning_rate, **clip)
     if per_step:
-        model.compile(optimizer=optimizer, loss="categorical_crossentropy", weighted_metrics=["accuracy"],
+        # Average over the scored steps only, so a masked task (delay) reports the same units as its baselines.
+        loss = keras.losses.CategoricalCrossentropy(reduction="mean_with_sample_weight")
+        model.compile(optimizer=optimizer, loss=loss, weighted_metrics=["accuracy"],
                       steps_per_execution=steps_per_execution)
     else:
         model.compile(optimizer=optimizer, loss="mse", weighted_metrics=["mae"],

@@ -72,6 +72,12 @@ def _metric_key(logs: dict) -> str:
     return next(k for k in logs if k != "loss")
 
 
+def last_window(data: SequenceData) -> np.ndarray:
+    """The last seq_len scaled values of the validation part: where a forecast past its end starts."""
+    tail = np.concatenate([data.x_val[-1, :, 0], data.y_val[-1]])  # the last window and its targets
+    return tail[-data.x_val.shape[1]:]
+
+
 def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData, probe_x: np.ndarray) -> SnapshotEvent:
     weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
     cell, head, activation = experiment.model.cell, head_kind(experiment), experiment.model.activation
@@ -81,7 +87,7 @@ def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData,
         val_prediction = np.asarray(model.predict_on_batch(data.x_val[:MAX_VAL_PREDICTIONS]), dtype=np.float32)
     if data.series is not None:
         steps = int(min(100, max(20, len(data.x_val) // 2)))
-        forecast = reference.forecast(weights, data.x_val[-1, :, 0], steps, cell=cell, activation=activation,
+        forecast = reference.forecast(weights, last_window(data), steps, cell=cell, activation=activation,
                                       horizon=experiment.data.horizon).astype(np.float32)
     return SnapshotEvent(epoch=epoch, weights=weights, hidden=[layer.h.astype(np.float32) for layer in trace.layers],
                          probe_output=trace.output.astype(np.float32), val_prediction=val_prediction,

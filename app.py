@@ -1,0 +1,27 @@
+"""Sequence Playground: train SimpleRNN, LSTM and GRU networks in the browser and watch them learn.
+
+    streamlit run app.py
+"""
+
+import sys
+from pathlib import Path
+
+# The pages import `pages.ui` and `seqcore` from here, whichever folder Streamlit was started in.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import streamlit as st  # noqa: E402
+
+from pages.ui import sidebar, state  # noqa: E402
+
+st.set_page_config(page_title="Sequence Playground", page_icon="🔁", layout="wide")
+state.init_session()
+
+page = st.navigation([
+    st.Page("pages/data.py", title="Data", icon="📈", default=True),
+    st.Page("pages/train.py", title="Model & training", icon="🧠", url_path="train"),
+    st.Page("pages/inspect_run.py", title="Inspect", icon="🔬", url_path="inspect"),
+    st.Page("pages/theory.py", title="Theory", icon="📖", url_path="theory"),
+])
+st.session_state["page_url_path"] = page.url_path
+sidebar.draw()
+page.run()

@@ -1,0 +1,66 @@
+"""Data: pick a generator (or upload a CSV), see the sequences, their shape and the split."""
+
+import streamlit as st
+
+from pages.ui import dataview, runs, state, widgets
+from seqcore.config import GENERATOR_FIELDS, SPLIT_FIELDS
+from seqcore.data import DataError, load_csv, numeric_columns
+
+state.ensure_widgets()
+state.show_notices()
+st.title("Data")
+st.caption("Choose what the network learns. Token tasks predict the next token at every step; "
+           "series predict the next values of a curve.")
+
+experiment = state.experiment()
+config = experiment.data
+
+settings, preview = st.columns([1, 2], gap="large")
+with settings:
+    widgets.field("data", "generator")
+    if config.generator == "csv":
+        upload = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="csv_upload",
+                                  help="A file with a header row and at least one numeric column. "
+                                       "Comma, semicolon, tab or pipe delimited.")
+        if upload is not None and (state.CSV not in st.session_state
+                                   or st.session_state[state.CSV]["name"] != upload.name):
+            try:
+                raw = upload.getvalue()
+                frame = load_csv(raw)
+                columns = numeric_columns(frame)
+                state.store_csv(upload.name, raw, frame, columns)
+                if columns and config.csv_column not in columns:
+                    st.session_state[state.widget_key("data", "csv_column")] = columns[0]
+                    state.on_widget_change("data", "csv_column")
+                    st.rerun()
+            except DataError as err:
+                st.error(f"This file cannot be used: {err}")
+        uploaded = st.session_state.get(state.CSV)
+        if uploaded:
+            st.caption(f"Using **{uploaded['name']}** ({len(uploaded['frame'])} rows).")
+            widgets.field("data", "csv_column", options=uploaded["columns"])
+            widgets.fields("data", [n for n in GENERATOR_FIELDS["csv"] if n != "csv_column"])
+        else:
+            st.info("Upload a CSV file to learn one of its columns. Links never carry files, so after opening "
+                    "a shared link upload the file again.")
+    else:
+        widgets.fields("data", GENERATOR_FIELDS[config.generator])
+    with st.expander("Split and seed", expanded=False):
+        widgets.fields("data", SPLIT_FIELDS)
+
+with preview:
+    try:
+        data = runs.session_data()
+    except DataError as err:
+        st.error(f"These settings give no usable data: {err}")
+        data = None
+    if data is not None:
+        st.plotly_chart(dataview.preview_figure(data, config), key="data_preview")
+        values, digest = state.csv_values()
+        dataview.describe(data, config, key=f"{config}:{digest}")
+        st.download_button("Download the data (CSV)", dataview.data_csv(data, config),
+                           file_name=f"{config.generator}.csv", mime="text/csv", on_click="ignore")
+    elif config.generator != "csv":
+        st.caption("The previous valid data is kept for training until the settings are fixed.")
+
+st.page_link("pages/train.py", label="Next: choose a model and train it", icon="➡️")

@@ -1,0 +1,38 @@
+"""Model & training: choose the network and how it learns, press Train, watch it learn live."""
+
+import pandas as pd
+import streamlit as st
+
+from pages.ui import live, state, widgets
+from seqcore.models import parameter_counts
+
+state.ensure_widgets()
+state.show_notices()
+st.title("Model & training")
+
+experiment = state.experiment()
+settings, panel = st.columns([1, 3], gap="large")
+with settings:
+    st.markdown("**Network**")
+    widgets.field("model", "cell")
+    widgets.fields("model", ["layers", "units"])
+    if experiment.model.cell == "SimpleRNN":
+        widgets.field("model", "activation")
+    with st.expander("Regularisation (against overfitting)"):
+        widgets.fields("model", ["dropout", "recurrent_dropout", "l1", "l2"])
+    st.markdown("**Training**")
+    widgets.fields("train", ["epochs", "batch_size"])
+    widgets.fields("train", ["optimizer", "learning_rate"])
+    with st.expander("More training settings"):
+        widgets.fields("train", ["clipnorm", "seed", "snapshot_every", "time_limit_s", "backend"])
+
+    counts = parameter_counts(experiment)
+    st.markdown(f"**Parameters: {sum(r.params for r in counts):,}**")
+    st.dataframe(pd.DataFrame({"layer": [r.name for r in counts], "formula": [r.formula for r in counts],
+                               "with the numbers": [r.substituted for r in counts],
+                               "parameters": [r.params for r in counts]}), hide_index=True)
+    st.caption("n = units, m = inputs per step (features, or the units of the layer below), "
+               "k = outputs.")
+
+with panel:
+    live.draw()

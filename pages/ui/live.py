@@ -1,0 +1,153 @@
+"""The live training panel: controls, progress, and the figures, redrawn about once a second."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import streamlit as st
+
+from pages.ui import runs, state
+from seqcore import panels
+from seqcore.data import DataError
+from seqcore.jobs import JobHandle, JobView
+from seqcore.models import keras_script
+from seqcore.training import history_csv
+
+REFRESH_S = 1.0
+
+
+def _time_left(view: JobView) -> str:
+    if not view.history or view.done:
+        return "–"
+    recent = [e.seconds for e in view.history[-5:]]
+    seconds = statistics.median(recent) * (view.experiment.train.epochs - view.epoch)
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _progress(view: JobView) -> None:
+    epochs = view.experiment.train.epochs
+    last = view.history[-1] if view.history else None
+    cols = st.columns(4)
+    cols[0].metric("Epoch", f"{view.epoch} / {epochs}")
+    cols[1].metric("Seconds per epoch", f"{last.seconds:.3f}" if last else "–")
+    cols[2].metric("Samples per second", f"{last.samples_per_s:,.0f}" if last else "–")
+    cols[3].metric("Time left", _time_left(view))
+    st.progress(min(1.0, view.epoch / epochs))
+
+
+def _status(view: JobView) -> None:
+    if view.status == "queued":
+        st.info(f"Waiting for a free training slot: you are number {view.queue_position} in the queue "
+                f"({view.waited_s:.0f} s so far).")
+    elif view.status == "starting":
+        st.info("Building the data and the model; the first epoch also compiles it (a few seconds)…")
+    elif view.status == "failed":
+        st.error(f"The run failed: {view.reason}")
+    elif view.status == "timed_out":
+        st.warning(view.reason)
+    elif view.status in ("finished", "stopped"):
+        summary = view.reason
+        if view.end and view.end.test_metrics:
+            summary += " Test set: " + ", ".join(f"{k} {v:.4f}" for k, v in view.end.test_metrics.items()) + "."
+        st.success(summary) if view.status == "finished" else st.info(summary)
+
+
+def _controls(job: JobHandle | None, view: JobView | None) -> None:
+    active = view is not None and not view.done
+    cols = st.columns([2, 1, 1, 3])
+    if cols[0].button("▶️ Train", type="primary", disabled=active or bool(state.pending_errors()), key="train",
+                      width="stretch", help="Start a new run with the current settings."):
+        try:
+            values, _ = state.csv_values()
+            if state.experiment().data.generator == "csv" and values is None:
+                st.error("data.csv_column: upload a CSV file on the Data page first.")
+                return
+            runs.session_data()  # refuse bad data here, with its message, before queueing
+        except DataError as err:
+            st.error(f"Cannot train on these settings: {err}")
+            return
+        runs.start_run(state.experiment(), values)
+        st.rerun(scope="app")  # redraw the page with live updates on
+    paused = view is not None and view.status == "paused"
+    if cols[1].button("▶ Resume" if paused else "⏸ Pause", disabled=not active or view.status == "queued",
+                      key="pause", width="stretch"):
+        job.resume() if paused else job.pause()
+        st.rerun(scope="fragment")
+    if cols[2].button("⏹ Stop", disabled=not active, key="stop", width="stretch"):
+        job.stop()
+        job.wait(5)
+        st.rerun(scope="app")
+
+
+def _downloads(job: JobHandle, view: JobView) -> None:
+    st.markdown("**Downloads**")
+    cols = st.columns(4)
+    metric = view.start.metric if view.start else "metric"
+    cols[0].download_button("History (CSV)", history_csv(list(view.history), metric), file_name="history.csv",
+                            mime="text/csv", on_click="ignore", width="stretch")
+    cols[1].download_button("Experiment (JSON)", view.experiment.to_json(), file_name="experiment.json",
+                            mime="application/json", on_click="ignore", width="stretch")
+    cols[2].download_button("Keras code (.py)", keras_script(view.experiment), file_name="train_model.py",
+                            mime="text/x-python", on_click="ignore", width="stretch")
+    model_path = (view.end.artifacts or {}).get("model") if view.end else None
+    if model_path and Path(model_path).exists():
+        cols[3].download_button("Model (.keras)", Path(model_path).read_bytes(), file_name="model.keras",
+                                mime="application/zip", on_click="ignore", width="stretch")
+    else:
+        cols[3].caption("The model file is ready when the run ends.")
+
+
+def _figures(view: JobView) -> None:
+    options = st.columns([1, 1, 1, 1, 1])
+    log_y = options[0].toggle("Log scale", key="log_y", help="Loss on a logarithmic axis.")
+    smoothing = options[1].slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="smoothing",
+                                  help="Exponential moving average of the curves, as in TensorBoard.")
+    layers = view.experiment.model.layers
+    layer = options[2].selectbox("Layer", range(layers), format_func=lambda i: f"layer {i + 1}", key="live_layer",
+                                 disabled=layers == 1)
+    probe = options[3].selectbox("Probe sequence", range(4), format_func=lambda i: f"sequence {i + 1}",
+                                 key="live_probe", help="Which of the first validation sequences to show.")
+    options[4].toggle("Freeze view", key="freeze", help="Stop redrawing (training goes on) so you can zoom and "
+                                                        "hover; live updates reset the zoom.")
+    snapshot = view.latest_snapshot
+    probe = min(probe, (len(view.start.probe_x) - 1) if view.start else 0)
+    data = runs.data_for(view.experiment) if snapshot is not None else None
+    figures = panels.live_figures(view.history, view.start, snapshot, data, layer=min(layer, layers - 1),
+                                  probe=probe, log_y=log_y, smoothing=smoothing)
+    top = st.columns(2)
+    top[0].plotly_chart(figures["loss"], key="fig_loss")
+    top[1].plotly_chart(figures["metric"], key="fig_metric")
+    if "predictions" in figures:
+        bottom = st.columns(2)
+        bottom[0].plotly_chart(figures["predictions"], key="fig_predictions")
+        bottom[1].plotly_chart(figures["hidden"], key="fig_hidden")
+    elif view.status in ("running", "starting"):
+        st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
+
+
+def _panel(live: bool) -> None:
+    job = runs.current_job()
+    view = job.view() if job else None
+    _controls(job, view)
+    if view is None:
+        st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "
+                "network learns.")
+        return
+    if view.experiment != state.experiment():
+        st.caption("You have changed settings since this run started: they apply to the next run.")
+    _status(view)
+    _progress(view)
+    if view.history or view.latest_snapshot:
+        _figures(view)
+    if view.done:
+        _downloads(job, view)
+        if live:
+            st.rerun(scope="app")  # the run just ended: stop refreshing
+
+
+def draw() -> None:
+    """The panel refreshes itself while a run is active, unless the user froze the view."""
+    job = runs.current_job()
+    live = job is not None and not job.done and not st.session_state.get("freeze", False)
+    st.fragment(_panel, run_every=REFRESH_S if live else None)(live)

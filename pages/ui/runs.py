@@ -1,0 +1,118 @@
+"""The dashboard's side of training jobs: one job manager per server, one active run per browser session.
+
+A run is found again after a reload through an unguessable token in the URL
+(`?run=...`), which share links leave out. When a session ends (Streamlit
+releases it after its reconnect grace period), the runs it still owns stop.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+
+import numpy as np
+import streamlit as st
+
+from pages.ui import state
+from seqcore.config import DataConfig, Experiment
+from seqcore.data import SequenceData, build_data
+from seqcore.jobs import JobHandle, JobManager
+
+
+class RunRegistry:
+    """token -> job, and which session owns it; shared by every session of this server."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._runs: dict[str, tuple[JobHandle, str]] = {}
+
+    def add(self, job: JobHandle, session_id: str) -> str:
+        token = secrets.token_urlsafe(12)
+        with self._lock:
+            self._runs[token] = (job, session_id)
+        return token
+
+    def attach(self, token: str, session_id: str) -> JobHandle | None:
+        with self._lock:
+            entry = self._runs.get(token)
+            if entry is None:
+                return None
+            self._runs[token] = (entry[0], session_id)
+            return entry[0]
+
+    def release_session(self, session_id: str) -> None:
+        """The session is gone: stop the runs it still owns (a reload has re-attached the others)."""
+        with self._lock:
+            owned = [job for job, owner in self._runs.values() if owner == session_id]
+        for job in owned:
+            job.stop()
+
+    def active_count(self) -> int:
+        with self._lock:
+            return sum(not job.done for job, _ in self._runs.values())
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    slots = int(os.environ.get("SEQCORE_SLOTS", os.cpu_count() or 1))
+    return JobManager(slots=slots, warm=1)
+
+
+@st.cache_resource(show_spinner=False)
+def run_registry() -> RunRegistry:
+    return RunRegistry()
+
+
+class _SessionToken:
+    def __init__(self, session_id: str):
+        self.session_id = session_id
+
+
+def _release(token: _SessionToken) -> None:
+    run_registry().release_session(token.session_id)
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def _session() -> _SessionToken:
+    return _SessionToken(secrets.token_hex(8))
+
+
+def current_job() -> JobHandle | None:
+    """This session's latest run, re-attached from the URL after a reload."""
+    token = st.session_state.get("run_token") or st.query_params.get(state.RUN_PARAM)
+    if not token:
+        return None
+    job = run_registry().attach(token, _session().session_id)
+    if job is None:
+        st.session_state.pop("run_token", None)
+        return None
+    st.session_state["run_token"] = token
+    if st.query_params.get(state.RUN_PARAM) != token:
+        st.query_params[state.RUN_PARAM] = token
+    return job
+
+
+def start_run(experiment: Experiment, csv_values: np.ndarray | None) -> JobHandle:
+    job = job_manager().submit(experiment, owner=_session().session_id, csv_values=csv_values)
+    token = run_registry().add(job, _session().session_id)
+    st.session_state["run_token"] = token
+    st.query_params[state.RUN_PARAM] = token
+    return job
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _data(config: DataConfig, csv_digest: str | None, _csv_values: np.ndarray | None) -> SequenceData:
+    return build_data(config, _csv_values)
+
+
+def session_data() -> SequenceData:
+    """The data of the session's experiment (NumPy only, cached); raises DataError for bad CSV input."""
+    values, digest = state.csv_values()
+    return _data(state.experiment().data, digest, values)
+
+
+def data_for(experiment: Experiment) -> SequenceData:
+    """The data a run trained on (the same generator, seed and split), rebuilt in this process."""
+    values, digest = state.csv_values() if experiment.data.generator == "csv" else (None, None)
+    return _data(experiment.data, digest, values)

@@ -1,0 +1,72 @@
+"""The sidebar on every page: presets, the current run's status line, the share link."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.ui import runs, state
+from seqcore.config import PRESETS
+from seqcore.jobs import JobView
+
+STATUS_ICONS = {"queued": "⏳", "starting": "⚙️", "running": "🏃", "paused": "⏸️", "finished": "✅",
+                "stopped": "⏹️", "timed_out": "⌛", "failed": "❌"}
+
+
+def status_line(view: JobView | None) -> str:
+    """One line that says where the session's run is."""
+    if view is None:
+        return "No run yet: press **Train** on *Model & training*."
+    epochs = view.experiment.train.epochs
+    icon = STATUS_ICONS.get(view.status, "")
+    if view.status == "queued":
+        return f"{icon} Queued: position {view.queue_position}, waiting {view.waited_s:.0f} s"
+    if view.status == "starting":
+        return f"{icon} Starting: building the data and the model…"
+    if view.status == "running":
+        return f"{icon} Running: epoch {view.epoch} of {epochs}"
+    if view.status == "paused":
+        return f"{icon} Paused at epoch {view.epoch} of {epochs}"
+    if view.status == "finished":
+        return f"{icon} Finished: {view.epoch} epochs"
+    if view.status == "stopped":
+        return f"{icon} Stopped at epoch {view.epoch} of {epochs}"
+    if view.status == "timed_out":
+        return f"{icon} Timed out at epoch {view.epoch} of {epochs}"
+    return f"{icon} Failed at epoch {view.epoch}: {view.reason}"
+
+
+def _status_fragment() -> None:
+    job = runs.current_job()
+    view = job.view() if job else None
+    st.caption(status_line(view))
+    # When the run ends, redraw the whole page once so its buttons and downloads follow.
+    done = view is not None and view.done
+    if st.session_state.get("sidebar_seen_done") is False and done:
+        st.session_state["sidebar_seen_done"] = True
+        st.rerun()
+    st.session_state["sidebar_seen_done"] = done if view else None
+
+
+def draw() -> None:
+    with st.sidebar:
+        st.markdown("### 🔁 Sequence Playground")
+        job = runs.current_job()
+        active = job is not None and not job.done
+        st.fragment(_status_fragment, run_every=1.0 if active else None)()
+
+        st.markdown("**Presets**")
+        names = list(PRESETS)
+        choice = st.selectbox("Preset", names, key="preset_choice", label_visibility="collapsed",
+                              help="Complete experiments, each teaching one thing.")
+        st.caption(PRESETS[choice][0])
+        st.button("Load preset", key="load_preset", on_click=state.load_preset, args=(choice,),
+                  use_container_width=True)
+
+        st.markdown("**Share**")
+        query = state.experiment().to_query()
+        base = (st.context.url or "").rstrip("/")
+        page_path = st.session_state.get("page_url_path")
+        if page_path and base.endswith("/" + page_path):
+            base = base[: -len(page_path) - 1]  # share the app, not the page the sharer happens to be on
+        st.code(f"{base}/?{query}" if query else f"{base}/", language=None, wrap_lines=True)
+        st.caption("This link carries the settings only: never your data, runs or models.")

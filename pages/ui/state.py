@@ -1,0 +1,138 @@
+"""The dashboard's session state: the experiment and its widgets, the URL, the uploaded CSV.
+
+One valid `Experiment` lives in the session. Widgets write into it through
+`on_change` callbacks; a value the config refuses leaves the experiment as it
+was and shows an inline error. Every valid change is written to the URL, so
+the address bar is always a share link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from seqcore.config import SECTIONS, ConfigError, Experiment, preset
+
+EXPERIMENT = "experiment"
+ERRORS = "config_errors"  # widget key -> message
+NOTICES = "notices"  # one-off messages shown at the top of the next page
+CSV = "csv"  # the uploaded CSV: {"name", "digest", "frame", "columns"}
+RUN_PARAM = "run"  # the URL parameter that re-attaches a reload to its run (never part of a share link)
+
+
+def widget_key(section: str, name: str) -> str:
+    return f"w.{section}.{name}"
+
+
+def init_session() -> None:
+    """Once per session: the experiment from the URL (or the defaults), with a warning for bad parameters."""
+    if EXPERIMENT in st.session_state:
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params if key != RUN_PARAM}
+    experiment, problems = Experiment.from_query_lenient(params)
+    st.session_state[EXPERIMENT] = experiment
+    st.session_state[ERRORS] = {}
+    st.session_state[NOTICES] = []
+    if problems:
+        shown = problems[:8] + ([f"… and {len(problems) - 8} more"] if len(problems) > 8 else [])
+        notice("warning", "This link had settings that could not be used, so defaults stand in for them:\n\n"
+               + "\n".join(f"- {p}" for p in shown))
+    sync_widgets(experiment)
+
+
+def experiment() -> Experiment:
+    return st.session_state[EXPERIMENT]
+
+
+def notice(kind: str, text: str) -> None:
+    st.session_state.setdefault(NOTICES, []).append((kind, text))
+
+
+def show_notices() -> None:
+    for kind, text in st.session_state.get(NOTICES, []):
+        getattr(st, kind)(text)
+    st.session_state[NOTICES] = []
+
+
+def set_experiment(new: Experiment, *, sync: bool = True) -> None:
+    """Make `new` the session's experiment, write it to the URL and (if asked) to every widget."""
+    st.session_state[EXPERIMENT] = new
+    run = st.query_params.get(RUN_PARAM)
+    params = new.to_query_params()
+    if run:
+        params[RUN_PARAM] = run
+    st.query_params.from_dict(params)
+    if sync:
+        st.session_state[ERRORS] = {}
+        sync_widgets(new)
+
+
+def sync_widgets(new: Experiment) -> None:
+    values = new.to_dict()
+    for section, fields in values.items():
+        for name, value in fields.items():
+            st.session_state[widget_key(section, name)] = value
+
+
+def ensure_widgets() -> None:
+    """Streamlit forgets the state of widgets that were not drawn on the last page: restore it."""
+    values = experiment().to_dict()
+    for section, fields in values.items():
+        for name, value in fields.items():
+            st.session_state.setdefault(widget_key(section, name), value)
+
+
+def on_widget_change(section: str, name: str) -> None:
+    """A widget changed: validate the whole experiment with it, keep the last valid one on error."""
+    key = widget_key(section, name)
+    errors = st.session_state.setdefault(ERRORS, {})
+    try:
+        new = experiment().with_values(**{f"{section}.{name}": st.session_state[key]})
+    except ConfigError as err:
+        errors[key] = str(err)
+        return
+    errors.pop(key, None)
+    # An earlier cross-field error may be cured by this change: re-apply the other pending widget values.
+    for other in list(errors):
+        _, other_section, other_name = other.split(".")
+        try:
+            new = new.with_values(**{f"{other_section}.{other_name}": st.session_state[other]})
+            errors.pop(other)
+        except ConfigError as err:
+            errors[other] = str(err)
+    set_experiment(new, sync=False)
+
+
+def load_preset(name: str) -> None:
+    set_experiment(preset(name))
+    notice("success", f"Loaded the **{name}** preset.")
+
+
+def error_for(section: str, name: str) -> str | None:
+    return st.session_state.get(ERRORS, {}).get(widget_key(section, name))
+
+
+def pending_errors() -> list[str]:
+    return list(st.session_state.get(ERRORS, {}).values())
+
+
+def store_csv(name: str, raw: bytes, frame, columns: list[str]) -> None:
+    st.session_state[CSV] = {"name": name, "digest": hashlib.sha256(raw).hexdigest()[:16], "frame": frame,
+                             "columns": columns}
+
+
+def csv_values() -> tuple[np.ndarray | None, str | None]:
+    """The values of the chosen CSV column and a digest for caching, or (None, None)."""
+    from seqcore.data import csv_column_values
+
+    upload = st.session_state.get(CSV)
+    column = experiment().data.csv_column
+    if experiment().data.generator != "csv" or upload is None or column not in upload["columns"]:
+        return None, None
+    return csv_column_values(upload["frame"], column), f"{upload['digest']}:{column}"
+
+
+def section_names() -> list[str]:
+    return list(SECTIONS)

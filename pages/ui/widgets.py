@@ -1,0 +1,65 @@
+"""Widgets drawn from the config's own metadata: bounds, choices and help come from seqcore.config."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.ui import state
+from seqcore.config import GENERATOR_LABELS, SECTIONS
+
+LABELS = {
+    "n_sequences": "Sequences", "seq_len": "Sequence length (steps)", "vocab_size": "Vocabulary (tokens)",
+    "noise": "Noise", "pattern": "Pattern", "motif_len": "Motif length", "lag": "Lag L (steps)",
+    "n_points": "Series length (points)", "frequency": "Frequency (cycles/step)", "amplitude": "Amplitude",
+    "phase": "Phase (rad)", "n_components": "Waves", "ar_order": "AR order p", "mg_tau": "Delay τ",
+    "csv_column": "Column", "horizon": "Horizon H (steps ahead)", "val_fraction": "Validation share",
+    "test_fraction": "Test share", "seed": "Seed", "generator": "Generator",
+    "cell": "Cell", "layers": "Layers", "units": "Units per layer", "activation": "Activation",
+    "dropout": "Dropout", "recurrent_dropout": "Recurrent dropout", "l1": "L1 penalty", "l2": "L2 penalty",
+    "optimizer": "Optimizer", "learning_rate": "Learning rate", "clipnorm": "Gradient clipping (norm)",
+    "batch_size": "Batch size", "epochs": "Epochs", "snapshot_every": "Snapshot every (epochs)",
+    "time_limit_s": "Time limit (s)", "backend": "Keras backend",
+}
+FLOAT_STEPS = {"learning_rate": 0.0005, "l1": 0.0001, "l2": 0.0001, "frequency": 0.005, "clipnorm": 0.5,
+               "time_limit_s": 30.0, "amplitude": 0.5, "phase": 0.1}
+
+
+def _help(spec: dict) -> str:
+    text = spec["help"]
+    if spec["low"] is not None and spec["high"] is not None:
+        text += f" Allowed: {spec['low']:g} to {spec['high']:g}."
+    return text
+
+
+def field(section: str, name: str, *, options: list[str] | None = None, disabled: bool = False,
+          label: str | None = None) -> None:
+    """One setting's widget, with its error (if the last value was refused) right under it."""
+    spec = SECTIONS[section].spec(name)
+    key = state.widget_key(section, name)
+    kwargs = {"key": key, "help": _help(spec), "disabled": disabled,
+              "on_change": state.on_widget_change, "args": (section, name)}
+    label = label or LABELS.get(name, name)
+    choices = options if options is not None else spec["choices"]
+    if choices is not None:
+        if st.session_state.get(key) not in choices:
+            st.session_state[key] = choices[0] if choices else None
+        format_func = GENERATOR_LABELS.get if name == "generator" else str
+        st.selectbox(label, list(choices), format_func=format_func, **kwargs)
+    elif spec["type"] is int:
+        st.number_input(label, min_value=spec["low"], max_value=spec["high"], step=1, **kwargs)
+    elif spec["type"] is float:
+        step = FLOAT_STEPS.get(name, 0.05)
+        st.number_input(label, min_value=float(spec["low"]), max_value=float(spec["high"]), step=step,
+                        format="%g", **kwargs)
+    else:
+        st.text_input(label, **kwargs)
+    error = state.error_for(section, name)
+    if error:
+        st.error(f"{error}. The last valid value is still in use.", icon="⚠️")
+
+
+def fields(section: str, names, *, columns: int = 2, disabled: bool = False) -> None:
+    cols = st.columns(columns)
+    for i, name in enumerate(names):
+        with cols[i % columns]:
+            field(section, name, disabled=disabled)

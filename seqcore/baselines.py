@@ -1,0 +1,114 @@
+"""Simple models an RNN has to beat, scored on the validation split.
+
+A network is only interesting where it does better than these: on random digits nothing beats
+chance, on a noiseless sine a linear model is already near perfect. Scores are in the units of the
+Keras loss and metrics: accuracy as a fraction, cross-entropy in nats, MSE in the scaled units
+the model is trained on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqcore.data import SequenceData
+
+# A linear model on more inputs costs rows × inputs² and adds nothing a baseline needs:
+# 256 lags already cover any period a window can show.
+MAX_LINEAR_INPUTS = 256
+CHUNK_ROWS = 8192  # rows per step of the normal equations, to bound float64 copies
+
+
+def baselines(data: SequenceData) -> dict[str, float]:
+    """Validation scores of simple predictors, keyed by a readable name.
+
+    Token tasks (averaged over steps, weighted by `w_val` where steps are masked):
+      'chance accuracy'       1 / vocabulary size: guessing uniformly at random.
+      'majority accuracy'     always predicting the most frequent training target.
+      'bigram accuracy'       predicting the most frequent next token given the current input token
+                              (a first-order Markov model counted on the training split).
+      'bigram cross-entropy'  the same model's categorical cross-entropy in nats, with add-one
+                              smoothing: comparable with Keras' categorical_crossentropy loss when
+                              that loss averages over weighted steps.
+    Regression (mean squared error over every output value, in scaled units):
+      'mean MSE'              predicting the training mean of y.
+      'persistence MSE'       series only: repeating the last input value for every horizon step.
+      'linear AR MSE'         least-squares linear map (plus intercept) from the flattened input window to y;
+                              only the last MAX_LINEAR_INPUTS values of very long windows, to stay fast.
+      'constant 1.0 MSE'      adding only: predicting 1.0, the expected sum of two uniform values.
+    """
+    if data.task == "tokens":
+        return _token_baselines(data)
+    return _regression_baselines(data)
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    return float(np.sum(values * weights) / np.sum(weights))
+
+
+def _token_baselines(data: SequenceData) -> dict[str, float]:
+    vocab = data.n_outputs
+    # One-hot back to token ids; this also works for the delay task, whose input and target differ.
+    inputs_train, targets_train = data.x_train.argmax(-1), data.y_train.argmax(-1)
+    inputs_val, targets_val = data.x_val.argmax(-1), data.y_val.argmax(-1)
+    weights_train = np.ones(inputs_train.shape) if data.w_train is None else data.w_train
+    weights_val = np.ones(inputs_val.shape) if data.w_val is None else data.w_val
+
+    # counts[current token, next target], weighted so that masked steps teach nothing.
+    counts = np.bincount((inputs_train * vocab + targets_train).ravel(), weights=weights_train.ravel(),
+                         minlength=vocab * vocab).reshape(vocab, vocab)
+    target_counts = counts.sum(axis=0)
+    majority = int(target_counts.argmax())
+    # A token never seen as input in training has no row of counts: fall back to the majority guess.
+    next_token = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), majority)
+    probabilities = (counts + 1) / (counts.sum(axis=1, keepdims=True) + vocab)
+
+    return {
+        "chance accuracy": 1.0 / vocab,
+        "majority accuracy": _weighted_mean(targets_val == majority, weights_val),
+        "bigram accuracy": _weighted_mean(next_token[inputs_val] == targets_val, weights_val),
+        "bigram cross-entropy": _weighted_mean(-np.log(probabilities[inputs_val, targets_val]), weights_val),
+    }
+
+
+def _regression_baselines(data: SequenceData) -> dict[str, float]:
+    y_train, y_val = data.y_train.astype(np.float64), data.y_val.astype(np.float64)
+    scores = {"mean MSE": float(np.mean((y_val - y_train.mean(axis=0)) ** 2))}
+    if data.is_series:
+        last_value = data.x_val[:, -1, :1].astype(np.float64)  # (N, 1) broadcasts over the horizon
+        scores["persistence MSE"] = float(np.mean((y_val - last_value) ** 2))
+    scores["linear AR MSE"] = _linear_mse(data)
+    if not data.is_series:
+        scores["constant 1.0 MSE"] = float(np.mean((y_val - 1.0) ** 2))
+    return scores
+
+
+def _linear_mse(data: SequenceData) -> float:
+    """Validation MSE of least squares from the (last MAX_LINEAR_INPUTS values of the) flattened window to y.
+
+    Solved through the normal equations, accumulated over chunks of rows, so memory stays small and
+    the cost is rows × inputs² rather than an SVD of the whole design matrix (a minute for adding
+    with 1000 steps).
+    """
+    n_steps = max(1, min(data.n_steps, MAX_LINEAR_INPUTS // data.n_features))
+    x_train, x_val = data.x_train[:, -n_steps:], data.x_val[:, -n_steps:]
+    # Centring replaces the intercept column and keeps the normal equations well conditioned.
+    x_mean = x_train.mean(axis=0, dtype=np.float64).reshape(-1)
+    y_mean = data.y_train.mean(axis=0, dtype=np.float64)
+
+    gram = np.zeros((x_mean.size, x_mean.size))
+    cross = np.zeros((x_mean.size, data.n_outputs))
+    for start in range(0, len(x_train), CHUNK_ROWS):
+        inputs = _flat(x_train[start:start + CHUNK_ROWS]) - x_mean
+        gram += inputs.T @ inputs
+        cross += inputs.T @ (data.y_train[start:start + CHUNK_ROWS] - y_mean)
+    coefficients, *_ = np.linalg.lstsq(gram, cross, rcond=None)
+
+    squared_error = 0.0
+    for start in range(0, len(x_val), CHUNK_ROWS):
+        predicted = (_flat(x_val[start:start + CHUNK_ROWS]) - x_mean) @ coefficients + y_mean
+        squared_error += float(np.sum((data.y_val[start:start + CHUNK_ROWS] - predicted) ** 2))
+    return squared_error / data.y_val.size
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    return x.reshape(len(x), -1).astype(np.float64)

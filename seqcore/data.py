@@ -1,0 +1,579 @@
+"""Data for the playground: generated token tasks and series, and uploaded CSV columns.
+
+`build_data` turns a validated `DataConfig` into train / validation / test arrays ready for
+Keras. Everything is drawn from `np.random.default_rng(config.seed)`, so the same settings
+always give the same arrays. Arrays handed to the model are float32.
+
+Token tasks (`random_digits`, `patterned_digits`, `delay`) are many-to-many: one one-hot
+target per step. `adding` and the series are many-to-one regressions. Series are split in
+time order and windowed per part, so no window mixes training and held-out values.
+
+Bad input raises `DataError`, which names the setting (or 'csv'), the value and what is allowed,
+in the same shape as `config.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from seqcore.config import DataConfig
+
+MAX_MODEL_VALUES = 50_000_000  # floats in x (200 MB); y, copies and Keras need several times that
+MIN_CSV_VALUES = 20
+MAX_CSV_MAGNITUDE = 1e100  # squares of larger values overflow float64 when the scaler is fitted
+
+MG_DT = 0.1  # Euler step of the Mackey-Glass integration, in time units
+MG_STEPS_PER_SAMPLE = 10  # one sample per time unit
+MG_BURN_IN = 500  # time units dropped so the series starts on the attractor, not in the transient
+AR_BURN_IN = 500  # steps dropped so the AR series starts from its stationary distribution
+
+_CSV_DELIMITERS = ",;\t|"
+_SNIFF_CHARS = 64_000  # enough lines to sniff the delimiter without scanning a 50 MB file
+_TYPE_SAMPLE_ROWS = 10_000  # evenly spaced rows that decide whether a text column is mostly numbers
+
+
+class DataError(ValueError):
+    """Bad data input. `field`, `value` and `allowed` say which setting, what it was and what is allowed."""
+
+    def __init__(self, field: str, value, allowed: str):
+        self.field, self.value, self.allowed = field, value, allowed
+        super().__init__(f"{field}: {_clip(value)!r} {allowed}")
+
+    def __reduce__(self):  # the default pickling passes only the message and would break __init__
+        return (type(self), (self.field, self.value, self.allowed))
+
+
+def _clip(value, limit: int = 60):
+    """Keep messages readable when the offending value is a long string."""
+    return value if not isinstance(value, str) or len(value) <= limit else value[:limit] + "…"
+
+
+def _short(number: float) -> str:
+    """6400000000 -> '6.4e9', as people write it, not Python's '6.4e+09'."""
+    mantissa, _, exponent = f"{number:.2g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Standardisation (x - mean) / std, fitted on the training part only so no held-out value leaks in."""
+
+    mean: float
+    std: float
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> Scaler:
+        values = np.asarray(values, dtype=np.float64)
+        return cls(mean=float(values.mean()), std=float(values.std()))
+
+    @property
+    def scale(self) -> float:
+        # A constant training part has std 0 (or rounding dust): dividing by it would blow values up.
+        if not math.isfinite(self.std) or self.std <= 1e-12 * max(1.0, abs(self.mean)):
+            return 1.0
+        return self.std
+
+    def transform(self, a):
+        return (np.asarray(a) - self.mean) / self.scale
+
+    def inverse(self, a):
+        return np.asarray(a) * self.scale + self.mean
+
+
+# eq=False: the generated __eq__ would compare arrays element-wise and fail on truth testing.
+@dataclass(frozen=True, eq=False)
+class SequenceData:
+    """Model-ready arrays plus what the UI needs to display them.
+
+    x_*: (N, T, n_features) float32. y_*: (N, T, vocab) one-hot for token tasks, else (N, n_outputs).
+    w_*: (N, T) float32 step weights where some steps have no target (delay), else None.
+    Series x/y are in scaled units (see `scaler`); `series` keeps the raw values.
+    """
+
+    task: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    w_train: np.ndarray | None
+    w_val: np.ndarray | None
+    w_test: np.ndarray | None
+    n_features: int
+    n_outputs: int
+    many_to_many: bool
+    scaler: Scaler | None
+    series: np.ndarray | None
+    split_points: tuple[int, int] | None
+    tokens: np.ndarray | None
+
+    @property
+    def n_steps(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def n_train(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def n_val(self) -> int:
+        return len(self.x_val)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.x_test)
+
+    @property
+    def is_series(self) -> bool:
+        return self.series is not None
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(x, y, w) of 'train', 'val' or 'test'."""
+        if name not in ("train", "val", "test"):
+            raise ValueError(f"part {name!r} is not one of train, val, test")
+        return getattr(self, f"x_{name}"), getattr(self, f"y_{name}"), getattr(self, f"w_{name}")
+
+
+def one_hot(tokens: np.ndarray, vocab_size: int) -> np.ndarray:
+    """float32 one-hot of integer tokens: shape tokens.shape + (vocab_size,)."""
+    tokens = np.asarray(tokens)
+    # np.eye indexing would silently wrap negative tokens to the end of the vocabulary.
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        raise ValueError(f"tokens must lie in [0, {vocab_size}), got {tokens.min()}..{tokens.max()}")
+    return np.eye(vocab_size, dtype=np.float32)[tokens]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build_data(config: DataConfig, csv_values: np.ndarray | None = None) -> SequenceData:
+    """Generate (or take from `csv_values`) the data `config` describes and split it."""
+    rng = np.random.default_rng(config.seed)
+    if config.generator in ("random_digits", "patterned_digits", "delay"):
+        return _token_data(config, rng)
+    if config.generator == "adding":
+        return _adding_data(config, rng)
+    if config.generator == "csv":
+        if csv_values is None:
+            raise DataError("data.csv_column", config.csv_column, "needs an uploaded CSV file, and none was given")
+        raw = _checked_csv_values(csv_values, config.csv_column)
+    else:
+        raw = _SERIES[config.generator](config, rng)
+    return _series_data(config, raw)
+
+
+def _sequence_split(config: DataConfig) -> tuple[int, int, int]:
+    """Rows of train, validation and test when whole sequences are split in generation order."""
+    n = config.n_sequences
+    n_val = max(1, _share(n, config.val_fraction))
+    n_test = max(1, _share(n, config.test_fraction)) if config.test_fraction > 0 else 0
+    n_train = n - n_val - n_test
+    if n_train < 1:
+        raise DataError("data.n_sequences", n, f"is too few: {n_val} validation and {n_test} test sequences "
+                                               "leave none to train on")
+    return n_train, n_val, n_test
+
+
+def _share(n: int, fraction: float) -> int:
+    # The epsilon keeps 0.29 * 100 = 28.999… from losing a row to float rounding.
+    return int(n * fraction + 1e-9)
+
+
+def _check_model_size(n_rows: int, n_steps: int, n_features: int, unit: str) -> None:
+    total = n_rows * n_steps * n_features
+    if total > MAX_MODEL_VALUES:
+        raise DataError("data.n_sequences", n_rows,
+                        f"gives {n_rows} sequences × {n_steps} steps × {n_features} {unit} = {_short(total)} values, "
+                        f"above the limit of {_short(MAX_MODEL_VALUES)}; use fewer or shorter sequences")
+
+
+def _token_data(config: DataConfig, rng: np.random.Generator) -> SequenceData:
+    n, length, vocab = config.n_sequences, config.seq_len, config.vocab_size
+    is_delay = config.generator == "delay"
+    # Next-token tasks lose one step: the last token has nothing after it to predict.
+    _check_model_size(n, length if is_delay else length - 1, vocab, "tokens")
+
+    if config.generator == "patterned_digits":
+        tokens = _patterned_tokens(config, rng)
+    else:
+        tokens = rng.integers(0, vocab, size=(n, length), dtype=np.int32)
+
+    if is_delay:
+        lag = config.lag
+        inputs = tokens
+        targets = np.zeros_like(tokens)  # token 0 stands in where nothing is lagged yet; its weight is 0
+        targets[:, lag:] = tokens[:, :-lag]
+        weights = np.broadcast_to((np.arange(length) >= lag).astype(np.float32), (n, length))
+    else:
+        inputs, targets, weights = tokens[:, :-1], tokens[:, 1:], None
+
+    x, y = one_hot(inputs, vocab), one_hot(targets, vocab)
+    rows = _sequence_split(config)
+    xs, ys = _split_rows(x, rows), _split_rows(y, rows)
+    # np.ascontiguousarray turns the broadcast view into real, writable per-part arrays.
+    ws = [np.ascontiguousarray(w) for w in _split_rows(weights, rows)] if weights is not None else [None] * 3
+    return SequenceData(task="tokens", x_train=xs[0], y_train=ys[0], x_val=xs[1], y_val=ys[1], x_test=xs[2],
+                        y_test=ys[2], w_train=ws[0], w_val=ws[1], w_test=ws[2], n_features=vocab, n_outputs=vocab,
+                        many_to_many=True, scaler=None, series=None, split_points=None, tokens=tokens)
+
+
+def _patterned_tokens(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    n, length, vocab = config.n_sequences, config.seq_len, config.vocab_size
+    steps = np.arange(length)
+    if config.pattern == "motif":
+        # One motif for the whole data set, each sequence entering it at its own offset: the pattern is
+        # the same everywhere, so what is learnt on training sequences carries over to held-out ones.
+        # Distinct tokens (when the vocabulary allows) make each token's successor unambiguous.
+        motif = rng.choice(vocab, size=config.motif_len, replace=config.motif_len > vocab).astype(np.int32)
+        offsets = rng.integers(0, config.motif_len, size=n)
+        tokens = motif[(offsets[:, None] + steps) % config.motif_len]
+    else:
+        starts = rng.integers(0, vocab, size=n)
+        tokens = ((starts[:, None] + steps) % vocab).astype(np.int32)
+    replaced = rng.random((n, length)) < config.noise
+    random_tokens = rng.integers(0, vocab, size=(n, length), dtype=np.int32)
+    return np.where(replaced, random_tokens, tokens)
+
+
+def _adding_data(config: DataConfig, rng: np.random.Generator) -> SequenceData:
+    n, length = config.n_sequences, config.seq_len
+    _check_model_size(n, length, 2, "channels")
+    values = rng.random((n, length), dtype=np.float32)
+    half = length // 2
+    first = rng.integers(0, half, size=n)
+    second = rng.integers(half, length, size=n)
+    rows = np.arange(n)
+    markers = np.zeros((n, length), dtype=np.float32)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    x = np.stack([values, markers], axis=-1)
+    y = (values[rows, first] + values[rows, second])[:, None]
+    split = _sequence_split(config)
+    xs, ys = _split_rows(x, split), _split_rows(y, split)
+    return SequenceData(task="regression", x_train=xs[0], y_train=ys[0], x_val=xs[1], y_val=ys[1], x_test=xs[2],
+                        y_test=ys[2], w_train=None, w_val=None, w_test=None, n_features=2, n_outputs=1,
+                        many_to_many=False, scaler=None, series=None, split_points=None, tokens=None)
+
+
+def _split_rows(array: np.ndarray, rows: tuple[int, int, int]) -> list[np.ndarray]:
+    n_train, n_val, _ = rows
+    return [array[:n_train], array[n_train:n_train + n_val], array[n_train + n_val:]]
+
+
+# --------------------------------------------------------------------------- series
+
+
+def _sine(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(config.n_points)
+    clean = config.amplitude * np.sin(2 * np.pi * config.frequency * t + config.phase)
+    return clean + config.noise * config.amplitude * rng.standard_normal(config.n_points)
+
+
+def _sum_of_sines(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    k = config.n_components
+    frequencies = rng.uniform(0.005, 0.1, size=k)
+    weights = rng.uniform(0.3, 1.0, size=k)
+    phases = rng.uniform(0, 2 * np.pi, size=k)
+    # Normalised to the RMS of one sine of the same amplitude, so `amplitude` and `noise` mean the
+    # same thing whatever the number of components.
+    weights = weights / np.sqrt(np.sum(weights**2))
+    t = np.arange(config.n_points)
+    clean = config.amplitude * (np.sin(2 * np.pi * np.outer(t, frequencies) + phases) @ weights)
+    return clean + config.noise * config.amplitude * rng.standard_normal(config.n_points)
+
+
+def _stable_ar_coefficients(order: int, rng: np.random.Generator) -> np.ndarray:
+    """phi_1..phi_p of a stationary AR(p): built from roots strictly inside the unit circle."""
+    # Radii 0.5-0.95 keep the process well away from both white noise and a random walk.
+    radii = rng.uniform(0.5, 0.95, size=order)
+    n_pairs = order // 2
+    angles = rng.uniform(0.1 * np.pi, 0.9 * np.pi, size=n_pairs)
+    pairs = radii[:n_pairs] * np.exp(1j * angles)
+    roots = np.concatenate([pairs, pairs.conj()])  # conjugate pairs keep the coefficients real
+    if order % 2:
+        roots = np.append(roots, radii[-1] * rng.choice([-1.0, 1.0]))
+    # z^p - phi_1 z^(p-1) - ... - phi_p has these roots.
+    return -np.poly(roots).real[1:]
+
+
+def _ar(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    order, n = config.ar_order, config.n_points
+    phi = _stable_ar_coefficients(order, rng)
+    innovations = rng.standard_normal(n + AR_BURN_IN)
+    # A true recurrence: each value needs the previous ones. Plain floats are ~10x faster than numpy scalars.
+    phi_newest_first = phi.tolist()
+    history = [0.0] * order
+    for shock in innovations.tolist():
+        recent = history[-1:-order - 1:-1]
+        history.append(sum(c * v for c, v in zip(phi_newest_first, recent, strict=True)) + shock)
+    clean = np.array(history[order + AR_BURN_IN:])
+    return clean + config.noise * rng.standard_normal(n)
+
+
+def _random_walk(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    n = config.n_points
+    return np.cumsum(rng.standard_normal(n)) + config.noise * rng.standard_normal(n)
+
+
+def _mackey_glass(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
+    """dx/dt = 0.2 x(t-tau) / (1 + x(t-tau)^10) - 0.1 x(t), Euler steps of MG_DT, one sample per time unit."""
+    n = config.n_points
+    delay_steps = int(round(config.mg_tau / MG_DT))
+    n_steps = (n + MG_BURN_IN) * MG_STEPS_PER_SAMPLE
+    # trajectory[j] is x at time (j - delay_steps) * dt: the first delay_steps + 1 entries are the history.
+    trajectory = (1.2 + rng.uniform(-0.1, 0.1, size=delay_steps + 1)).tolist()
+    append, current = trajectory.append, trajectory[-1]
+    for step in range(n_steps):  # a true delay recurrence; plain floats keep 2 million steps to ~2 s
+        lagged = trajectory[step]
+        lagged2 = lagged * lagged
+        lagged10 = lagged2 * lagged2 * lagged2 * lagged2 * lagged2
+        current += MG_DT * (0.2 * lagged / (1.0 + lagged10) - 0.1 * current)
+        append(current)
+    samples = np.array(trajectory[delay_steps + MG_STEPS_PER_SAMPLE::MG_STEPS_PER_SAMPLE])
+    clean = samples[MG_BURN_IN:MG_BURN_IN + n]
+    # Noise relative to the series' own spread (about 0.23), as `amplitude` does for sines.
+    return clean + config.noise * clean.std() * rng.standard_normal(n)
+
+
+_SERIES = {"sine": _sine, "sum_of_sines": _sum_of_sines, "ar": _ar, "random_walk": _random_walk,
+           "mackey_glass": _mackey_glass}
+
+
+def _checked_csv_values(values, column: str) -> np.ndarray:
+    """The same rules as csv_column_values, for values that did not come through it."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise DataError("data.csv_column", column, f"must give one column of numbers, not shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise DataError("data.csv_column", column, "holds missing or infinite values")
+    if len(values) < MIN_CSV_VALUES:
+        raise DataError("data.csv_column", column, f"has only {len(values)} values; at least {MIN_CSV_VALUES} "
+                                                   "are needed")
+    return values
+
+
+def _series_data(config: DataConfig, raw: np.ndarray) -> SequenceData:
+    n = len(raw)
+    seq_len, horizon = config.seq_len, config.horizon
+    width = seq_len + horizon
+    val_start = n - _share(n, config.val_fraction) - _share(n, config.test_fraction)
+    test_start = n - _share(n, config.test_fraction)
+    bounds = {"training": (0, val_start), "validation": (val_start, test_start), "test": (test_start, n)}
+
+    for name, (start, stop) in bounds.items():
+        if name == "test" and config.test_fraction == 0:
+            continue  # no test part was asked for: it may stay empty
+        if stop - start < width:
+            raise DataError("data.seq_len", seq_len,
+                            f"plus data.horizon ({horizon}) needs {width} points, but the {name} part has only "
+                            f"{stop - start} (points {start}-{stop} of {n}); use a shorter window or more points")
+    n_windows = sum(max(0, stop - start - width + 1) for start, stop in bounds.values())
+    if n_windows * seq_len > MAX_MODEL_VALUES:
+        raise DataError("data.seq_len", seq_len,
+                        f"gives {n_windows} windows × {seq_len} steps = {_short(n_windows * seq_len)} values, "
+                        f"above the limit of {_short(MAX_MODEL_VALUES)}; use a shorter window or fewer points")
+
+    scaler = Scaler.fit(raw[:val_start])
+    scaled = scaler.transform(raw)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+        _windows(scaled[start:stop], seq_len, horizon) for start, stop in bounds.values())
+    return SequenceData(task="regression", x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
+                        x_test=x_test, y_test=y_test, w_train=None, w_val=None, w_test=None, n_features=1,
+                        n_outputs=horizon, many_to_many=False, scaler=scaler, series=raw,
+                        split_points=(val_start, test_start), tokens=None)
+
+
+def _windows(part: np.ndarray, seq_len: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every window of one part: x (N, seq_len, 1) and the horizon values after it, y (N, horizon)."""
+    if len(part) < seq_len + horizon:  # only an empty, unrequested test part gets here
+        return np.zeros((0, seq_len, 1), np.float32), np.zeros((0, horizon), np.float32)
+    windows = sliding_window_view(part, seq_len + horizon)
+    # astype copies, so the model gets compact arrays rather than views into the whole series.
+    return windows[:, :seq_len].astype(np.float32)[:, :, None], windows[:, seq_len:].astype(np.float32)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def load_csv(source: bytes | str | io.IOBase | os.PathLike, *, max_bytes: int = 50_000_000,
+             max_rows: int = 1_000_000) -> pd.DataFrame:
+    """Read an uploaded CSV into a DataFrame, or raise DataError saying what is wrong with it.
+
+    `source`: the file's bytes, its text (a str is CSV text, not a path), a file-like object
+    (e.g. Streamlit's UploadedFile) or an os.PathLike path. The delimiter (comma, semicolon, tab,
+    pipe) is detected; the text may be UTF-8 (with or without BOM), UTF-16 with BOM, or Latin-1.
+    A file whose first row is all numbers is read as having no header; its columns are then
+    named 'column 1', 'column 2', ...
+    """
+    text = _decode(_read_limited(source, max_bytes))
+    if not text.strip():
+        raise DataError("csv", "empty file", "holds no data; upload a CSV with a header row and numbers below it")
+    delimiter = _sniff_delimiter(text)
+    frame = _parse(text, delimiter, max_rows, header=0)
+    if len(frame.columns) and all(_is_number(name) for name in frame.columns):
+        # The first row was data, not names: read it again as data so no value is lost.
+        frame = _parse(text, delimiter, max_rows, header=None)
+        frame.columns = [f"column {i + 1}" for i in range(len(frame.columns))]
+    if len(frame) > max_rows:
+        raise DataError("csv", f"more than {max_rows} rows", f"is too long; the limit is {max_rows} rows")
+    if len(frame) == 0:
+        raise DataError("csv", "header only", "has a header but no data rows")
+    if len(frame) == 1:
+        raise DataError("csv", "one data row", "has a single data row; a sequence needs many values")
+    if not numeric_columns(frame):
+        names = ", ".join(map(str, frame.columns[:10])) + (", …" if len(frame.columns) > 10 else "")
+        raise DataError("csv", "no numeric column", f"was found: the columns ({names}) hold text, not numbers")
+    return frame
+
+
+def _read_limited(source, max_bytes: int) -> bytes | str:
+    if isinstance(source, os.PathLike):
+        with open(source, "rb") as handle:
+            return _read_limited(handle, max_bytes)
+    if hasattr(source, "read"):
+        if getattr(source, "seekable", lambda: False)():
+            source.seek(0)  # an upload may have been read before (e.g. for a preview)
+        content = source.read(max_bytes + 1)  # one more than allowed is enough to know it is too big
+        size_known = False
+    elif isinstance(source, bytes | bytearray | memoryview | str):
+        content, size_known = source, True
+    else:
+        raise DataError("csv", type(source).__name__, "is not bytes, text or a file")
+    if isinstance(content, bytearray | memoryview):
+        content = bytes(content)
+    if len(content) > max_bytes:  # for text this counts characters, close enough for a guard
+        shown = _size(len(content)) if size_known else f"more than {_size(max_bytes)}"
+        raise DataError("csv", shown, f"is too big; the limit is {_size(max_bytes)}")
+    return content
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.3g} MB" if n_bytes >= 1_000_000 else f"{n_bytes} bytes"
+
+
+def _decode(content: bytes | str) -> str:
+    if isinstance(content, str):
+        text = content
+    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            text = content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DataError("csv", "UTF-16 file", "could not be decoded; save it as UTF-8 CSV") from None
+    elif b"\x00" in content:
+        raise DataError("csv", "binary file", "is not a CSV text file (it holds NUL bytes); "
+                                              "export the sheet as CSV first")
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = content.decode("latin-1")  # never fails: older Excel exports on Western systems
+    sample = text[:_SNIFF_CHARS]
+    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\x0c") or 0x7F <= ord(ch) < 0xA0)
+    if "\x00" in sample or controls > 0.1 * len(sample):
+        raise DataError("csv", "binary file", "is not a CSV text file; export the sheet as CSV first")
+    return text
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS and "\n" in sample:
+        sample = sample[:sample.rindex("\n")]  # a cut-off last line would skew the counts
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_CSV_DELIMITERS).delimiter
+    except csv.Error:
+        pass
+    # The sniffer gives up on one-column files and on ragged samples: take the delimiter that
+    # appears on every line, else a comma (a single column has none).
+    lines = [line for line in sample.splitlines() if line.strip()][:50]
+    for delimiter in _CSV_DELIMITERS:
+        if lines and all(delimiter in line for line in lines):
+            return delimiter
+    return ","
+
+
+def _parse(text: str, delimiter: str, max_rows: int, header) -> pd.DataFrame:
+    try:
+        # nrows one past the limit: enough to know the file is too long without reading all of it.
+        return pd.read_csv(io.StringIO(text), sep=delimiter, header=header, nrows=max_rows + 1,
+                           skipinitialspace=True, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise DataError("csv", "no columns", "holds no data; upload a CSV with a header row and numbers below it"
+                        ) from None
+    except Exception as err:  # any reader failure means the text is not a CSV we can use
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError("csv", "file", f"could not be read as CSV ({_clip(reason, 120)})") from None
+
+
+def _is_number(name) -> bool:
+    try:
+        return math.isfinite(float(name))
+    except (TypeError, ValueError):
+        return False
+
+
+def _parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """float64 values (NaN where missing or text) and a mask of the cells that hold text."""
+    if pd.api.types.is_bool_dtype(column):  # True/False are not measurements
+        return np.full(len(column), np.nan), column.notna().to_numpy()
+    if pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(column), dtype=bool)
+    stripped = column.astype(str).str.strip()
+    filled = column.notna().to_numpy() & (stripped != "").to_numpy()  # blank cells count as missing, not text
+    numbers = pd.to_numeric(stripped.where(filled), errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values, filled & np.isnan(values)
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that are mostly numbers: numeric ones, and text ones where numbers outnumber words.
+
+    A column with a stray typo is listed, so choosing it gives a precise error (row and value)
+    instead of the column silently missing from the list.
+    """
+    names = []
+    for name in frame.columns:
+        column = frame[name]
+        if len(column) > _TYPE_SAMPLE_ROWS:  # converting a million text cells takes seconds; a sample tells
+            column = column.iloc[::-(-len(column) // _TYPE_SAMPLE_ROWS)]
+        values, is_text = _parse_numbers(column)
+        n_numbers = int(np.count_nonzero(~np.isnan(values)))
+        if n_numbers > 0 and n_numbers >= int(is_text.sum()):
+            names.append(name)
+    return names
+
+
+def csv_column_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The column as a float64 1-D array, or DataError naming the first problem. Rows count data rows from 1."""
+    if column not in frame.columns:
+        available = ", ".join(map(str, numeric_columns(frame))) or "none"
+        raise DataError("data.csv_column", column, f"is not a column of the CSV; numeric columns: {available}")
+    values, is_text = _parse_numbers(frame[column])
+    if is_text.any():
+        first = int(np.argmax(is_text))
+        raise DataError("data.csv_column", column, f"holds text ({_clip(str(frame[column].iloc[first]), 30)!r} "
+                                                   f"in row {first + 1}), not numbers")
+    missing = np.isnan(values)
+    if missing.any():
+        raise DataError("data.csv_column", column, f"has {int(missing.sum())} missing values (the first in row "
+                                                   f"{int(np.argmax(missing)) + 1}); fill or remove them")
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise DataError("data.csv_column", column, f"holds {int(infinite.sum())} infinite values (the first in row "
+                                                   f"{int(np.argmax(infinite)) + 1}); remove them")
+    huge = np.abs(values) > MAX_CSV_MAGNITUDE
+    if huge.any():
+        raise DataError("data.csv_column", column, f"holds values too large to standardise (the first in row "
+                                                   f"{int(np.argmax(huge)) + 1}); rescale the column")
+    if len(values) < MIN_CSV_VALUES:
+        raise DataError("data.csv_column", column, f"has only {len(values)} values; at least {MIN_CSV_VALUES} "
+                                                   "are needed")
+    return np.ascontiguousarray(values)
