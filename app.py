@@ -11,10 +11,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import streamlit as st  # noqa: E402
 
-from pages.ui import sidebar, state  # noqa: E402
+from pages.ui import runs, sidebar, state  # noqa: E402
 
 st.set_page_config(page_title="Sequence Playground", page_icon="🔁", layout="wide")
 state.init_session()
+runs.job_manager()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
 
 page = st.navigation([
     st.Page("pages/data.py", title="Data", icon="📈", default=True),

@@ -41,12 +41,18 @@ class RunRegistry:
             self._runs[token] = (entry[0], session_id)
             return entry[0]
 
-    def release_session(self, session_id: str) -> None:
-        """The session is gone: stop the runs it still owns (a reload has re-attached the others)."""
-        with self._lock:
-            owned = [job for job, owner in self._runs.values() if owner == session_id]
-        for job in owned:
-            job.stop()
+    def release_session(self, session_id: str, grace_s: float) -> None:
+        """The session's tab is gone. After `grace_s`, stop the runs it still owns: a reload of the
+        same URL re-attaches its run to the new session within the grace period and keeps it going."""
+        def stop_orphans():
+            with self._lock:
+                owned = [job for job, owner in self._runs.values() if owner == session_id]
+            for job in owned:
+                job.stop()
+
+        timer = threading.Timer(grace_s, stop_orphans)
+        timer.daemon = True
+        timer.start()
 
     def active_count(self) -> int:
         with self._lock:
@@ -69,8 +75,11 @@ class _SessionToken:
         self.session_id = session_id
 
 
+RECONNECT_GRACE_S = float(os.environ.get("SEQCORE_RECONNECT_GRACE_S", "60"))
+
+
 def _release(token: _SessionToken) -> None:
-    run_registry().release_session(token.session_id)
+    run_registry().release_session(token.session_id, RECONNECT_GRACE_S)
 
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)

@@ -1,0 +1,118 @@
+"""Inspect: scrub through a run's snapshots, look at gates and single units, try a probe of your own."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages.ui import runs, state
+from seqcore import panels, plots, probes, reference
+from seqcore.data import DataError
+
+state.ensure_widgets()
+state.show_notices()
+st.title("Inspect")
+
+job = runs.current_job()
+view = job.view() if job else None
+if view is None or not view.snapshot_epochs:
+    st.info("Nothing to inspect yet: train a network on *Model & training*; its snapshots appear here as it learns.")
+    st.page_link("pages/train.py", label="Go to Model & training", icon="➡️")
+    st.stop()
+
+experiment = view.experiment
+cell, activation = experiment.model.cell, experiment.model.activation
+try:
+    data = runs.data_for(experiment)
+except DataError as err:  # a CSV run whose file is no longer in this session
+    st.error(f"The data of this run cannot be rebuilt: {err}")
+    st.stop()
+token_task = data.task == "tokens"
+
+st.caption(f"Run: {experiment.model.cell} × {experiment.model.layers} layer(s) of {experiment.model.units} units on "
+           f"*{experiment.data.generator}*, status {view.status}. Snapshots are recorded every "
+           f"{experiment.train.snapshot_every} epochs.")
+controls = st.columns([3, 1, 1])
+epochs = list(view.snapshot_epochs)
+epoch = controls[0].select_slider("Epoch", epochs, value=epochs[-1], key="inspect_epoch",
+                                  help="Scrub through the recorded snapshots.")
+layer = controls[1].selectbox("Layer", range(experiment.model.layers), format_func=lambda i: f"layer {i + 1}",
+                              key="inspect_layer")
+probe = controls[2].selectbox("Probe sequence", range(len(view.start.probe_x)),
+                              format_func=lambda i: f"sequence {i + 1}", key="inspect_probe")
+snapshot = job.snapshot(epoch)
+
+left, right = st.columns(2)
+left.plotly_chart(panels.hidden_panel(snapshot, view.start, layer=layer, probe=probe, token_task=token_task),
+                  key="inspect_hidden")
+right.plotly_chart(panels.prediction_panel(snapshot, view.start, data, probe=probe), key="inspect_predictions")
+
+trace = reference.forward(snapshot.weights, view.start.probe_x[probe:probe + 1], cell=cell, head=data.task,
+                          activation=activation)
+layer_trace = trace.layers[layer]
+x_labels = panels.token_labels(view.start.probe_x[probe]) if token_task else None
+st.subheader("Gates" if cell != "SimpleRNN" else "Pre-activations")
+st.caption({"LSTM": "Input, forget and output gates lie in 0..1 (how much is written, kept and shown); the "
+                    "candidate c̃ in −1..1. A forget gate near 1 keeps the cell state, which is how an LSTM "
+                    "remembers over long lags.",
+            "GRU": "The update gate z chooses between keeping h_(t−1) (z near 1) and taking the candidate h̃; "
+                   "the reset gate r chooses how much of h_(t−1) the candidate sees.",
+            "SimpleRNN": "A SimpleRNN has no gates: this is x_t W + h_(t−1) U + b before the activation. Values far "
+                         "from 0 saturate tanh, where its gradient vanishes."}[cell])
+gates = {name: values[0] for name, values in layer_trace.gates.items()}
+if cell == "SimpleRNN":
+    st.plotly_chart(plots.hidden_state_heatmap(gates["pre-activation"], x_labels=x_labels, zmin=-3, zmax=3,
+                                               title="Pre-activation"), key="inspect_gates")
+else:
+    st.plotly_chart(plots.gate_heatmaps(gates, x_labels=x_labels, title=f"Gates of layer {layer + 1}"),
+                    key="inspect_gates")
+
+st.subheader("One unit")
+unit = st.number_input("Unit", 0, experiment.model.units - 1, 0, key="inspect_unit",
+                       help="Which hidden unit to follow over time.")
+probe_x = view.start.probe_x[probe]
+inputs = np.argmax(probe_x, -1) if token_task else probe_x[:, 0]
+st.plotly_chart(plots.unit_activation_figure(layer_trace.h[0][:, unit], inputs, unit=unit,
+                                             input_label="input token" if token_task else "input (scaled)"),
+                key="inspect_unit_fig")
+
+st.subheader("Try a sequence of your own")
+if token_task:
+    vocab = experiment.data.vocab_size
+    default = " ".join(str(t) for t in np.argmax(probe_x, -1))
+    text = st.text_input(f"Tokens (whole numbers from 0 to {vocab - 1}, separated by spaces)", default,
+                         key="custom_probe_tokens")
+else:
+    default = " ".join(f"{v:.3g}" for v in data.series[:experiment.data.seq_len]) if data.series is not None else ""
+    text = st.text_input("Values (numbers separated by spaces or commas, in the data's units)", default,
+                         key="custom_probe_values", disabled=data.series is None,
+                         help="Not available for the adding problem, whose input has two channels.")
+try:
+    if token_task:
+        result = probes.run_token_probe(snapshot.weights, probes.token_probe(text, vocab), vocab_size=vocab,
+                                        cell=cell, activation=activation)
+        st.dataframe(pd.DataFrame({"step": np.arange(len(result.inputs)), "input": result.inputs,
+                                   "predicted next": result.next_tokens,
+                                   "probability": np.round(result.next_probability, 3)}).T, key="custom_table")
+    elif data.series is not None:
+        result = probes.run_series_probe(snapshot.weights, probes.series_probe(text), scaler=data.scaler,
+                                         cell=cell, activation=activation)
+        st.markdown("Predicted next value(s): **" + ", ".join(f"{v:.4g}" for v in result.forecast) + "**")
+    else:
+        result = None
+    if result is not None:
+        labels = [str(t) for t in result.inputs] if token_task else None
+        st.plotly_chart(plots.hidden_state_heatmap(result.trace.layers[layer].h[0], x_labels=labels,
+                                                   title=f"Hidden state of layer {layer + 1} on your sequence"),
+                        key="custom_hidden")
+except probes.ProbeError as err:
+    st.error(str(err))
+
+with st.expander("Weights of this snapshot"):
+    layers_w, (dense_kernel, _) = reference.split_weights(snapshot.weights, cell)
+    arrays = {}
+    for i, (kernel, recurrent, _) in enumerate(layers_w):
+        arrays[f"layer {i + 1} W (input)"] = kernel
+        arrays[f"layer {i + 1} U (recurrent)"] = recurrent
+    arrays["head"] = dense_kernel
+    st.plotly_chart(plots.weights_histogram(arrays, title=f"Weights at epoch {snapshot.epoch}"),
+                    key="inspect_weights")
