@@ -19,14 +19,16 @@ settings, preview = st.columns([1, 2], gap="large")
 with settings:
     widgets.field("data", "generator")
     if config.generator == "csv":
-        upload = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="csv_upload",
+        upload_mb = state.limits().upload_mb
+        upload = st.file_uploader(f"CSV file (up to {upload_mb} MB)", type=["csv", "txt", "tsv"], key="csv_upload",
+                                  max_upload_size=upload_mb,
                                   help="A file with a header row and at least one numeric column. "
                                        "Comma, semicolon, tab or pipe delimited.")
         if upload is not None and (state.CSV not in st.session_state
                                    or st.session_state[state.CSV]["name"] != upload.name):
             try:
                 raw = upload.getvalue()
-                frame = load_csv(raw)
+                frame = load_csv(raw, max_bytes=upload_mb * 2**20)
                 columns = numeric_columns(frame)
                 state.store_csv(upload.name, raw, frame, columns)
                 if columns and config.csv_column not in columns:

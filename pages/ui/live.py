@@ -8,7 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from pages.ui import runs, state
+from seqcore import limits as run_limits
 from seqcore import panels
+from seqcore.config import ConfigError
 from seqcore.data import DataError
 from seqcore.jobs import JobHandle, JobView
 from seqcore.models import keras_script
@@ -63,8 +65,9 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
             if state.experiment().data.generator == "csv" and values is None:
                 st.error("data.csv_column: upload a CSV file on the Data page first.")
                 return
+            run_limits.check(state.experiment(), state.limits())
             runs.session_data()  # refuse bad data here, with its message, before queueing
-        except DataError as err:
+        except (ConfigError, DataError) as err:
             st.error(f"Cannot train on these settings: {err}")
             return
         runs.start_run(state.experiment(), values)

@@ -61,8 +61,7 @@ class RunRegistry:
 
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    slots = int(os.environ.get("SEQCORE_SLOTS", os.cpu_count() or 1))
-    return JobManager(slots=slots, warm=1)
+    return JobManager(slots=state.limits().slots, warm=1)
 
 
 @st.cache_resource(show_spinner=False)

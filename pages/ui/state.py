@@ -13,6 +13,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from seqcore import limits as run_limits
 from seqcore.config import SECTIONS, ConfigError, Experiment, preset
 
 EXPERIMENT = "experiment"
@@ -32,6 +33,8 @@ def init_session() -> None:
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params if key != RUN_PARAM}
     experiment, problems = Experiment.from_query_lenient(params)
+    experiment, lowered = run_limits.clamp(experiment, limits())
+    problems += lowered
     st.session_state[EXPERIMENT] = experiment
     st.session_state[ERRORS] = {}
     st.session_state[NOTICES] = []
@@ -40,6 +43,19 @@ def init_session() -> None:
         notice("warning", "This link had settings that could not be used, so defaults stand in for them:\n\n"
                + "\n".join(f"- {p}" for p in shown))
     sync_widgets(experiment)
+
+
+def _hosted_from_secrets() -> bool:
+    try:
+        return bool(st.secrets.get("hosted", False))
+    except Exception:  # no secrets file at all: Streamlit raises rather than returning the default
+        return False
+
+
+@st.cache_resource(show_spinner=False)
+def limits() -> run_limits.Limits:
+    """This server's limits: hosted when SEQCORE_HOSTED=1 or `hosted = true` in .streamlit/secrets.toml."""
+    return run_limits.active_limits(run_limits.hosted_from_env() or _hosted_from_secrets())
 
 
 def experiment() -> Experiment:
@@ -90,6 +106,7 @@ def on_widget_change(section: str, name: str) -> None:
     errors = st.session_state.setdefault(ERRORS, {})
     try:
         new = experiment().with_values(**{f"{section}.{name}": st.session_state[key]})
+        run_limits.check(new, limits())
     except ConfigError as err:
         errors[key] = str(err)
         return
@@ -106,8 +123,9 @@ def on_widget_change(section: str, name: str) -> None:
 
 
 def load_preset(name: str) -> None:
-    set_experiment(preset(name))
-    notice("success", f"Loaded the **{name}** preset.")
+    experiment, lowered = run_limits.clamp(preset(name), limits())
+    set_experiment(experiment)
+    notice("success", f"Loaded the **{name}** preset." + "".join(f"\n\n{m}." for m in lowered))
 
 
 def error_for(section: str, name: str) -> str | None:

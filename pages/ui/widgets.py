@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import state
+from seqcore import limits as run_limits
 from seqcore.config import GENERATOR_LABELS, SECTIONS
 
 LABELS = {
@@ -34,7 +35,11 @@ def _help(spec: dict) -> str:
 def field(section: str, name: str, *, options: list[str] | None = None, disabled: bool = False,
           label: str | None = None) -> None:
     """One setting's widget, with its error (if the last value was refused) right under it."""
-    spec = SECTIONS[section].spec(name)
+    spec = dict(SECTIONS[section].spec(name))
+    cap = run_limits.limit_for(f"{section}.{name}", state.limits())
+    if cap is not None and cap < spec["high"]:
+        spec["high"] = type(spec["default"])(cap)
+        spec["help"] += f" This server allows at most {cap:g}."
     key = state.widget_key(section, name)
     kwargs = {"key": key, "help": _help(spec), "disabled": disabled,
               "on_change": state.on_widget_change, "args": (section, name)}
