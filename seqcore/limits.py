@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-from seqcore.config import ConfigError, Experiment
+from seqcore.config import SECTIONS, ConfigError, Experiment
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def clamp(experiment: Experiment, limits: Limits) -> tuple[Experiment, list[str]
         value, cap = getattr(getattr(experiment, section), field), getattr(limits, name)
         if value > cap:
             changes[key] = type(value)(cap)
-            messages.append(f"{key}: {value!r} is above this server's {limits.name} limit, so {cap:g} is used")
+            if value != SECTIONS[section].spec(field)["default"]:  # lowering a default is not news
+                messages.append(f"{key}: {value!r} is above this server's {limits.name} limit, so {cap:g} is used")
     if not changes:
         return experiment, []
     try:
