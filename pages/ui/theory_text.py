@@ -273,7 +273,7 @@ JACOBIAN_EXPLAIN = (
     "The grey curve is the same network with $\\tanh' = 1$ everywhere, $\\lVert (U^\\top)^t \\rVert$, which "
     "grows or shrinks like $\\rho^t$. Stronger inputs push units towards $\\pm 1$, where $1 - h^2$ is small, "
     "so the real (blue) gradient fades even when $\\rho > 1$; with input strength 0 the state stays at 0 and "
-    "the two curves coincide."
+    "the two curves coincide. To see an explosion, set $\\rho$ above 1 and the input strength near 0."
 )
 
 LONG_SEQUENCES_TRY = (

@@ -1,0 +1,156 @@
+"""Theory: the three cells as equations and code, training as maximum likelihood, the seed tutorial's questions."""
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages.ui import state
+from pages.ui import theory_text as text
+from seqcore import reference
+from seqcore.config import PRESETS
+from seqcore.plots import BLUE, GREY, ORANGE
+
+STEP_FUNCTIONS = {"SimpleRNN": reference.simple_rnn_step, "LSTM": reference.lstm_step, "GRU": reference.gru_step}
+DELAY_LAG = 20  # the lag of the delay presets, marked on the Jacobian chart
+
+
+def blocks(items) -> None:
+    for kind, body in items:
+        if kind == "latex":
+            st.latex(body)
+        else:
+            st.markdown(body)
+
+
+def preset_buttons(question: str, presets: list[tuple[str, str]]) -> None:
+    """One button per preset with its description; after a click, say where to go next."""
+    columns = st.columns(len(presets), gap="large")
+    for column, (name, label) in zip(columns, presets, strict=True):
+        with column:
+            if st.button(label, key=f"theory.{question}.{name}", on_click=state.load_preset, args=(name,),
+                         icon="📥", help=f"Load the {name} preset"):
+                st.success(f"Loaded **{name}**: open *Model & training* and press **Train**.")
+                st.page_link("pages/train.py", label="Open Model & training", icon="🧠")
+            st.caption(PRESETS[name][0])
+
+
+def jacobian_norms(radius: float, drive: float, units: int = 32, steps: int = 50, seed: int = 0):
+    """‖∂h_t/∂h_0‖ for t = 1..steps of a random tanh SimpleRNN, and of the same U with tanh' = 1."""
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((units, units)) / np.sqrt(units)
+    U *= radius / np.abs(np.linalg.eigvals(U)).max()
+    w = drive * rng.standard_normal(units)
+    h = np.zeros(units)
+    product, linear = np.eye(units), np.eye(units)
+    products, linears = [], []
+    for x in rng.standard_normal(steps):
+        h = np.tanh(x * w + h @ U)
+        product = ((1 - h**2)[:, None] * U.T) @ product  # diag(1 − h_t²) Uᵀ times the earlier factors
+        linear = U.T @ linear
+        products.append(product)
+        linears.append(linear)
+    stacked = np.stack(products + linears)
+    # The spectral norm is the root of the largest eigenvalue of PᵀP: half the cost of an SVD.
+    norms = np.sqrt(np.linalg.eigvalsh(np.swapaxes(stacked, 1, 2) @ stacked)[:, -1].clip(min=0))
+    return norms[:steps], norms[steps:]
+
+
+def jacobian_figure(tanh_norms: np.ndarray, linear_norms: np.ndarray, radius: float) -> go.Figure:
+    t = np.arange(1, len(tanh_norms) + 1)
+    floor = 1e-30  # a log axis cannot show 0
+    traces = [
+        go.Scatter(x=t, y=np.maximum(linear_norms, floor), name=f"tanh′ = 1: ‖(Uᵀ)ᵗ‖ ≈ {radius:g}ᵗ",
+                   line=dict(color=GREY, dash="dash")),
+        go.Scatter(x=t, y=np.maximum(tanh_norms, floor), name="tanh network: ‖∂hₜ/∂h₀‖",
+                   line=dict(color=BLUE, width=3)),
+    ]
+    # Shapes in the layout dict, not add_hline/add_vline: the same lines at a fraction of the cost.
+    lines = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=1, y1=1, line=dict(color="#555555", width=1)),
+             dict(type="line", xref="x", x0=DELAY_LAG, x1=DELAY_LAG, yref="paper", y0=0, y1=1,
+                  line=dict(color=ORANGE, dash="dot"))]
+    note = dict(text=f" {DELAY_LAG} steps: the delay presets' lag", xref="x", x=DELAY_LAG, xanchor="left",
+                yref="paper", y=0, yanchor="bottom", showarrow=False, font=dict(color=ORANGE))
+    return go.Figure(traces, layout=dict(
+        height=380, margin=dict(l=60, r=20, t=30, b=50), hovermode="x unified", shapes=lines, annotations=[note],
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        xaxis=dict(title_text="steps back in time, t", range=[0, len(t) + 1]),
+        yaxis=dict(type="log", exponentformat="power", title_text="norm of the Jacobian product")))
+
+
+state.ensure_widgets()
+state.show_notices()
+st.title("Theory")
+st.markdown(text.INTRO)
+st.markdown(text.CONTENTS)
+
+# ----------------------------------------------------------------------------- 1. the cells
+st.header("1. Three recurrent cells", anchor="cells")
+st.markdown(text.CELLS_INTRO)
+for tab, (cell, about) in zip(st.tabs(list(text.CELLS)), text.CELLS.items(), strict=True):
+    with tab:
+        st.markdown(about["intro"])
+        st.latex(about["equations"])
+        if "note" in about:
+            st.caption(about["note"])
+        st.markdown(about["terms"])
+        formula, example = st.columns([1, 1], gap="large", vertical_alignment="center")
+        with formula:
+            st.latex(about["params"])
+        with example:
+            st.markdown(f"**Parameters** per layer, with $n$ units and $m$ inputs per step. {about['example']}")
+        step = STEP_FUNCTIONS[cell]
+        st.markdown(f"**The code.** `seqcore.reference.{step.__name__}` computes one step; this is its real source:")
+        st.code(inspect.getsource(step), language="python")
+        st.markdown(about["code_links"])
+        st.caption(text.BATCH_NOTE)
+
+# ----------------------------------------------------------------------------- 2. training
+st.header("2. Training is maximum likelihood", anchor="training")
+blocks(text.TRAINING)
+blocks(text.BPTT)
+
+# ----------------------------------------------------------------------------- 3. the questions
+st.header("3. Three questions from the seed tutorial", anchor="questions")
+st.markdown(text.QUESTIONS_INTRO)
+
+st.subheader("Why are long sequences hard?", anchor="long-sequences")
+blocks(text.LONG_SEQUENCES)
+st.markdown(text.JACOBIAN_DEMO)
+controls, chart = st.columns([1, 3], gap="large")
+with controls:
+    radius = st.slider("Spectral radius ρ of U", 0.5, 1.5, 1.0, 0.05, key="theory.radius",
+                       help="The largest |eigenvalue| of the recurrent kernel. Below 1 it shrinks vectors, "
+                            "above 1 it stretches them.")
+    drive = st.slider("Input strength", 0.0, 1.0, 0.5, 0.05, key="theory.drive",
+                      help="How hard the random inputs push the units towards ±1, where tanh saturates.")
+    tanh_norms, linear_norms = jacobian_norms(radius, drive)
+    st.metric(f"After {DELAY_LAG} steps", f"× {tanh_norms[DELAY_LAG - 1]:.1e}",
+              help="The norm of ∂h_20/∂h_0 in the tanh network: how much of the error signal survives 20 steps.")
+with chart:
+    st.plotly_chart(jacobian_figure(tanh_norms, linear_norms, radius), key="theory.jacobians")
+st.caption(text.JACOBIAN_EXPLAIN)
+st.markdown(text.LONG_SEQUENCES_TRY)
+preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay")])
+
+st.subheader("How do we fight overfitting?", anchor="overfitting")
+blocks(text.OVERFITTING)
+st.markdown(text.OVERFITTING_TRY)
+preset_buttons("overfit", [("overfit", "Overfitting"), ("overfit_cured", "Overfitting cured")])
+
+st.subheader("How do RNNs differ from HMMs and CRFs?", anchor="hmm-crf")
+blocks(text.HMM_CRF)
+table = text.HMM_CRF_TABLE
+st.table(pd.DataFrame(list(table["rows"].values()), index=list(table["rows"]), columns=table["columns"]))
+st.markdown(text.HMM_CRF_TIE)
+preset_buttons("markov", [("patterned", "Patterned digits: Markov does well"),
+                          ("delay", "Delay: first-order Markov cannot")])
+
+# ----------------------------------------------------------------------------- 4. reading the dashboard
+st.header("4. How to read the dashboard", anchor="reading")
+for column, (title, body) in zip(st.columns(len(text.READING), gap="large"), text.READING.items(), strict=True):
+    with column:
+        st.markdown(f"**{title}**")
+        st.markdown(body)
