@@ -14,6 +14,7 @@ import collections
 import contextlib
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -98,9 +99,12 @@ class JobHandle:
 
     # --- reading ---
     def view(self) -> JobView:
+        # Asked before taking the job's lock: the manager takes its lock, then the job's (in _dispatch),
+        # so taking them in the other order here could deadlock.
+        queue_position = self._manager.queue_position(self)
         with self._lock:
             return JobView(id=self.id, experiment=self.experiment, status=self.status, reason=self.reason,
-                           queue_position=self._manager.queue_position(self), start=self.start,
+                           queue_position=queue_position, start=self.start,
                            history=tuple(self.history), snapshot_epochs=tuple(s.epoch for s in self.snapshots),
                            latest_snapshot=self.snapshots[-1] if self.snapshots else None, end=self.end,
                            submitted_at=self.submitted_at,
@@ -216,6 +220,13 @@ class _Worker:
         return lines[-1][-300:] if lines else ""
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 class JobManager:
     """A pool of warm workers with a FIFO queue of jobs beyond its slots."""
 
@@ -306,7 +317,7 @@ class JobManager:
         if worker is None or job.done:
             return
         with job._lock:
-            if command == "pause" and job.status == "running":
+            if command == "pause" and job.status in ("starting", "running"):  # the worker pauses at its first poll
                 job.status = "paused"
             elif command == "resume" and job.status == "paused":
                 job.status = "running"
@@ -365,15 +376,18 @@ class JobManager:
             replace = not self._closed and not worker.retiring
         if job is not None and not job.done:
             code = worker.process.returncode
-            reason = worker.kill_reason or (
-                f"The worker process died (exit code {code}). {worker.last_log_line()}".strip())
+            if code is not None and code < 0:  # killed by a signal: its log's last line is unrelated noise
+                reason = worker.kill_reason or f"The worker process died (killed by {_signal_name(-code)})."
+            else:
+                reason = worker.kill_reason or (
+                    f"The worker process died (exit code {code}). {worker.last_log_line()}".strip())
             status = "timed_out" if reason.startswith("The run reached") else "failed"
             job._finish(EndEvent(status=status, reason=reason, epochs_done=len(job.history)))
         with contextlib.suppress(OSError):
             os.unlink(worker.log.name)
         if replace:
             with self._lock:
-                if len(self._workers) < self.slots:
+                if not self._closed and len(self._workers) < self.slots:  # shutdown may have begun meanwhile
                     self._workers.append(_Worker(self, worker.backend))
         self._dispatch()
 

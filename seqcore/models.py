@@ -6,6 +6,7 @@ counts and code without paying TensorFlow's start-up cost.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from seqcore.config import DataConfig, Experiment
@@ -48,7 +49,7 @@ def parameter_counts(experiment: Experiment) -> list[LayerCount]:
     n = model.units
     for i in range(model.layers):
         numbers = formula.replace("n·m", f"{n}·{m}").replace("n²", f"{n}²").replace("2n", f"2·{n}")
-        numbers = numbers.replace(" + n)", f" + {n})")
+        numbers = re.sub(r" \+ n(?=\)|$)", f" + {n}", numbers)  # the bias term: ' + n)' or a final ' + n'
         rows.append(LayerCount(f"{model.cell} {i + 1}", formula, numbers, count(n, m)))
         m = n  # the next layer reads this layer's h_t
     rows.append(LayerCount("Dense head", "n·k + k", f"{n}·{k} + {k}", n * k + k))

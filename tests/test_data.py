@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seqcore.config import GENERATORS, DataConfig
+from seqcore.config import GENERATORS, ConfigError, DataConfig
 from seqcore.data import (
     DataError,
     Scaler,
@@ -198,9 +198,17 @@ def test_mackey_glass_stays_on_its_attractor():
 
 
 def test_a_test_part_too_short_for_one_window_names_seq_len():
+    # The config cannot know a CSV's length, so the data module is where a short CSV is caught.
+    values = np.sin(np.arange(200) / 5.0)
+    config = DataConfig(generator="csv", csv_column="y", test_fraction=0.02, seq_len=10)
     with pytest.raises(DataError) as caught:
-        build_data(DataConfig(generator="sine", n_points=200, test_fraction=0.02, seq_len=10))
+        build_data(config, values)
     assert caught.value.field == "data.seq_len" and "test part has only 4" in str(caught.value)
+
+
+def test_the_config_refuses_a_window_longer_than_a_generated_part():
+    with pytest.raises(ConfigError, match="data.seq_len: 10 plus data.horizon"):
+        DataConfig(generator="sine", n_points=200, test_fraction=0.02, seq_len=10)
 
 
 def test_csv_generator_needs_values():

@@ -1,0 +1,58 @@
+"""Shared fixtures: quiet TensorFlow, one pool of training workers per session, no leaked processes."""
+
+import contextlib
+import os
+import time
+
+import psutil
+import pytest
+
+# Before anything imports TensorFlow (the test modules, and the workers and commands they start, inherit it).
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+
+def _worker_children() -> list[psutil.Process]:
+    """Training workers started by this test process (python -m seqcore.worker ...)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "seqcore.worker" in child.cmdline():
+                found.append(child)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.fixture(scope="session")
+def job_manager(tmp_path_factory):
+    """JobManager(slots=2, warm=1) shared by the job tests; shut down, and its workers gone, at the end."""
+    from seqcore.jobs import JobManager
+
+    manager = JobManager(slots=2, warm=1, runs_dir=tmp_path_factory.mktemp("runs"))
+    assert manager.wait_ready(180), "the first worker did not import Keras within 3 minutes"
+    yield manager
+    manager.shutdown()
+    # shutdown() waits for (or kills) the workers it knows; end any of ours it did not, by pid.
+    leftovers = _worker_children()
+    for process in leftovers:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(leftovers, timeout=10)
+
+
+@pytest.fixture
+def wait_until():
+    """wait_until(condition, timeout): poll until condition() is true; fail with `message` if it never is."""
+
+    def wait(condition, timeout: float, message: str = "condition", interval: float = 0.02):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(interval)
+        if not condition():
+            pytest.fail(f"timed out after {timeout:g} s waiting for: {message}")
+
+    return wait

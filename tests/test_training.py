@@ -1,0 +1,119 @@
+"""What a user of one training run notices: the live events, the files it leaves, and a clear failure when
+the loss blows up."""
+
+import csv
+import math
+from types import SimpleNamespace
+
+import keras
+import numpy as np
+import pytest
+
+from seqcore.config import Experiment, preset
+from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
+from seqcore.training import train
+
+EPOCHS, EVERY = 5, 2
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory):
+    """The seed tutorial, made tiny: 5 epochs, a snapshot every 2, artifacts written."""
+    experiment = preset("seed").apply_overrides(
+        [f"train.epochs={EPOCHS}", f"train.snapshot_every={EVERY}", "model.units=8", "data.n_sequences=40"])
+    out = tmp_path_factory.mktemp("seed_run")
+    events = []
+    end = train(experiment, events.append, out_dir=out)
+    return SimpleNamespace(experiment=experiment, events=events, end=end, out=out,
+                           epochs=[e for e in events if isinstance(e, EpochEvent)],
+                           snapshots=[e for e in events if isinstance(e, SnapshotEvent)])
+
+
+def test_a_run_reports_start_every_epoch_and_its_end(seed_run):
+    events = seed_run.events
+    assert isinstance(events[0], StartEvent)
+    assert isinstance(events[-1], EndEvent) and events[-1] == seed_run.end
+    assert sum(isinstance(e, (StartEvent, EndEvent)) for e in events) == 2
+    assert [e.epoch for e in seed_run.epochs] == list(range(1, EPOCHS + 1))
+    assert all(e.epochs == EPOCHS for e in seed_run.epochs)
+    end = seed_run.end
+    assert (end.status, end.reason, end.epochs_done) == ("finished", f"Trained all {EPOCHS} epochs.", EPOCHS)
+    assert set(end.test_metrics) == {"loss", "accuracy"}
+
+
+def test_snapshots_come_every_k_epochs_plus_the_first_and_the_last(seed_run):
+    assert [s.epoch for s in seed_run.snapshots] == [1, 2, 4, 5]
+    for snapshot in seed_run.snapshots:  # each right after its epoch's event
+        position = seed_run.events.index(snapshot)
+        assert seed_run.events[position - 1].epoch == snapshot.epoch
+
+
+def test_the_start_event_describes_the_data(seed_run):
+    start = seed_run.events[0]
+    assert start.n_train + start.n_val + start.n_test == 40
+    assert start.n_train > start.n_val > 0
+    assert start.steps_per_epoch == math.ceil(start.n_train / 10)
+    assert start.metric == "accuracy"
+    assert start.baselines["chance accuracy"] == pytest.approx(0.1)
+    # The probe: the first validation sequences, 9 one-hot steps of 10 digits each.
+    assert start.probe_x.shape == (4, 9, 10) and start.probe_y.shape == (4, 9, 10)
+
+
+def test_epoch_metrics_are_finite_and_time_moves_on(seed_run):
+    for epoch in seed_run.epochs:
+        assert 0.0 <= epoch.metric <= 1.0 and 0.0 <= epoch.val_metric <= 1.0
+        assert math.isfinite(epoch.loss) and math.isfinite(epoch.val_loss)
+        assert epoch.seconds > 0 and epoch.samples_per_s > 0
+    elapsed = [e.elapsed for e in seed_run.epochs]
+    assert elapsed == sorted(elapsed)
+
+
+def test_snapshots_hold_hidden_states_of_the_probe(seed_run):
+    for snapshot in seed_run.snapshots:
+        assert [h.shape for h in snapshot.hidden] == [(4, 9, 8)]  # (probe, T, units) for the one layer
+        assert np.all(np.abs(snapshot.hidden[0]) <= 1.0)  # tanh-bounded hidden states
+        assert snapshot.probe_output.shape == (4, 9, 10)
+        np.testing.assert_allclose(snapshot.probe_output.sum(-1), 1.0, atol=1e-5)  # a softmax over the digits
+    assert not np.array_equal(seed_run.snapshots[0].weights[0], seed_run.snapshots[-1].weights[0])  # it learnt
+
+
+def test_the_saved_model_is_the_trained_one(seed_run):
+    model = keras.saving.load_model(seed_run.end.artifacts["model"])
+    last = seed_run.snapshots[-1]
+    for saved, recorded in zip(model.get_weights(), last.weights, strict=True):
+        np.testing.assert_array_equal(saved, recorded)
+    # The snapshot's probe output (from the reference forward pass) is what the saved model predicts.
+    probe_x = seed_run.events[0].probe_x
+    np.testing.assert_allclose(model.predict_on_batch(probe_x), last.probe_output, atol=1e-5)
+
+
+def test_history_csv_has_one_row_per_epoch(seed_run):
+    assert seed_run.end.artifacts["history"] == str(seed_run.out / "history.csv")
+    with open(seed_run.end.artifacts["history"], newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "samples_per_s",
+                             "elapsed"]
+    assert [int(r["epoch"]) for r in rows] == list(range(1, EPOCHS + 1))
+    assert [float(r["loss"]) for r in rows] == [e.loss for e in seed_run.epochs]
+    assert [float(r["val_accuracy"]) for r in rows] == [e.val_metric for e in seed_run.epochs]
+
+
+def test_experiment_json_reproduces_the_run(seed_run):
+    with open(seed_run.end.artifacts["experiment"]) as file:
+        assert Experiment.from_json(file.read()) == seed_run.experiment
+
+
+def test_a_diverging_loss_fails_the_run_and_suggests_a_lower_learning_rate():
+    # A ReLU SimpleRNN under plain SGD with the largest allowed learning rate: the loss overflows in epoch 1.
+    experiment = preset("sine").apply_overrides(
+        ["model.cell=SimpleRNN", "model.activation=relu", "model.units=32", "train.optimizer=sgd",
+         "train.learning_rate=1.0", "train.epochs=20", "data.n_points=300"])
+    events = []
+    with np.errstate(all="ignore"):
+        end = train(experiment, events.append)
+    assert end.status == "failed"
+    assert "diverged" in end.reason and "learning rate" in end.reason
+    assert 1 <= end.epochs_done < 20  # it stopped at once instead of training on NaNs
+    assert end.test_metrics == {}
+    for snapshot in (e for e in events if isinstance(e, SnapshotEvent)):
+        assert all(np.isfinite(w).all() for w in snapshot.weights)
