@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import itertools
+import math
 import os
 import signal
 import subprocess
@@ -52,6 +53,7 @@ class JobView:
     end: EndEvent | None
     submitted_at: float
     waited_s: float  # time spent queued
+    estimated_wait_s: float  # while queued: a rough estimate of the wait left, from recent run lengths
 
     @property
     def done(self) -> bool:
@@ -102,13 +104,15 @@ class JobHandle:
         # Asked before taking the job's lock: the manager takes its lock, then the job's (in _dispatch),
         # so taking them in the other order here could deadlock.
         queue_position = self._manager.queue_position(self)
+        estimate = self._manager.estimated_wait_s(queue_position)
         with self._lock:
             return JobView(id=self.id, experiment=self.experiment, status=self.status, reason=self.reason,
                            queue_position=queue_position, start=self.start,
                            history=tuple(self.history), snapshot_epochs=tuple(s.epoch for s in self.snapshots),
                            latest_snapshot=self.snapshots[-1] if self.snapshots else None, end=self.end,
                            submitted_at=self.submitted_at,
-                           waited_s=(self.started_at or time.time()) - self.submitted_at)
+                           waited_s=(self.started_at or time.time()) - self.submitted_at,
+                           estimated_wait_s=estimate)
 
     def snapshot(self, epoch: int) -> SnapshotEvent | None:
         """The recorded snapshot nearest to `epoch`."""
@@ -241,6 +245,7 @@ class JobManager:
         self.runs_dir = Path(runs_dir) if runs_dir else Path(tempfile.mkdtemp(prefix="seqcore-runs-"))
         self._lock = threading.RLock()
         self._queue: collections.deque[JobHandle] = collections.deque()
+        self._durations: collections.deque[float] = collections.deque(maxlen=20)  # seconds of recent runs
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
         self._closed = False
@@ -269,6 +274,16 @@ class JobManager:
                 return self._queue.index(job) + 1
             except ValueError:
                 return 0
+
+    def estimated_wait_s(self, position: int) -> float:
+        """About how long the job at this queue position waits: the runs ahead of it, a slot's worth at
+        a time, each as long as the median of recent runs (30 s before any has ended)."""
+        if position <= 0:
+            return 0.0
+        with self._lock:
+            recent = sorted(self._durations)
+        typical = recent[len(recent) // 2] if recent else 30.0
+        return math.ceil(position / self.slots) * typical
 
     def queued(self) -> int:
         with self._lock:
@@ -359,6 +374,8 @@ class JobManager:
         with self._lock:
             job, worker.job = worker.job, None
             worker.jobs_done += 1
+            if job is not None and job.started_at:
+                self._durations.append(time.time() - job.started_at)
             if job is not None and not job.done:  # the worker ended without an EndEvent
                 job._finish(EndEvent(status="failed", reason="The worker ended the job without a result.",
                                      epochs_done=len(job.history)))

@@ -161,3 +161,17 @@ def test_a_killed_worker_fails_only_its_own_job(job_manager, wait_until):
     after = job_manager.submit(SHORT, save_artifacts=False)
     assert after.wait(START_S)
     assert after.view().status == "finished"
+
+
+def test_queue_wait_estimate_grows_with_position_and_uses_recent_run_lengths(tmp_path):
+    from seqcore.jobs import JobManager
+
+    manager = JobManager(slots=2, warm=0, runs_dir=tmp_path)  # no worker: nothing runs, only arithmetic
+    try:
+        assert manager.estimated_wait_s(0) == 0.0
+        assert manager.estimated_wait_s(1) == manager.estimated_wait_s(2) == 30.0  # before any run ended
+        assert manager.estimated_wait_s(3) == 60.0
+        manager._durations.extend([4.0, 10.0, 6.0])
+        assert manager.estimated_wait_s(5) == 3 * 6.0  # three slots' worth of the median run
+    finally:
+        manager.shutdown()

@@ -41,7 +41,8 @@ def _progress(view: JobView) -> None:
 def _status(view: JobView) -> None:
     if view.status == "queued":
         st.info(f"Waiting for a free training slot: you are number {view.queue_position} in the queue "
-                f"({view.waited_s:.0f} s so far).")
+                f"({view.waited_s:.0f} s so far, about {view.estimated_wait_s:.0f} s to go). Others are training "
+                "on this server; your run starts by itself.")
     elif view.status == "starting":
         st.info("Building the data and the model; the first epoch also compiles it (a few seconds)…")
     elif view.status == "failed":
@@ -81,6 +82,8 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
         job.stop()
         job.wait(5)
         st.rerun(scope="app")
+    if not active and state.pending_errors():  # say why Train is off: the refused setting may be on another page
+        st.caption("Train waits until these refused settings are fixed: " + "; ".join(state.pending_errors()) + ".")
 
 
 def _downloads(job: JobHandle, view: JobView) -> None:

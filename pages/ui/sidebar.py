@@ -19,7 +19,8 @@ def status_line(view: JobView | None) -> str:
     epochs = view.experiment.train.epochs
     icon = STATUS_ICONS.get(view.status, "")
     if view.status == "queued":
-        return f"{icon} Queued: position {view.queue_position}, waiting {view.waited_s:.0f} s"
+        return (f"{icon} Queued: position {view.queue_position}, waiting {view.waited_s:.0f} s "
+                f"(about {view.estimated_wait_s:.0f} s to go)")
     if view.status == "starting":
         return f"{icon} Starting: building the data and the model…"
     if view.status == "running":
