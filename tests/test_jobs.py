@@ -175,3 +175,19 @@ def test_queue_wait_estimate_grows_with_position_and_uses_recent_run_lengths(tmp
         assert manager.estimated_wait_s(5) == 3 * 6.0  # three slots' worth of the median run
     finally:
         manager.shutdown()
+
+
+def test_a_worker_over_its_memory_ceiling_fails_its_job_with_the_reason_and_the_pool_goes_on(job_manager):
+    # Any TensorFlow worker uses several hundred MB, so a 100 MB ceiling is crossed at once.
+    ceiling = job_manager.worker_memory_limit_mb
+    job_manager.worker_memory_limit_mb = 100.0
+    try:
+        job = job_manager.submit(LONG)
+        assert job.wait(START_S), f"still {job.view().status} after {START_S} s"
+        view = job.view()
+        assert view.status == "failed"
+        assert "ran out of memory" in view.reason and "above the limit of 100 MB" in view.reason
+    finally:
+        job_manager.worker_memory_limit_mb = ceiling
+    after = job_manager.submit(SHORT)
+    assert after.wait(START_S) and after.view().status == "finished"
