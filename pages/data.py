@@ -18,7 +18,9 @@ config = experiment.data
 settings, preview = st.columns([1, 2], gap="large")
 with settings:
     widgets.field("data", "generator")
-    if config.generator == "csv":
+    # The config refuses the csv generator until a column is named, so offer the upload as soon as the widget
+    # asks for csv: the upload names a column, which cures the pending generator change.
+    if config.generator == "csv" or st.session_state.get(state.widget_key("data", "generator")) == "csv":
         upload_mb = state.limits().upload_mb
         upload = st.file_uploader(f"CSV file (up to {upload_mb} MB)", type=["csv", "txt", "tsv"], key="csv_upload",
                                   max_upload_size=upload_mb,

@@ -9,6 +9,7 @@ the address bar is always a share link.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
@@ -19,6 +20,7 @@ from seqcore.config import SECTIONS, ConfigError, Experiment, preset
 EXPERIMENT = "experiment"
 ERRORS = "config_errors"  # widget key -> message
 NOTICES = "notices"  # one-off messages shown at the top of the next page
+REFUSED = "refused_values"  # widget key -> the value the config refused, shown with its error until fixed
 CSV = "csv"  # the uploaded CSV: {"name", "digest", "frame", "columns"}
 RUN_PARAM = "run"  # the URL parameter that re-attaches a reload to its run (never part of a share link)
 
@@ -28,21 +30,25 @@ def widget_key(section: str, name: str) -> str:
 
 
 def init_session() -> None:
-    """Once per session: the experiment from the URL (or the defaults), with a warning for bad parameters."""
-    if EXPERIMENT in st.session_state:
-        return
-    params = {key: st.query_params.get_all(key) for key in st.query_params if key != RUN_PARAM}
-    experiment, problems = Experiment.from_query_lenient(params)
-    experiment, lowered = run_limits.clamp(experiment, limits())
-    problems += lowered
-    st.session_state[EXPERIMENT] = experiment
-    st.session_state[ERRORS] = {}
-    st.session_state[NOTICES] = []
-    if problems:
-        shown = problems[:8] + ([f"… and {len(problems) - 8} more"] if len(problems) > 8 else [])
-        notice("warning", "This link had settings that could not be used, so defaults stand in for them:\n\n"
-               + "\n".join(f"- {p}" for p in shown))
-    sync_widgets(experiment)
+    """Every run: on the session's first, the experiment from the URL (or the defaults, with a warning for bad
+    parameters); then the URL from the experiment."""
+    if EXPERIMENT not in st.session_state:
+        # A query string, not a dict of lists: Experiment.from_query_lenient keeps the valid settings of a
+        # string, but drops every list value (it cannot tell one value from a repeated key).
+        query = urlencode([(key, value) for key in st.query_params if key != RUN_PARAM
+                           for value in st.query_params.get_all(key)])
+        experiment, problems = Experiment.from_query_lenient(query)
+        experiment, lowered = run_limits.clamp(experiment, limits())
+        problems += lowered
+        st.session_state[EXPERIMENT] = experiment
+        st.session_state[ERRORS] = {}
+        st.session_state[NOTICES] = []
+        if problems:
+            shown = problems[:8] + ([f"… and {len(problems) - 8} more"] if len(problems) > 8 else [])
+            notice("warning", "This link had settings that could not be used, so defaults stand in for them:\n\n"
+                   + "\n".join(f"- {p}" for p in shown))
+        sync_widgets(experiment)
+    sync_url()
 
 
 def _hosted_from_secrets() -> bool:
@@ -75,14 +81,21 @@ def show_notices() -> None:
 def set_experiment(new: Experiment, *, sync: bool = True) -> None:
     """Make `new` the session's experiment, write it to the URL and (if asked) to every widget."""
     st.session_state[EXPERIMENT] = new
-    run = st.query_params.get(RUN_PARAM)
-    params = new.to_query_params()
-    if run:
-        params[RUN_PARAM] = run
-    st.query_params.from_dict(params)
+    sync_url()
     if sync:
         st.session_state[ERRORS] = {}
         sync_widgets(new)
+
+
+def sync_url() -> None:
+    """Keep the address bar a share link of the experiment (plus the run token, if any). Streamlit drops the
+    query string when the page changes, and a link with bad settings would otherwise keep them."""
+    params = experiment().to_query_params()
+    run = st.query_params.get(RUN_PARAM)
+    if run:
+        params[RUN_PARAM] = run
+    if {key: st.query_params.get_all(key) for key in st.query_params} != {k: [v] for k, v in params.items()}:
+        st.query_params.from_dict(params)
 
 
 def sync_widgets(new: Experiment) -> None:
@@ -92,30 +105,53 @@ def sync_widgets(new: Experiment) -> None:
             st.session_state[widget_key(section, name)] = value
 
 
+def _require_app() -> None:
+    """Run the page through app.py even when a page URL was a fresh server's first request.
+
+    A folder named pages/ makes Streamlit start in its old pages-folder mode, which runs the page
+    file alone until app.py first calls st.navigation (streamlit/streamlit#10276). Leave that mode
+    and rerun: the rerun goes through app.py, which sets the session up and shows the same page.
+    """
+    if EXPERIMENT not in st.session_state:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def ensure_widgets() -> None:
-    """Streamlit forgets the state of widgets that were not drawn on the last page: restore it."""
-    values = experiment().to_dict()
-    for section, fields in values.items():
+    """Give every widget the experiment's value, or the value it was refused for beside its error.
+
+    Streamlit forgets the state of widgets that were not drawn on the last page, and may keep an old copy of
+    a value the code once set: a widget came back showing the last preset's value instead of the one in use.
+    """
+    _require_app()
+    errors, refused = st.session_state.get(ERRORS, {}), st.session_state.get(REFUSED, {})
+    for section, fields in experiment().to_dict().items():
         for name, value in fields.items():
-            st.session_state.setdefault(widget_key(section, name), value)
+            key = widget_key(section, name)
+            wanted = refused[key] if key in errors and key in refused else value
+            if key not in st.session_state or st.session_state[key] != wanted:
+                st.session_state[key] = wanted
 
 
 def on_widget_change(section: str, name: str) -> None:
     """A widget changed: validate the whole experiment with it, keep the last valid one on error."""
     key = widget_key(section, name)
     errors = st.session_state.setdefault(ERRORS, {})
+    refused = st.session_state.setdefault(REFUSED, {})
     try:
         new = experiment().with_values(**{f"{section}.{name}": st.session_state[key]})
         run_limits.check(new, limits())
     except ConfigError as err:
-        errors[key] = str(err)
+        errors[key], refused[key] = str(err), st.session_state[key]
         return
     errors.pop(key, None)
     # An earlier cross-field error may be cured by this change: re-apply the other pending widget values.
     for other in list(errors):
         _, other_section, other_name = other.split(".")
         try:
-            new = new.with_values(**{f"{other_section}.{other_name}": st.session_state[other]})
+            new = new.with_values(**{f"{other_section}.{other_name}": refused.get(other, st.session_state.get(other))})
             errors.pop(other)
         except ConfigError as err:
             errors[other] = str(err)

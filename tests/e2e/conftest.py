@@ -1,0 +1,144 @@
+"""Real-browser fixtures: one Streamlit server and one system Chromium for the whole e2e session.
+
+The server is `streamlit run app.py` on a free port, in its own process group so that its training
+workers go with it. Chromium is the Debian package (`/usr/bin/chromium`, or $E2E_CHROMIUM); Playwright's
+own browser downloads are never used. A missing Chromium fails the tests: it is never a reason to skip.
+Screenshots and the server's log land in tests/e2e/screenshots/ (ignored by git, kept by CI as artifacts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 2000}  # tall: Streamlit scrolls an inner container, not the page
+SERVER_START_S = 90  # Python, Streamlit and the app's imports on a busy two-core machine
+STEP_TIMEOUT_MS = 30_000  # the default for one Playwright action or expectation
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _health(url: str) -> str:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """The server and its worker processes share one process group: end them all."""
+    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    # Workers may outlive the server's own exit by a moment: make sure none is left behind.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _streamlit_server(log_name: str):
+    """Start `streamlit run app.py` (local limits, no file watcher) and yield its base URL once healthy."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("SEQCORE_HOSTED", None)  # the tests train above the hosted demo's limits
+    log_path = SCREENSHOTS / log_name
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while _health(url) != "ok":
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with code {process.returncode} before it was healthy:\n"
+                            f"{_log_tail(log_path)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit was not healthy at {url}/_stcore/health after {SERVER_START_S} s:\n"
+                            f"{_log_tail(log_path)}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop_group(process)
+
+
+@pytest.fixture(scope="session")
+def e2e_server() -> str:
+    """The base URL of the Streamlit server that the e2e session shares."""
+    with _streamlit_server("server.log") as url:
+        yield url
+
+
+@pytest.fixture
+def e2e_fresh_server() -> str:
+    """A server of its own, that no browser has visited yet (for what a restarted server does first)."""
+    with _streamlit_server("fresh_server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def e2e_browser() -> Browser:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"The e2e tests need the system Chromium at {CHROMIUM} (Debian: apt-get install chromium; "
+                    "or set E2E_CHROMIUM to its path). Playwright's own browser downloads are not used.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def e2e_new_page(e2e_browser):
+    """A factory of pages, each in a fresh browser context (its own cookies: its own Streamlit session)."""
+    contexts = []
+
+    def new_page() -> Page:
+        context = e2e_browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def e2e_page(e2e_new_page) -> Page:
+    return e2e_new_page()

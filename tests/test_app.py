@@ -1,0 +1,365 @@
+"""App tests of the dashboard with Streamlit's AppTest: every page renders, widgets change the experiment
+and the URL, bad input shows an error, and bad links open with a warning and valid defaults.
+
+No browser and no training here (the Train button is only pressed where it refuses to start): the live
+panel, real training and the share link in a browser are in tests/e2e/.
+
+AppTest notes: `switch_page` needs the page's file; `run_every` fragments do not fire by themselves; the
+default timeout of 3 s is too short for a first run that imports pandas and plotly, hence 30 s.
+
+The page files live in a folder named `pages/`, which puts Streamlit in its old pages-folder mode until
+app.py first calls st.navigation. A server leaves that mode for good on its first run; AppTest re-enters it
+before every run, and would then run a page file alone, without app.py (no sidebar, no URL sync). The
+autouse fixture below leaves it the way the server does, so every run goes through app.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from seqcore.config import Experiment, preset
+from seqcore.models import parameter_counts
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 30
+PAGES = {  # file -> title
+    "pages/data.py": "Data",
+    "pages/train.py": "Model & training",
+    "pages/inspect_run.py": "Inspect",
+    "pages/theory.py": "Theory",
+}
+
+
+@pytest.fixture(autouse=True)
+def _navigation_as_on_a_server(monkeypatch):
+    """Every AppTest run goes through app.py's st.navigation, as on a server (see the module's docstring)."""
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False  # what app.py's st.navigation sets on a server's first run
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def _local_limits(monkeypatch):
+    """The tests use values above the hosted demo's limits: run them under the local ones."""
+    monkeypatch.delenv("SEQCORE_HOSTED", raising=False)
+
+
+def open_app(page: str | None = None, **query: str) -> AppTest:
+    """Run the app once, as a browser opening `/?query` does, then switch to `page` if given."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, _exceptions(at)
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, _exceptions(at)
+    return at
+
+
+def _exceptions(at: AppTest) -> str:
+    return "\n\n".join(f"{e.message}\n{''.join(e.stack_trace)}" for e in at.exception)
+
+
+def experiment_of(at: AppTest) -> Experiment:
+    return at.session_state["experiment"]
+
+
+def query_of(at: AppTest) -> dict[str, str]:
+    return {key: at.query_params[key][0] if isinstance(at.query_params[key], list) else at.query_params[key]
+            for key in at.query_params}
+
+
+def share_link(at: AppTest) -> str:
+    return at.sidebar.code[0].value
+
+
+def parameters_shown(at: AppTest) -> int:
+    lines = [m.value for m in at.markdown if m.value.startswith("**Parameters:")]
+    assert len(lines) == 1, [m.value for m in at.markdown]
+    return int(lines[0].removeprefix("**Parameters:").strip(" *").replace(",", ""))
+
+
+def expected_parameters(experiment: Experiment) -> int:
+    return sum(row.params for row in parameter_counts(experiment))
+
+
+def figure_titles(at: AppTest) -> list[str]:
+    """Titles of the Plotly charts (AppTest has no Plotly element: each is an unknown one holding the JSON)."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return [spec["layout"].get("title", {}).get("text", "") for spec in specs]
+
+
+def warnings_of(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+# --- every page ---
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_with_its_title_and_the_sidebar(page):
+    at = open_app(page)
+    assert at.title[0].value == PAGES[page]
+    assert at.sidebar.selectbox(key="preset_choice").value == "seed"
+    assert at.sidebar.button(key="load_preset").label == "Load preset"
+    assert share_link(at).endswith("/")  # the default experiment: a link with no settings
+    assert not warnings_of(at)
+
+
+def test_the_app_opens_on_the_data_page_with_the_sidebar():
+    at = open_app()
+    assert [t.value for t in at.title] == ["Data"]
+    assert at.sidebar.selectbox(key="preset_choice").value == "seed"
+    assert at.sidebar.button(key="load_preset").label == "Load preset"
+    assert "No run yet" in at.sidebar.caption[0].value
+    assert share_link(at).endswith("/")  # the default experiment: a link with no settings
+    assert figure_titles(at) == ["The first sequences (one row each)"]
+    assert not warnings_of(at) and not at.error
+
+
+def test_a_run_of_every_page_in_turn_keeps_the_experiment():
+    at = open_app()
+    at.number_input(key="w.data.seq_len").set_value(12).run()
+    for page in ["pages/train.py", "pages/inspect_run.py", "pages/theory.py", "pages/data.py"]:
+        at.switch_page(page).run()
+        assert not at.exception, _exceptions(at)
+        assert experiment_of(at).data.seq_len == 12
+        assert query_of(at) == {"d.seq_len": "12"}
+    assert at.number_input(key="w.data.seq_len").value == 12
+
+
+# --- widgets change the experiment ---
+
+def test_units_change_the_parameter_count_and_the_url():
+    at = open_app("pages/train.py")
+    assert parameters_shown(at) == expected_parameters(Experiment()) == 12_710
+    assert query_of(at) == {}
+
+    at.number_input(key="w.model.units").set_value(8).run()
+
+    assert not at.exception, _exceptions(at)
+    assert experiment_of(at).model.units == 8
+    assert parameters_shown(at) == expected_parameters(Experiment().with_values(**{"model.units": 8})) != 12_710
+    assert query_of(at) == {"m.units": "8"}
+    at.switch_page("pages/data.py").run()
+    assert share_link(at).endswith("/?m.units=8")
+
+
+def test_cell_and_layers_change_the_parameter_table():
+    at = open_app("pages/train.py")
+    at.selectbox(key="w.model.cell").set_value("GRU").run()
+    at.number_input(key="w.model.layers").set_value(2).run()
+
+    expected = Experiment().with_values(**{"model.cell": "GRU", "model.layers": 2})
+    assert experiment_of(at) == expected
+    assert parameters_shown(at) == expected_parameters(expected)
+    table = at.dataframe[0].value
+    assert list(table["parameters"]) == [row.params for row in parameter_counts(expected)]
+    assert len(table) == 3  # two GRU layers and the dense head
+    assert query_of(at) == {"m.cell": "GRU", "m.layers": "2"}
+
+
+def test_simplernn_shows_its_activation_and_other_cells_do_not():
+    at = open_app("pages/train.py")
+    assert "w.model.activation" not in [s.key for s in at.selectbox]
+    at.selectbox(key="w.model.cell").set_value("SimpleRNN").run()
+    at.selectbox(key="w.model.activation").set_value("relu").run()
+    assert experiment_of(at).model.activation == "relu"
+    assert query_of(at) == {"m.cell": "SimpleRNN", "m.activation": "relu"}
+
+
+def test_generator_change_shows_its_own_settings():
+    at = open_app()
+    assert "w.data.frequency" not in [n.key for n in at.number_input]
+    at.selectbox(key="w.data.generator").set_value("sine").run()
+    assert not at.exception, _exceptions(at)
+    assert experiment_of(at).data.generator == "sine"
+    assert {"w.data.frequency", "w.data.n_points", "w.data.horizon"} <= {n.key for n in at.number_input}
+    assert query_of(at) == {"d.generator": "sine"}
+    assert not at.error
+    assert figure_titles(at) == ["The series and its split"]
+
+
+def test_loading_a_preset_sets_every_widget_and_the_url():
+    at = open_app()
+    at.sidebar.selectbox(key="preset_choice").set_value("sine").run()
+    at.sidebar.button(key="load_preset").click().run()
+
+    assert not at.exception, _exceptions(at)
+    assert experiment_of(at) == preset("sine")
+    assert any("sine" in s.value for s in at.success)
+    assert query_of(at) == preset("sine").to_query_params()
+    assert share_link(at).endswith("/?" + preset("sine").to_query())
+    at.switch_page("pages/train.py").run()
+    assert at.selectbox(key="w.model.cell").value == "GRU"
+    assert at.number_input(key="w.model.units").value == 16
+    assert at.number_input(key="w.train.epochs").value == 30
+
+
+# --- errors for bad input ---
+
+def test_delay_lag_not_shorter_than_the_sequence_is_refused_inline():
+    at = open_app()
+    at.selectbox(key="w.data.generator").set_value("delay").run()
+    assert experiment_of(at).data.lag == 5 and experiment_of(at).data.seq_len == 10
+
+    at.number_input(key="w.data.lag").set_value(10).run()
+
+    assert not at.exception, _exceptions(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "data.lag" in errors[0] and "data.seq_len" in errors[0], errors
+    assert experiment_of(at).data.lag == 5  # the previous valid value is kept
+    assert at.number_input(key="w.data.lag").value == 10  # and the widget keeps what was typed
+    assert query_of(at) == {"d.generator": "delay"}
+
+    # A longer sequence cures the pending lag: both apply.
+    at.number_input(key="w.data.seq_len").set_value(20).run()
+    assert not at.error
+    assert (experiment_of(at).data.lag, experiment_of(at).data.seq_len) == (10, 20)
+    assert query_of(at) == {"d.generator": "delay", "d.seq_len": "20", "d.lag": "10"}
+
+
+def test_a_refused_setting_stays_refused_on_every_page_until_fixed():
+    at = open_app()
+    at.selectbox(key="w.data.generator").set_value("delay").run()
+    at.number_input(key="w.data.lag").set_value(12).run()
+    assert len(at.error) == 1
+
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, _exceptions(at)
+    assert at.button(key="train").disabled
+    assert any("data.lag" in c.value for c in at.caption), "the train page does not say why Train is off"
+    at.number_input(key="w.model.units").set_value(8).run()  # another change does not forget it
+    assert at.button(key="train").disabled
+
+    at.switch_page("pages/data.py").run()
+    assert at.number_input(key="w.data.lag").value == 12  # still the refused value, beside its error
+    assert len(at.error) == 1 and "data.lag" in at.error[0].value
+    at.number_input(key="w.data.lag").set_value(3).run()
+    assert not at.error
+    assert experiment_of(at).data.lag == 3
+    at.switch_page("pages/train.py").run()
+    assert not at.button(key="train").disabled
+
+
+def test_widgets_show_the_experiment_after_a_page_round_trip():
+    at = open_app()
+    at.sidebar.button(key="load_preset").click().run()  # the code sets every widget once
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="w.train.epochs").set_value(5000).run()
+    at.selectbox(key="w.model.cell").set_value("GRU").run()
+    for page in ["pages/inspect_run.py", "pages/data.py", "pages/theory.py", "pages/train.py"]:
+        at.switch_page(page).run()
+        assert not at.exception, _exceptions(at)
+    assert at.number_input(key="w.train.epochs").value == 5000
+    assert at.selectbox(key="w.model.cell").value == "GRU"
+    assert experiment_of(at).train.epochs == 5000
+    assert query_of(at) == {"m.cell": "GRU", "t.epochs": "5000"}
+
+
+def test_series_window_longer_than_its_part_is_refused_inline():
+    at = open_app()
+    at.selectbox(key="w.data.generator").set_value("sine").run()
+    # 1000 points: the test part (10 %) holds 100, too few for a window of 100 plus the horizon.
+    at.number_input(key="w.data.seq_len").set_value(100).run()
+
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "data.seq_len" in errors[0], errors
+    assert experiment_of(at).data.seq_len == 10
+    assert at.number_input(key="w.data.seq_len").value == 100  # the widget keeps what was typed
+
+
+def test_csv_generator_asks_for_a_file_and_takes_a_column_from_it():
+    at = open_app()
+    at.selectbox(key="w.data.generator").set_value("csv").run()
+    assert not at.exception, _exceptions(at)
+    assert any("Upload a CSV file" in i.value for i in at.info)
+    assert experiment_of(at).data.generator == "random_digits"  # no column yet: the change is pending
+
+    rows = "".join(f"{i};{(i % 17) / 3:.3f};x\n" for i in range(300))
+    at.file_uploader(key="csv_upload").upload("temps.csv", f"t;temp;label\n{rows}".encode(), "text/csv").run()
+
+    assert not at.exception, _exceptions(at)
+    assert not at.error
+    assert (experiment_of(at).data.generator, experiment_of(at).data.csv_column) == ("csv", "t")
+    assert at.selectbox(key="w.data.csv_column").options == ["t", "temp"]  # the numeric columns only
+    assert query_of(at) == {"d.generator": "csv", "d.csv_column": "t"}
+    at.selectbox(key="w.data.csv_column").set_value("temp").run()
+    assert experiment_of(at).data.csv_column == "temp"
+    at.switch_page("pages/train.py").run()
+    assert not at.button(key="train").disabled
+
+
+def test_a_csv_link_without_its_file_cannot_train():
+    at = open_app(**{"d.generator": "csv", "d.csv_column": "temp"})
+    assert experiment_of(at).data.csv_column == "temp"
+    assert any("Upload a CSV file" in i.value for i in at.info)
+    at.switch_page("pages/train.py").run()
+    at.button(key="train").click().run()
+    assert not at.exception, _exceptions(at)
+    assert any("upload a CSV file" in e.value for e in at.error), [e.value for e in at.error]
+    assert "run" not in query_of(at)
+
+
+# --- links ---
+
+def test_share_link_opens_with_the_same_settings():
+    sine = preset("sine")
+    at = open_app(**sine.to_query_params())
+    assert experiment_of(at) == sine
+    assert not warnings_of(at)
+    assert share_link(at).endswith("/?" + sine.to_query())
+    assert at.selectbox(key="w.data.generator").value == "sine"
+    at.switch_page("pages/train.py").run()
+    assert at.selectbox(key="w.model.cell").value == "GRU"
+    assert at.number_input(key="w.model.units").value == 16
+
+
+@pytest.mark.parametrize("query, named", [
+    ({"m.units": "abc", "zz": "1", "t.epochs": "-5"}, ["m.units", "zz", "train.epochs"]),
+    ({"m.units": "5000"}, ["model.units"]),  # out of range
+    ({"t.learning_rate": "fast", "d.generator": "nonsense"}, ["t.learning_rate", "data.generator"]),
+    ({"m.units": "12.5"}, ["m.units"]),  # not a whole number
+])
+def test_garbage_link_opens_with_a_warning_and_valid_defaults(query, named):
+    at = open_app(**query)
+
+    warnings = warnings_of(at)
+    assert len(warnings) == 1, warnings
+    assert "could not be used" in warnings[0]
+    for name in named:
+        assert name in warnings[0], (name, warnings[0])
+    assert experiment_of(at) == Experiment()
+    assert query_of(at) == {}  # the address bar no longer carries the bad settings
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, _exceptions(at)
+    assert at.number_input(key="w.model.units").value == 50
+    assert at.number_input(key="w.train.epochs").value == 100
+    assert not warnings_of(at)  # the warning is shown once
+
+
+def test_garbage_link_keeps_its_valid_settings():
+    at = open_app(**{"m.cell": "GRU", "m.units": "abc", "d.seq_len": "12"})
+    assert len(warnings_of(at)) == 1 and "m.units" in warnings_of(at)[0]
+    assert experiment_of(at) == Experiment().with_values(**{"model.cell": "GRU", "data.seq_len": 12})
+    assert query_of(at) == {"m.cell": "GRU", "d.seq_len": "12"}
+
+
+def test_unknown_run_token_in_a_link_is_ignored():
+    at = open_app(run="no-such-run", **{"m.units": "8"})
+    assert not warnings_of(at)
+    assert experiment_of(at).model.units == 8
+    assert "No run yet" in at.sidebar.caption[0].value
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, _exceptions(at)
+    assert any("Press **Train** to start" in i.value for i in at.info)
