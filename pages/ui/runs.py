@@ -28,8 +28,11 @@ class RunRegistry:
         self._runs: dict[str, tuple[JobHandle, str]] = {}
 
     def add(self, job: JobHandle, session_id: str) -> str:
+        """Register the session's new run; its earlier runs are forgotten (their snapshots freed)."""
         token = secrets.token_urlsafe(12)
         with self._lock:
+            for old in [t for t, (_, owner) in self._runs.items() if owner == session_id]:
+                self._runs.pop(old)[0].stop()
             self._runs[token] = (job, session_id)
         return token
 
@@ -46,8 +49,9 @@ class RunRegistry:
         same URL re-attaches its run to the new session within the grace period and keeps it going."""
         def stop_orphans():
             with self._lock:
-                owned = [job for job, owner in self._runs.values() if owner == session_id]
-            for job in owned:
+                owned = [t for t, (_, owner) in self._runs.items() if owner == session_id]
+                jobs = [self._runs.pop(t)[0] for t in owned]  # nobody can open them again: free them
+            for job in jobs:
                 job.stop()
 
         timer = threading.Timer(grace_s, stop_orphans)
