@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui import live, state, widgets
-from seqcore.models import parameter_counts
+from seqcore.models import installed_backends, parameter_counts
 
 state.ensure_widgets()
 state.show_notices()
@@ -24,7 +24,8 @@ with settings:
     widgets.fields("train", ["epochs", "batch_size"])
     widgets.fields("train", ["optimizer", "learning_rate"])
     with st.expander("More training settings"):
-        widgets.fields("train", ["clipnorm", "seed", "snapshot_every", "time_limit_s", "backend"])
+        widgets.fields("train", ["clipnorm", "seed", "snapshot_every", "time_limit_s"])
+        widgets.field("train", "backend", options=installed_backends())
 
     counts = parameter_counts(experiment)
     st.markdown(f"**Parameters: {sum(r.params for r in counts):,}**")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from seqcore.config import DataConfig, Experiment
+from seqcore.config import BACKENDS, DataConfig, Experiment
 
 # Parameters of one recurrent layer with n units reading m inputs (Keras 3 layouts).
 FORMULAS = {
@@ -34,6 +34,13 @@ def input_output_sizes(data: DataConfig) -> tuple[int, int]:
     if data.generator == "adding":
         return 2, 1
     return 1, data.horizon
+
+
+def installed_backends() -> list[str]:
+    """The Keras backends this machine can train with (TensorFlow always; JAX when installed)."""
+    import importlib.util
+
+    return [b for b in BACKENDS if b == "tensorflow" or importlib.util.find_spec(b) is not None]
 
 
 def input_steps(data: DataConfig) -> int:

@@ -13,7 +13,7 @@ from seqcore import panels
 from seqcore.config import ConfigError
 from seqcore.data import DataError
 from seqcore.jobs import JobHandle, JobView
-from seqcore.models import keras_script
+from seqcore.models import installed_backends, keras_script
 from seqcore.training import history_csv
 
 REFRESH_S = 1.0
@@ -67,6 +67,10 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
                 st.error("data.csv_column: upload a CSV file on the Data page first.")
                 return
             run_limits.check(state.experiment(), state.limits())
+            backend = state.experiment().train.backend
+            if backend not in installed_backends():
+                raise ConfigError([("train.backend", backend, "is not installed on this server; allowed: "
+                                    + ", ".join(installed_backends()))])
             runs.session_data()  # refuse bad data here, with its message, before queueing
         except (ConfigError, DataError) as err:
             st.error(f"Cannot train on these settings: {err}")
