@@ -15,6 +15,10 @@ from pages.ui import runs, sidebar, state  # noqa: E402
 
 st.set_page_config(page_title="Sequence Playground", page_icon="🔁", layout="wide")
 state.init_session()
+# Live charts redraw every second; Streamlit's default dimming of stale elements would make them flicker
+# grey on a projector, so keep them fully visible while they update.
+st.markdown("<style>[data-testid=stElementContainer][data-stale=true]{opacity:1 !important;transition:none}"
+            "</style>", unsafe_allow_html=True)
 runs.job_manager()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
 
 page = st.navigation([

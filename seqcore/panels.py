@@ -17,8 +17,18 @@ def _column(history, name: str) -> np.ndarray:
     return np.array([getattr(e, name) for e in history], dtype=np.float32)
 
 
+def _near(baselines: dict[str, float], *curves: np.ndarray) -> dict[str, float]:
+    """The baselines within reach of the curves: one far above them would squash the curves flat."""
+    values = np.concatenate([c[np.isfinite(c)] for c in curves]) if curves else np.array([])
+    if not len(values):
+        return baselines
+    top = 1.5 * float(values.max())
+    return {k: v for k, v in baselines.items() if v <= top}
+
+
 def loss_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, log_y=False, smoothing=0.0):
     base = {k: v for k, v in (start.baselines if start else {}).items() if "entropy" in k or "MSE" in k}
+    base = _near(base, _column(history, "loss"), _column(history, "val_loss"))
     return plots.loss_figure(_column(history, "epoch"), _column(history, "loss"), _column(history, "val_loss"),
                              log_y=log_y, smoothing=smoothing, baselines=base, title="Loss (train and validation)")
 

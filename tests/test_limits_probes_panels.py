@@ -1,5 +1,7 @@
 """Hosted limits, typed probes and the dashboard's panels: the engine pieces under the UI (no TensorFlow)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -162,3 +164,11 @@ def test_a_big_run_sends_less_than_300_kB_per_update():
     figures = panels.live_figures(history, start, snapshot, data)
     total = sum(plots.figure_size_bytes(f) for f in figures.values())
     assert total < 300_000, total
+
+
+def test_a_baseline_far_above_the_curves_is_left_out_so_they_stay_readable():
+    start, history, _, _ = _fake_run(preset("seed").with_values(**{"model.units": 4}))
+    start = dataclasses.replace(start, baselines={"bigram cross-entropy": 1.1, "mean MSE": 50.0})
+    annotations = " ".join(a.text or "" for a in panels.loss_panel(history, start).layout.annotations)
+    assert "bigram cross-entropy" in annotations  # the labels of the dashed baseline lines
+    assert "mean MSE" not in annotations

@@ -161,6 +161,7 @@ def on_widget_change(section: str, name: str) -> None:
 def load_preset(name: str) -> None:
     experiment, lowered = run_limits.clamp(preset(name), limits())
     set_experiment(experiment)
+    st.session_state["preset_choice"] = name  # the sidebar's picker shows what was loaded, from any button
     notice("success", f"Loaded the **{name}** preset." + "".join(f"\n\n{m}." for m in lowered))
 
 
