@@ -80,7 +80,7 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         t_forecast = b + np.arange(len(forecast))
     return plots.series_prediction_figure(
         t_actual, data.series[a:b], t_pred, scaler.inverse(predicted[:, 0]), t_forecast=t_forecast,
-        forecast=forecast, title=f"Validation: actual vs predicted, then a free-running forecast "
+        forecast=forecast, title=f"Validation predictions, then a free-running forecast "
                                  f"(epoch {snapshot.epoch})")
 
 
