@@ -1,0 +1,908 @@
+"""Sequence Playground benchmark: one markdown table, every number measured in this run.
+
+    python bench/run.py               # full: more repeats and epochs (several minutes)
+    python bench/run.py --quick       # the same rows, fewer repeats and epochs (aimed at 2 min on a quiet box)
+    python bench/run.py --rows 1,3,5  # only some rows; 1j is row 1 on the JAX backend
+    python bench/run.py --json out.json
+
+Rows: 1 seed workload end to end (plain `model.fit` vs a seqcore job) and its arithmetic limit; 1j the same
+on JAX; 2 a larger workload (job vs bare fit); 3 time to the first epoch, warm and cold; 4 first paint in a
+real browser and Train -> first loss point; 5 bytes of one live update; 6 memory over many runs; 7 the NumPy
+reference forward vs Keras predict.
+
+How: everything that needs a clean process runs in one (bench/tasks.py children, seqcore workers, a
+streamlit server). Children and workers import and warm up in parallel first (untimed), then the timed parts
+run one after another. This process plays the server: it holds the JobManagers and never imports
+TensorFlow. Progress goes to stderr, the table to stdout. Every wait has a timeout, and every process started
+here is ended on the way out, errors included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import gc
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import queue
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from seqcore.config import Experiment, preset  # noqa: E402
+from seqcore.jobs import JobHandle, JobManager  # noqa: E402
+
+TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
+ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+READY_TIMEOUT_S = 600.0  # a child or worker importing TensorFlow on a busy 2-core machine
+RUN_TIMEOUT_S = 600.0  # one timed task or job
+T0 = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.monotonic() - T0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ settings
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Repeats and sizes: --quick keeps every row but does less of each."""
+
+    quick: bool
+    repeats_fit: int  # rows 1 and 2: fresh processes and whole runs
+    repeats_first_epoch: int  # row 3 warm
+    repeats_cold: int  # row 3 cold: a new worker each
+    repeats_browser: int  # row 4: a new server each
+    repeats_reference: int  # row 7: calls per timing
+    large_epochs: int  # row 2
+    memory_runs: int  # row 6
+    memory_jobs_per_worker: int  # row 6: recycling period
+
+    @classmethod
+    def make(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(quick, repeats_fit=1, repeats_first_epoch=3, repeats_cold=1, repeats_browser=1,
+                       repeats_reference=3, large_epochs=3, memory_runs=10, memory_jobs_per_worker=10)
+        return cls(quick, repeats_fit=3, repeats_first_epoch=5, repeats_cold=3, repeats_browser=3,
+                   repeats_reference=7, large_epochs=10, memory_runs=50, memory_jobs_per_worker=20)
+
+
+def seed_experiment(backend: str = "tensorflow", **changes) -> Experiment:
+    return preset("seed").with_values(**{"train.backend": backend, **changes})
+
+
+def large_experiment(epochs: int) -> Experiment:
+    """LSTM(128) on a noisy sine, windows of 50 steps; 2,927 points give exactly 2,000 training windows."""
+    return preset("sine").with_values(**{
+        "data.seq_len": 50, "data.n_points": 2927, "model.cell": "LSTM", "model.units": 128,
+        "train.batch_size": 32, "train.epochs": epochs})
+
+
+# ------------------------------------------------------------------ table entries
+
+
+@dataclass
+class Entry:
+    row: str
+    measure: str
+    value: float | None
+    unit: str
+    n: int | str = 1
+    note: str = ""
+    target: tuple[str, float] | None = None  # ("<=", limit) or (">=", limit)
+    decimals: int = 2
+    details: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool | None:
+        if self.target is None or self.value is None or not math.isfinite(self.value):
+            return None
+        op, limit = self.target
+        return self.value <= limit if op == "<=" else self.value >= limit
+
+    def value_text(self) -> str:
+        if self.value is None or not math.isfinite(self.value):
+            return "–"
+        text = f"{self.value:,.{self.decimals}f}"
+        return f"{text} {self.unit}".strip()
+
+    def target_text(self) -> str:
+        if self.target is None:
+            return ""
+        op, limit = self.target
+        mark = {True: " ✓", False: " ✗", None: ""}[self.ok]
+        limit_text = f"{limit:g}"
+        return f"{'≤' if op == '<=' else '≥'} {limit_text} {self.unit}".rstrip() + mark
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "measure": self.measure, "value": self.value, "unit": self.unit, "n": self.n,
+                "target": list(self.target) if self.target else None, "ok": self.ok, "note": self.note,
+                "details": self.details}
+
+
+def failed_entry(row: str, err: BaseException) -> Entry:
+    return Entry(row, "**failed**", None, "", n="–", note=f"{type(err).__name__}: {err}"[:300])
+
+
+def print_table(header: list[str], entries: list[Entry], out=sys.stdout) -> None:
+    for line in header:
+        print(line, file=out)
+    print(file=out)
+    print("| # | Measurement | Value | Target | n | Notes |", file=out)
+    print("|---|---|--:|---|--:|---|", file=out)
+    for e in entries:
+        cells = [e.row, e.measure, e.value_text(), e.target_text(), str(e.n), e.note]
+        print("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |", file=out)
+    out.flush()
+
+
+def machine_header(command: str) -> tuple[list[str], dict]:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for name, dists in (("TensorFlow", ("tensorflow-cpu", "tensorflow")), ("Keras", ("keras",)), ("JAX", ("jax",)),
+                        ("Streamlit", ("streamlit",)), ("NumPy", ("numpy",))):
+        for dist in dists:
+            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                versions[name] = importlib.metadata.version(dist)
+                break
+    info = {"cpu": cpu, "cores": os.cpu_count(), "cores_usable": len(os.sched_getaffinity(0)),
+            "ram_gib": psutil.virtual_memory().total / 2**30, "python": platform.python_version(),
+            "versions": versions, "command": command, "load_avg_at_start": os.getloadavg(),
+            "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    lines = [
+        "### Sequence Playground benchmark",
+        "",
+        f"- Command: `{command}` ({info['date']})",
+        f"- Machine: {cpu}, {info['cores']} cores ({info['cores_usable']} usable), {info['ram_gib']:.1f} GiB RAM; "
+        f"load average at start {info['load_avg_at_start'][0]:.2f}",
+        "- Software: Python " + info["python"] + ", " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "- Values are medians over n repeats; every row was measured in this run.",
+    ]
+    return lines, info
+
+
+# ------------------------------------------------------------------ processes
+
+
+class Child:
+    """A bench/tasks.py process: prepares, says READY, runs its timed part on GO, answers RESULT."""
+
+    def __init__(self, task: str, args: dict, backend: str, log_dir: Path, env: dict | None = None):
+        self.name = f"{task}[{backend}]"
+        self.log_path = Path(tempfile.mkstemp(prefix=f"{task}-", suffix=".log", dir=log_dir)[1])
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
+               **(env or {})}
+        with open(self.log_path, "wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, str(TASKS_PY), task, json.dumps(args)], cwd=ROOT, env=env, text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name=f"bench-{self.name}").start()
+        self.ready = False
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _next(self, deadline: float, waiting_for: str) -> str:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{self.name}: no {waiting_for} within the time limit")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise RuntimeError(f"{self.name} ended early (exit {self.process.wait(10)}): {self.log_tail()}")
+            if line.startswith("ERROR "):
+                raise RuntimeError(f"{self.name}: {json.loads(line[6:])}")
+            if line == "READY" or line.startswith("RESULT "):
+                return line
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        if not self.ready:
+            self._next(time.monotonic() + timeout, "READY")
+            self.ready = True
+
+    def run(self, timeout: float = RUN_TIMEOUT_S) -> dict:
+        self.wait_ready()
+        self.process.stdin.write("GO\n")
+        self.process.stdin.flush()
+        line = self._next(time.monotonic() + timeout, "RESULT")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(30)
+        self.close()
+        return json.loads(line[len("RESULT "):])
+
+    def log_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+            return " / ".join(lines[-3:])[-400:]
+        return ""
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            kill_group(self.process.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+
+def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+class Resources:
+    """Everything started for the benchmark, prepared ahead and ended on the way out."""
+
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="seqcore-bench-"))
+        self.prepared: dict[tuple, list[Child]] = {}
+        self.children: list[Child] = []
+        self.managers: dict[str, JobManager] = {}
+        self.servers: list[subprocess.Popen] = []
+        self.cleanups: list = []
+
+    # --- children ---
+    def spawn(self, task: str, args: dict | None = None, backend: str = "tensorflow", env: dict | None = None) -> Child:
+        child = Child(task, args or {}, backend, self.tmp, env)
+        self.children.append(child)
+        return child
+
+    @staticmethod
+    def _key(task, args, backend, env) -> tuple:
+        return task, json.dumps(args or {}, sort_keys=True), backend, json.dumps(env or {}, sort_keys=True)
+
+    def prepare(self, task: str, args: dict | None = None, backend: str = "tensorflow", env: dict | None = None):
+        key = self._key(task, args, backend, env)
+        self.prepared.setdefault(key, []).append(self.spawn(task, args, backend, env))
+
+    def child(self, task: str, args: dict | None = None, backend: str = "tensorflow", env: dict | None = None):
+        """A prepared child if one is waiting, else a new one (its preparation is not timed either)."""
+        waiting = self.prepared.get(self._key(task, args, backend, env))
+        child = waiting.pop(0) if waiting else self.spawn(task, args, backend, env)
+        child.wait_ready()
+        return child
+
+    # --- job managers ---
+    def manager(self, name: str, **kwargs) -> JobManager:
+        """A named JobManager with one slot and one warm worker (created on first use)."""
+        if name not in self.managers:
+            runs = self.tmp / f"runs-{name}"
+            self.managers[name] = JobManager(slots=1, warm=1, runs_dir=runs, **kwargs)
+        return self.managers[name]
+
+    def ready_manager(self, name: str, **kwargs) -> JobManager:
+        manager = self.manager(name, **kwargs)
+        if not manager.wait_ready(READY_TIMEOUT_S):
+            raise TimeoutError(f"the {name} worker did not get ready within {READY_TIMEOUT_S:g} s")
+        return manager
+
+    def close_manager(self, name: str) -> None:
+        manager = self.managers.pop(name, None)
+        if manager is not None:
+            manager.shutdown()
+
+    def wait_prepared(self) -> None:
+        for manager in self.managers.values():
+            manager.wait_ready(READY_TIMEOUT_S)
+        for children in self.prepared.values():
+            for child in children:
+                with contextlib.suppress(Exception):  # a failure shows again, with its message, in its row
+                    child.wait_ready()
+
+    def close(self) -> None:
+        for cleanup in reversed(self.cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
+        for name in list(self.managers):
+            with contextlib.suppress(Exception):
+                self.close_manager(name)
+        for child in self.children:
+            child.close()
+        for server in self.servers:
+            stop_server(server)
+        # Anything still alive that this process started (a recycled worker still exiting): end it by pid.
+        leftovers = psutil.Process().children(recursive=True)
+        for process in leftovers:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(leftovers, timeout=10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM to the server's session (its workers included), then SIGKILL to whatever is left of it."""
+    if server.poll() is None:
+        kill_group(server.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(10)
+    kill_group(server.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(10)
+
+
+# ------------------------------------------------------------------ jobs
+
+
+def wait_idle(manager: JobManager, timeout: float = RUN_TIMEOUT_S) -> None:
+    """Until no job runs or waits (a finished job's worker still clears its Keras session briefly)."""
+    deadline = time.monotonic() + timeout
+    while manager.running() or manager.queued():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the job manager did not become idle")
+        time.sleep(0.005)
+
+
+def watch(job: JobHandle, t0: float, timeout: float = RUN_TIMEOUT_S) -> dict[str, float]:
+    """Seconds from t0 to: dispatch to a worker, the StartEvent, the first EpochEvent, the end (polled, 2 ms)."""
+    marks: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        done = job.wait(0.002)
+        now = time.perf_counter() - t0
+        if "dispatched" not in marks and job.status != "queued":
+            marks["dispatched"] = now
+        if "start" not in marks and job.start is not None:
+            marks["start"] = now
+        if "first_epoch" not in marks and job.history:
+            marks["first_epoch"] = now
+        if done:
+            marks["end"] = now
+            return marks
+        if time.monotonic() > deadline:
+            job.stop()
+            raise TimeoutError(f"job {job.id} did not end within {timeout:g} s")
+
+
+def steady_epoch_ms(epoch_ends: list[float], skip: int = 10) -> float:
+    """Median time between consecutive epoch ends after the first `skip` epochs (all of them if fewer)."""
+    durations = np.diff(np.asarray([0.0, *epoch_ends]))
+    steady = durations[skip:] if len(durations) > skip else durations
+    return 1000 * float(np.median(steady)) if len(steady) else math.nan
+
+
+def run_job(manager: JobManager, experiment: Experiment, timeout: float = RUN_TIMEOUT_S) -> dict:
+    """Submit on an idle manager and follow the job to its end."""
+    wait_idle(manager, timeout)
+    t0 = time.perf_counter()
+    job = manager.submit(experiment)
+    marks = watch(job, t0, timeout)
+    view = job.view()
+    if view.status != "finished":
+        raise RuntimeError(f"the job ended {view.status}: {view.reason}")
+    return {**marks, "steady_epoch_ms": steady_epoch_ms([e.elapsed for e in view.history]),
+            "epochs": len(view.history), "breakdown": job_breakdown(marks, view.history), "job": job}
+
+
+def job_breakdown(marks: dict[str, float], history) -> dict[str, float]:
+    """Where a job's time went, in seconds: building (submit -> StartEvent), the epochs themselves (training and
+    validation, EpochEvent.seconds), the gaps between epochs (snapshots, event hand-off), and the tail (after
+    the last EpochEvent: the last snapshot, the test pass, saving the artifacts)."""
+    if not history or "start" not in marks:
+        return {}
+    in_epochs = sum(e.seconds for e in history)
+    to_last_epoch = history[-1].elapsed
+    return {"build": marks["start"], "epochs": in_epochs, "between_epochs": max(0.0, to_last_epoch - in_epochs),
+            "tail": max(0.0, marks["end"] - marks["start"] - to_last_epoch)}
+
+
+def breakdown_text(parts: list[dict]) -> str:
+    keys = ("build", "epochs", "between_epochs", "tail")
+    names = {"build": "build", "epochs": "epochs (train + validation)", "between_epochs": "between epochs "
+             "(snapshots)", "tail": "last snapshot + test + save"}
+    return ", ".join(f"{names[k]} {med(p.get(k) for p in parts):.2f} s" for k in keys)
+
+
+def med(values) -> float:
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    return statistics.median(values) if values else math.nan
+
+
+# ------------------------------------------------------------------ arithmetic
+
+
+def recurrent_forward_flops(rows: int, steps: int, features: int, units: int, outputs: int, *, gates: int = 4,
+                            layers: int = 1, per_step_head: bool = True) -> float:
+    """Matmul FLOPs of one forward pass: each step multiplies [x_t, h_(t-1)] by the gate kernels; then the head."""
+    total, inputs = 0.0, features
+    for _ in range(layers):
+        total += rows * steps * 2 * (inputs + units) * gates * units
+        inputs = units
+    total += rows * (steps if per_step_head else 1) * 2 * units * outputs
+    return total
+
+
+_RATES: dict[str, float] = {}
+
+
+def matmul_gflops(shape: str) -> float:
+    """float32 NumPy matmul rate here: 'peak' (1024 x 1024 x 1024) or 'step' (10 x 60 @ 60 x 200, one LSTM step
+    of the seed model); the best of a few timed batches, cached."""
+    if shape not in _RATES:
+        rng = np.random.default_rng(0)
+        m, k, n, calls = (1024, 1024, 1024, 3) if shape == "peak" else (10, 60, 200, 2000)
+        a, b = rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
+        a @ b
+        best = math.inf
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                a @ b
+            best = min(best, time.perf_counter() - t0)
+        _RATES[shape] = 2 * m * k * n * calls / best / 1e9
+    return _RATES[shape]
+
+
+# ------------------------------------------------------------------ row 1: the seed workload
+
+
+def row_seed(res: Resources, plan: Plan, backend: str = "tensorflow") -> list[Entry]:
+    tag, name = ("1", "TF") if backend == "tensorflow" else ("1j", "JAX")
+    manager = res.ready_manager(backend, backend=backend)
+    experiment = seed_experiment(backend)
+    plains, jobs = [], []
+    for i in range(plan.repeats_fit):
+        log(f"row {tag}: plain model.fit {i + 1}/{plan.repeats_fit}")
+        plains.append(res.child("plain_fit", {}, backend=backend).run())
+        log(f"row {tag}: seqcore job {i + 1}/{plan.repeats_fit}")
+        jobs.append(run_job(manager, experiment))
+    n = plan.repeats_fit
+    plain_s, job_s = med(p["total_s"] for p in plains), med(j["end"] for j in jobs)
+    plain_ms, job_ms = med(p["steady_epoch_ms"] for p in plains), med(j["steady_epoch_ms"] for j in jobs)
+    rows = plains[0]["rows"]
+    entries = [
+        Entry(tag, f"Seed [{name}]: plain `model.fit`, model build → fit end", plain_s, "s", n,
+              f"the tutorial's program on all {rows} sequences, 100 epochs, batch 10, verbose=0; "
+              "fresh process with Keras imported; first epoch "
+              f"{med(p['first_epoch_s'] for p in plains):.2f} s"),
+        Entry(tag, f"Seed [{name}]: seqcore job, `submit()` → end", job_s, "s", n,
+              "warm worker; 70 train + 20 validation sequences, validation every epoch, snapshots every 5, "
+              f"artifacts saved; first epoch at {med(j['first_epoch'] for j in jobs):.2f} s",
+              details={"breakdown": [j["breakdown"] for j in jobs]}),
+        Entry(tag, f"Seed [{name}]: job time / plain time", job_s / plain_s, "", n, "", ("<=", 0.25)),
+        Entry(tag, f"Seed [{name}]: steady ms per epoch, plain fit", plain_ms, "ms", n,
+              "median epoch after the first 10", decimals=1),
+        Entry(tag, f"Seed [{name}]: steady ms per epoch, seqcore job", job_ms, "ms", n,
+              "median epoch after the first 10 (epoch-end to epoch-end: validation and snapshots included)",
+              decimals=1),
+    ]
+    if backend == "tensorflow":
+        config = experiment.data
+        forward = lambda k: recurrent_forward_flops(k, config.seq_len - 1, config.vocab_size,  # noqa: E731
+                                                    experiment.model.units, config.vocab_size)
+        plain_flops = 3 * forward(rows)  # forward + backward ≈ 3 × forward
+        job_flops = 3 * forward(70) + forward(20)  # training rows, then the validation forward pass
+        peak, step = matmul_gflops("peak"), matmul_gflops("step")
+        entries += [
+            Entry(tag, "Seed: arithmetic limit per epoch at peak matmul rate", plain_flops / peak / 1e6, "ms", 1,
+                  f"{plain_flops / 1e6:.1f} MFLOP/epoch (plain; the job's {job_flops / 1e6:.1f}: "
+                  f"{job_flops / peak / 1e6:.2f} ms) ÷ {peak:.1f} GFLOP/s (float32 NumPy 1024³ matmul)",
+                  decimals=2),
+            Entry(tag, "Seed: arithmetic limit per epoch at step-shaped matmul rate", plain_flops / step / 1e6,
+                  "ms", 1, f"÷ {step:.1f} GFLOP/s (float32 NumPy 10×60 @ 60×200, one LSTM step of batch 10)",
+                  decimals=2),
+        ]
+    return entries
+
+
+# ------------------------------------------------------------------ row 2: the larger workload
+
+
+def row_large(res: Resources, plan: Plan) -> list[Entry]:
+    experiment = large_experiment(plan.large_epochs)
+    manager = res.ready_manager("tensorflow", backend="tensorflow")
+    bares, jobs = [], []
+    for i in range(plan.repeats_fit):
+        log(f"row 2: bare model.fit {i + 1}/{plan.repeats_fit}")
+        bares.append(res.child("bare_fit", {"experiment": experiment.to_dict()}).run())
+        log(f"row 2: seqcore job {i + 1}/{plan.repeats_fit}")
+        jobs.append(run_job(manager, experiment))
+    n, epochs = plan.repeats_fit, plan.large_epochs
+    bare_s, job_s = med(b["total_s"] for b in bares), med(j["end"] for j in jobs)
+    train_flops = 3 * recurrent_forward_flops(2000, 50, 1, 128, 1, per_step_head=False)
+    val_flops = recurrent_forward_flops(535, 50, 1, 128, 1, per_step_head=False)
+    what = f"sine regression, LSTM(128), T=50, 2,000 training windows, batch 32, {epochs} epochs"
+    return [
+        Entry("2", "Large: bare `model.fit`, no callbacks", bare_s, "s", n,
+              f"{what}; NumPy arrays, same model (seqcore.models.build_model); process warmed up like a worker; "
+              f"{1000 * bare_s / epochs:.0f} ms/epoch"),
+        Entry("2", "Large: seqcore job with live events, `submit()` → end", job_s, "s", n,
+              f"warm worker; validation on 535 windows each epoch (≈ {100 * val_flops / train_flops:.0f} % "
+              f"of the training arithmetic), snapshots, test pass and artifacts included; "
+              f"{1000 * job_s / epochs:.0f} ms/epoch; of which {breakdown_text([j['breakdown'] for j in jobs])}",
+              details={"breakdown": [j["breakdown"] for j in jobs]}),
+        Entry("2", "Large: job overhead over bare fit", 100 * (job_s / bare_s - 1), "%", n, "", ("<=", 5.0),
+              decimals=1),
+    ]
+
+
+# ------------------------------------------------------------------ row 3: time to the first epoch
+
+
+def row_first_epoch(res: Resources, plan: Plan) -> list[Entry]:
+    experiment = seed_experiment(**{"train.epochs": 3})
+    manager = res.ready_manager("tensorflow", backend="tensorflow")
+    warm = []
+    for i in range(plan.repeats_first_epoch):
+        log(f"row 3: warm first epoch {i + 1}/{plan.repeats_first_epoch}")
+        warm.append(run_job(manager, experiment))
+    cold = []
+    for i in range(plan.repeats_cold):
+        log(f"row 3: cold first epoch {i + 1}/{plan.repeats_cold}")
+        t0 = time.perf_counter()
+        fresh = JobManager(slots=1, warm=1, runs_dir=res.tmp / f"runs-cold-{i}")
+        res.cleanups.append(fresh.shutdown)
+        try:
+            job = fresh.submit(experiment)
+            marks = watch(job, t0)
+            if job.status != "finished":
+                raise RuntimeError(f"the cold job ended {job.status}: {job.reason}")
+            cold.append(marks)
+        finally:
+            fresh.shutdown()
+    return [
+        Entry("3", "First epoch, warm worker: `submit()` → first EpochEvent", med(w["first_epoch"] for w in warm),
+              "s", plan.repeats_first_epoch,
+              f"seed preset; StartEvent (data + model built) at {med(w['start'] for w in warm):.2f} s",
+              ("<=", 2.0)),
+        Entry("3", "First epoch, cold: `JobManager()` + `submit()` → first EpochEvent",
+              med(c["first_epoch"] for c in cold), "s", plan.repeats_cold,
+              f"worker ready (TensorFlow import + warm-up) at {med(c['dispatched'] for c in cold):.1f} s, "
+              f"StartEvent at {med(c['start'] for c in cold):.1f} s"),
+    ]
+
+
+# ------------------------------------------------------------------ row 4: the browser
+
+
+APP_READY_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning' && (%s);
+}"""
+SCRIPT_DONE_JS = APP_READY_JS % "true"
+DATA_PAGE_JS = APP_READY_JS % "!!document.querySelector('.js-plotly-plot')"
+TRAIN_PAGE_JS = APP_READY_JS % "!!document.querySelector('.st-key-train button:not([disabled])')"
+LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el => {
+  const trace = el.data && el.data[0];
+  if (!trace) return false;
+  const count = v => v == null ? 0 : (typeof v.length === 'number' ? v.length : (v.bdata ? 1 : 0));
+  return Math.max(count(trace.x), count(trace.y)) >= 1;
+})"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_health(url: str, timeout: float, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/_stcore/health", timeout=1) as reply:
+            if reply.status == 200:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"{url} did not answer its health check within {timeout:g} s")
+
+
+def browser_once(res: Resources, browser, index: int) -> dict:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server_log = open(res.tmp / f"streamlit-{index}.log", "wb")  # noqa: SIM115  (closed below)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    out = {}
+    t0 = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=server_log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    res.servers.append(server)
+    try:
+        wait_health(url, 60, server)
+        out["health_s"] = time.perf_counter() - t0
+        page.goto(url + "/", timeout=60_000)
+        page.wait_for_function(SCRIPT_DONE_JS, timeout=60_000, polling=20)
+        out["script_done_s"] = time.perf_counter() - t0
+        page.wait_for_function(DATA_PAGE_JS, timeout=60_000, polling=20)
+        out["first_page_s"] = time.perf_counter() - t0
+
+        # The same page for a second visitor (a new browser context: its own cache), the server already running.
+        other = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            t1 = time.perf_counter()
+            other_page = other.new_page()
+            other_page.goto(url + "/", timeout=60_000)
+            other_page.wait_for_function(DATA_PAGE_JS, timeout=60_000, polling=20)
+            out["second_visit_s"] = time.perf_counter() - t1
+        finally:
+            other.close()
+
+        # Train right away: the app's worker (started by the first visit) may still be importing TensorFlow.
+        page.goto(url + "/train", timeout=60_000)
+        page.wait_for_function(TRAIN_PAGE_JS, timeout=60_000, polling=20)
+        out["first_press_after_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        page.locator(".st-key-train button:visible").first.click(timeout=30_000)
+        page.wait_for_function(LOSS_POINT_JS, timeout=RUN_TIMEOUT_S * 1000, polling=20)
+        out["first_point_cold_s"] = time.perf_counter() - t1
+        page.wait_for_function(TRAIN_PAGE_JS, timeout=RUN_TIMEOUT_S * 1000, polling=100)  # the run has ended
+        time.sleep(2.0)  # let the worker report idle, so the next run does not start a second worker
+
+        # Again on a warm worker, from a new session (no run attached, so no chart yet).
+        page.goto(url + "/train", timeout=60_000)
+        page.wait_for_function(TRAIN_PAGE_JS, timeout=60_000, polling=20)
+        t2 = time.perf_counter()
+        page.locator(".st-key-train button:visible").first.click(timeout=30_000)
+        page.wait_for_function(LOSS_POINT_JS, timeout=RUN_TIMEOUT_S * 1000, polling=20)
+        out["first_point_warm_s"] = time.perf_counter() - t2
+        page.wait_for_function(TRAIN_PAGE_JS, timeout=RUN_TIMEOUT_S * 1000, polling=100)
+    finally:
+        with contextlib.suppress(Exception):
+            context.close()
+        stop_server(server)
+        server_log.close()
+    return out
+
+
+def row_browser(res: Resources, plan: Plan) -> list[Entry]:
+    from playwright.sync_api import sync_playwright
+
+    runs = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for i in range(plan.repeats_browser):
+                log(f"row 4: streamlit server + Chromium {i + 1}/{plan.repeats_browser}")
+                runs.append(browser_once(res, browser, i))
+        finally:
+            browser.close()
+    n = plan.repeats_browser
+    return [
+        Entry("4", "First paint: `streamlit run` → Data page rendered", med(r["first_page_s"] for r in runs), "s", n,
+              f"headless Chromium; CONNECTED, notRunning and the preview chart drawn; health check answered at "
+              f"{med(r['health_s'] for r in runs):.2f} s, script done at {med(r['script_done_s'] for r in runs):.2f} "
+              "s (the rest is the browser loading Plotly and drawing)", ("<=", 3.0)),
+        Entry("4", "Data page, server already running: `goto` → rendered", med(r["second_visit_s"] for r in runs),
+              "s", n, "a second visitor (new browser context, empty cache)"),
+        Entry("4", "Train → first loss point, worker still starting", med(r["first_point_cold_s"] for r in runs),
+              "s", n, f"pressed {med(r['first_press_after_s'] for r in runs):.1f} s after the server started; "
+              "includes the rest of the app's worker start-up (TensorFlow import + warm-up)"),
+        Entry("4", "Train → first loss point, warm worker", med(r["first_point_warm_s"] for r in runs), "s", n,
+              "a new session after the first run ended; seed preset"),
+    ]
+
+
+# ------------------------------------------------------------------ row 5: bytes to the browser
+
+
+def row_bytes(res: Resources, plan: Plan) -> list[Entry]:
+    result = res.child("update_bytes").run()
+    entries = []
+    for case in result["cases"]:
+        parts = ", ".join(f"{k} {v / 1000:.1f}" for k, v in case["figures"].items())
+        entries.append(Entry("5", f"Live update JSON: {case['label']}", case["total_bytes"] / 1000, "kB", 1,
+                             f"sum of plots.figure_size_bytes over panels.live_figures (kB: {parts})",
+                             ("<=", 300.0), decimals=1, details=case))
+    return entries
+
+
+# ------------------------------------------------------------------ row 6: memory
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+def row_memory(res: Resources, plan: Plan) -> list[Entry]:
+    per_worker = plan.memory_jobs_per_worker
+    manager = res.ready_manager("memory", backend="tensorflow", max_jobs_per_worker=per_worker)
+    experiment = seed_experiment(**{"train.epochs": 5})
+    pids: set[int] = set()
+    worker_max = [0.0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            for pid in manager.worker_pids():
+                pids.add(pid)
+                worker_max[0] = max(worker_max[0], rss_mb(pid))
+            stop.wait(0.25)
+
+    gc.collect()
+    server_start = rss_mb(os.getpid())
+    sampler = threading.Thread(target=sample, daemon=True, name="bench-rss")
+    sampler.start()
+    kept = []  # the app keeps every job in its RunRegistry: so do we
+    try:
+        for i in range(plan.memory_runs):
+            if i % 10 == 0:
+                log(f"row 6: run {i + 1}/{plan.memory_runs}")
+            kept.append(run_job(manager, experiment)["job"])
+        wait_idle(manager)  # the last worker's recycling (and its replacement) happens after the job's end
+        pids.update(manager.worker_pids())
+    finally:
+        stop.set()
+        sampler.join(5)
+    gc.collect()
+    server_end = rss_mb(os.getpid())
+    runs = plan.memory_runs
+    expected = math.ceil(runs / per_worker) + (runs % per_worker == 0)
+    return [
+        Entry("6", f"Server RSS growth over {runs} runs", server_end - server_start, "MB", 1,
+              f"this process holds the JobManager: {server_start:.0f} → {server_end:.0f} MB; seed preset, 5 epochs "
+              "each; job handles kept as the app's RunRegistry keeps them", ("<=", 50.0), decimals=1),
+        Entry("6", "Worker RSS, max", worker_max[0], "MB", 1, "sampled every 0.25 s over all workers", decimals=0),
+        Entry("6", "Worker processes seen", float(len(pids)), "", 1,
+              f"max_jobs_per_worker={per_worker}: {runs} runs should use {expected} (the last one a fresh "
+              "replacement)", (">=", 2.0), decimals=0),
+    ]
+
+
+# ------------------------------------------------------------------ row 7: reference speed
+
+
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def reference_args(plan: Plan, keras: bool = True) -> dict:
+    return {"repeats": plan.repeats_reference, "budget_s": 5.0 if plan.quick else 30.0, "keras": keras}
+
+
+def row_reference(res: Resources, plan: Plan) -> list[Entry]:
+    log("row 7: reference.forward and Keras predict")
+    result = res.child("reference", reference_args(plan)).run()
+    log("row 7: reference.forward with one BLAS thread")
+    single = res.child("reference", reference_args(plan, keras=False), env=ONE_BLAS_THREAD).run()
+    entries = []
+    for batch, r in result["batches"].items():
+        one = single["batches"][batch]
+        label = f"2×LSTM(128), {result['steps']} steps, batch {batch}"
+        entries += [
+            Entry("7", f"`reference.forward`, {label}", r["reference_ms"], "ms", r["reference_n"],
+                  f"{r['reference_ms'] / r['predict_ms']:.2f}× the time of Keras predict; max |Δ| "
+                  f"{r['max_abs_diff']:.1e}; NumPy's default BLAS threads", decimals=1),
+            Entry("7", f"`reference.forward`, {label}, one BLAS thread", one["reference_ms"], "ms",
+                  one["reference_n"], f"{one['reference_ms'] / r['predict_ms']:.2f}× Keras predict; "
+                  "OPENBLAS_NUM_THREADS=1", decimals=1),
+            Entry("7", f"Keras `predict`, {label}", r["predict_ms"], "ms", r["predict_n"],
+                  f"same weights; first call {r['predict_first_ms']:.0f} ms (tracing)", decimals=1),
+        ]
+    return entries
+
+
+# ------------------------------------------------------------------ main
+
+
+ROWS = {"1": row_seed, "1j": lambda res, plan: row_seed(res, plan, "jax"), "2": row_large, "3": row_first_epoch,
+        "4": row_browser, "5": row_bytes, "6": row_memory, "7": row_reference}
+
+
+def prepare(res: Resources, plan: Plan, rows: list[str]) -> None:
+    """Start (untimed) everything the chosen rows need at once: workers and children import in parallel."""
+    wanted = set(rows)
+    if "1" in wanted:
+        matmul_gflops("peak"), matmul_gflops("step")  # before the workers load the cores
+    if wanted & {"1", "2", "3"}:
+        res.manager("tensorflow", backend="tensorflow")
+    if "1j" in wanted:
+        res.manager("jax", backend="jax")
+    if "6" in wanted:
+        res.manager("memory", backend="tensorflow", max_jobs_per_worker=plan.memory_jobs_per_worker)
+    if "1" in wanted:
+        res.prepare("plain_fit")
+    if "1j" in wanted:
+        res.prepare("plain_fit", backend="jax")
+    if "2" in wanted:
+        res.prepare("bare_fit", {"experiment": large_experiment(plan.large_epochs).to_dict()})
+    if "5" in wanted:
+        res.prepare("update_bytes")  # its measurement has no timed part: it runs during preparation
+    if "7" in wanted:
+        res.prepare("reference", reference_args(plan))
+        res.prepare("reference", reference_args(plan, keras=False), env=ONE_BLAS_THREAD)
+    res.wait_prepared()
+
+
+def parse_rows(text: str | None) -> list[str]:
+    if not text:
+        import importlib.util
+
+        if importlib.util.find_spec("jax") is None:  # an optional backend: its row needs `pip install jax`
+            print("row 1j skipped: JAX is not installed", file=sys.stderr)
+            return [r for r in ROW_IDS if r != "1j"]
+        return list(ROW_IDS)
+    rows = [r.strip().lower() for r in text.split(",") if r.strip()]
+    unknown = [r for r in rows if r not in ROW_IDS]
+    if unknown:
+        raise SystemExit(f"--rows: {', '.join(unknown)} not among {', '.join(ROW_IDS)}")
+    return [r for r in ROW_IDS if r in rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and epochs, the same rows")
+    parser.add_argument("--rows", help=f"comma-separated rows to run, of {','.join(ROW_IDS)} (default: all)")
+    parser.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
+    args = parser.parse_args(argv)
+    rows, plan = parse_rows(args.rows), Plan.make(args.quick)
+    command = shlex.join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)])
+    header, info = machine_header(command)
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    res = Resources()
+    entries: list[Entry] = []
+    try:
+        log(f"preparing workers and child processes for rows {','.join(rows)}")
+        prepare(res, plan, rows)
+        log("prepared; measuring")
+        for row in rows:
+            try:
+                entries += ROWS[row](res, plan)
+            except Exception as err:  # one broken row must not hide the others
+                log(f"row {row} failed: {type(err).__name__}: {err}")
+                entries.append(failed_entry(row, err))
+            # Done with these: the JAX worker holds a lot of memory, and the memory row's fresh replacement
+            # worker would import TensorFlow while later rows are timed.
+            res.close_manager({"1j": "jax", "6": "memory"}.get(row, ""))
+    finally:
+        res.close()
+    total = time.monotonic() - T0
+    header.append(f"- Total wall time of this run: {total:.0f} s")
+    print_table(header, entries)
+    if args.json:
+        payload = {"machine": info, "quick": plan.quick, "rows": rows, "wall_s": total,
+                   "entries": [e.to_dict() for e in entries]}
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
+    return 1 if any(e.measure == "**failed**" for e in entries) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

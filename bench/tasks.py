@@ -1,0 +1,239 @@
+"""Benchmark work that needs a clean process: `python bench/tasks.py TASK ARGS_JSON`.
+
+bench/run.py starts one of these per measurement. The child imports what it
+needs and does its untimed preparation, prints `READY`, waits for a line on
+stdin, then does the timed part and prints `RESULT {json}`. Preparing before
+the signal lets the parent prepare several children at once and then time
+them one after another on a quiet machine. Progress and TensorFlow's logs go
+to stderr; stdout carries only the protocol lines.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _median_epoch_ms(epoch_ends: list[float], skip: int = 10) -> float:
+    """Median time between consecutive epoch ends, after the first `skip` epochs."""
+    durations = [b - a for a, b in zip(epoch_ends, epoch_ends[1:], strict=False)]
+    steady = durations[skip:] or durations
+    return 1000 * statistics.median(steady) if steady else float("nan")
+
+
+# ------------------------------------------------------------------ row 1: the seed tutorial's plain fit
+
+
+def prepare_plain_fit(args: dict):
+    """The tutorial's program: 100 one-hot sequences of 10 digits, LSTM(50), Dense softmax, fit 100 epochs."""
+    import keras
+
+    from seqcore.config import preset
+    from seqcore.data import build_data, one_hot
+
+    config = preset("seed").data
+    tokens = build_data(config).tokens  # all 100 sequences, as the tutorial fits them
+    x = one_hot(tokens[:, :-1], config.vocab_size)
+    y = one_hot(tokens[:, 1:], config.vocab_size)
+    epochs = int(args.get("epochs", 100))
+
+    class EpochClock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.ends: list[float] = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.ends.append(time.perf_counter())
+
+    def timed():
+        t0 = time.perf_counter()
+        inputs = keras.Input((x.shape[1], x.shape[2]))
+        h = keras.layers.LSTM(50, return_sequences=True)(inputs)
+        outputs = keras.layers.Dense(config.vocab_size, activation="softmax")(h)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        clock = EpochClock()
+        model.fit(x, y, epochs=epochs, batch_size=10, verbose=0, callbacks=[clock])
+        total = time.perf_counter() - t0
+        return {"total_s": total, "steady_epoch_ms": _median_epoch_ms([t0, *clock.ends]),
+                "first_epoch_s": clock.ends[0] - t0, "epochs": epochs, "rows": len(x),
+                "backend": keras.backend.backend()}
+
+    return timed
+
+
+# ------------------------------------------------------------------ row 2: bare fit of the larger workload
+
+
+def prepare_bare_fit(args: dict):
+    """The same model and data as the job, `model.fit` on NumPy arrays with no callbacks, in a process that
+    has done the worker's warm-up (so it is the same kind of process as a warm worker)."""
+    import keras  # noqa: F401  (imported before READY: the worker has it imported too)
+
+    from seqcore.config import Experiment
+    from seqcore.data import build_data
+    from seqcore.models import build_model
+    from seqcore.worker import warm_up
+
+    experiment = Experiment.from_dict(args["experiment"])
+    warm_up()
+    data = build_data(experiment.data)
+
+    def timed():
+        t0 = time.perf_counter()
+        model = build_model(experiment)
+        model.fit(data.x_train, data.y_train, batch_size=experiment.train.batch_size,
+                  epochs=experiment.train.epochs, verbose=0)
+        total = time.perf_counter() - t0
+        return {"total_s": total, "epochs": experiment.train.epochs, "rows": len(data.x_train)}
+
+    return timed
+
+
+# ------------------------------------------------------------------ row 5: bytes of one live update
+
+
+def _live_update_sizes(experiment, label: str) -> dict:
+    from seqcore import panels, plots
+    from seqcore.data import build_data
+    from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
+    from seqcore.training import train
+
+    data = build_data(experiment.data)
+    events = {"start": None, "history": [], "snapshot": None}
+
+    def emit(event):
+        if isinstance(event, StartEvent):
+            events["start"] = event
+        elif isinstance(event, EpochEvent):
+            events["history"].append(event)
+        elif isinstance(event, SnapshotEvent):
+            events["snapshot"] = event
+
+    t0 = time.perf_counter()
+    end = train(experiment, emit, data=data)
+    train_s = time.perf_counter() - t0
+    if end.status != "finished":
+        raise RuntimeError(f"{label}: the run ended {end.status}: {end.reason}")
+    figures = panels.live_figures(tuple(events["history"]), events["start"], events["snapshot"], data)
+    sizes = {name: plots.figure_size_bytes(fig) for name, fig in figures.items()}
+    return {"label": label, "total_bytes": sum(sizes.values()), "figures": sizes, "train_s": train_s,
+            "epochs": len(events["history"])}
+
+
+def prepare_update_bytes(args: dict):
+    """Measured during preparation (nothing here is timed): the result is handed over on the signal."""
+    from seqcore.config import preset
+
+    seed = preset("seed")
+    big_sine = preset("sine").with_values(**{
+        "data.seq_len": 500, "data.n_points": 1100, "data.val_fraction": 0.5, "data.test_fraction": 0.0,
+        "model.cell": "LSTM", "model.units": 256, "train.epochs": 1})
+    big_digits = seed.with_values(**{"data.n_sequences": 10, "data.seq_len": 501, "model.units": 256,
+                                     "train.epochs": 1})
+    cases = [_live_update_sizes(seed, "seed preset (100 epochs)"),
+             _live_update_sizes(big_sine, "sine, LSTM(256), 500 steps, 50 windows, 1 epoch"),
+             _live_update_sizes(big_digits, "digits, LSTM(256), 500 steps, 10 sequences, 1 epoch")]
+    return lambda: {"cases": cases}
+
+
+# ------------------------------------------------------------------ row 7: NumPy reference vs Keras predict
+
+
+def prepare_reference(args: dict):
+    """A 2-layer LSTM regression model from seqcore's builder; `keras: false` times only the NumPy side
+    (for a run under another BLAS thread setting)."""
+    import numpy as np
+
+    from seqcore import reference
+    from seqcore.config import preset
+
+    steps, units = int(args.get("steps", 500)), int(args.get("units", 128))
+    repeats, budget_s = int(args.get("repeats", 5)), float(args.get("budget_s", 10.0))
+    with_keras = bool(args.get("keras", True))
+    experiment = preset("sine").with_values(**{
+        "data.seq_len": steps, "data.n_points": 20 * steps, "model.cell": "LSTM", "model.layers": 2,
+        "model.units": units})
+    if with_keras:
+        from seqcore.models import build_model
+
+        model = build_model(experiment)
+        weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
+    else:  # the same shapes (Keras layout), random values
+        rng = np.random.default_rng(1)
+        shapes = [(1, 4 * units), (units, 4 * units), (4 * units,), (units, 4 * units), (units, 4 * units),
+                  (4 * units,), (units, 1), (1,)]
+        weights = [rng.normal(0, 0.1, shape).astype(np.float32) for shape in shapes]
+    rng = np.random.default_rng(0)
+    inputs = {batch: rng.normal(size=(batch, steps, 1)).astype(np.float32) for batch in (1, 32)}
+
+    def time_calls(function, x, first_call: bool) -> tuple[float, float, int, object]:
+        """With `first_call`, one untimed-for-the-median call first (Keras traces its predict function there);
+        then the median of up to `repeats` calls within about `budget_s`."""
+        first = math.nan
+        if first_call:
+            t0 = time.perf_counter()
+            function(x)
+            first = time.perf_counter() - t0
+        times = []
+        while len(times) < repeats and (not times or sum(times) < budget_s):
+            t0 = time.perf_counter()
+            out = function(x)
+            times.append(time.perf_counter() - t0)
+        return first, statistics.median(times), len(times), out
+
+    def timed():
+        results = {}
+        for batch, x in inputs.items():
+            _, ref_s, ref_n, ref_out = time_calls(
+                lambda x: reference.forward(weights, x, cell="LSTM", head="regression").output, x, False)
+            results[str(batch)] = {"reference_ms": 1000 * ref_s, "reference_n": ref_n}
+            if with_keras:
+                keras_first, keras_s, keras_n, keras_out = time_calls(
+                    lambda x: model.predict(x, batch_size=len(x), verbose=0), x, True)
+                results[str(batch)].update(
+                    predict_ms=1000 * keras_s, predict_first_ms=1000 * keras_first, predict_n=keras_n,
+                    max_abs_diff=float(np.max(np.abs(np.asarray(keras_out) - ref_out))))
+        return {"steps": steps, "units": units, "batches": results}
+
+    return timed
+
+
+TASKS = {"plain_fit": prepare_plain_fit, "bare_fit": prepare_bare_fit, "update_bytes": prepare_update_bytes,
+         "reference": prepare_reference}
+
+
+def main(argv: list[str]) -> int:
+    task, args = argv[1], json.loads(argv[2]) if len(argv) > 2 else {}
+    try:
+        timed = TASKS[task](args)
+        _say("READY")
+        if not sys.stdin.readline():  # the parent went away
+            return 1
+        result = timed()
+    except Exception as err:  # reported to the parent, which shows it in the table
+        import traceback
+
+        traceback.print_exc()
+        _say("ERROR " + json.dumps(f"{type(err).__name__}: {err}"))
+        return 1
+    _say("RESULT " + json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
