@@ -1,4 +1,4 @@
-"""The live training panel: controls, progress, and the figures, redrawn about once a second."""
+"""The live training panel: controls, progress, and the figures, redrawn every second or two while it runs."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from seqcore.data import DataError
 from seqcore.jobs import JobHandle, JobView
 from seqcore.models import installed_backends, keras_script
 from seqcore.training import history_csv
-
-REFRESH_S = 1.0
 
 
 def _time_left(view: JobView) -> str:
@@ -160,4 +158,4 @@ def draw() -> None:
     """The panel refreshes itself while a run is active, unless the user froze the view."""
     job = runs.current_job()
     live = job is not None and not job.done and not st.session_state.get("freeze", False)
-    st.fragment(_panel, run_every=REFRESH_S if live else None)(live)
+    st.fragment(_panel, run_every=state.limits().refresh_s if live else None)(live)

@@ -53,7 +53,8 @@ def draw() -> None:
         st.markdown("### 🔁 Sequence Playground")
         job = runs.current_job()
         active = job is not None and not job.done
-        st.fragment(_status_fragment, run_every=1.0 if active else None)()
+        # Half as often as the live panel: a status line need not cost the server as much as the charts.
+        st.fragment(_status_fragment, run_every=2 * state.limits().refresh_s if active else None)()
 
         st.markdown("**Presets**")
         names = list(PRESETS)
