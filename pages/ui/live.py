@@ -16,6 +16,8 @@ from seqcore.jobs import JobHandle, JobView
 from seqcore.models import installed_backends, keras_script
 from seqcore.training import history_csv
 
+QUEUED_REFRESH_S = 3.0
+
 
 def _time_left(view: JobView) -> str:
     if not view.history or view.done:
@@ -134,9 +136,11 @@ def _figures(view: JobView) -> None:
         st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
 
 
-def _panel(live: bool) -> None:
+def _panel(live: bool, queued_timer: bool = False) -> None:
     job = runs.current_job()
     view = job.view() if job else None
+    if queued_timer and view is not None and view.status != "queued":
+        st.rerun(scope="app")  # the run left the queue: redraw with the faster live timer
     _controls(job, view)
     if view is None:
         st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "
@@ -150,12 +154,20 @@ def _panel(live: bool) -> None:
         _figures(view)
     if view.done:
         _downloads(job, view)
-        if live:
-            st.rerun(scope="app")  # the run just ended: stop refreshing
+        # The run just ended: one full rerun turns the timer off. Only one: on a loaded server that rerun's
+        # message can lag behind further timer ticks, and rerunning the whole app on each of them fed the
+        # overload the classroom load test found.
+        if live and st.session_state.get("ended_run_redrawn") != view.id:
+            st.session_state["ended_run_redrawn"] = view.id
+            st.rerun(scope="app")
 
 
 def draw() -> None:
     """The panel refreshes itself while a run is active, unless the user froze the view."""
     job = runs.current_job()
     live = job is not None and not job.done and not st.session_state.get("freeze", False)
-    st.fragment(_panel, run_every=state.limits().refresh_s if live else None)(live)
+    refresh = state.limits().refresh_s
+    queued = live and job.view().status == "queued"
+    if queued:
+        refresh = max(refresh, QUEUED_REFRESH_S)  # nothing to draw but a position: spare the busy server
+    st.fragment(_panel, run_every=refresh if live else None)(live, queued)
