@@ -54,6 +54,48 @@ def steps_per_execution(experiment: Experiment, n_features: int, steps_per_epoch
     return int(max(1, min(steps_per_epoch, FLOPS_PER_EXECUTION // max(per_batch, 1))))
 
 
+class ModelCache:
+    """Compiled models kept between the runs of one process, by architecture.
+
+    Tracing a new model's train, test and predict graphs is most of its first epoch (cProfile: about 80 %
+    of a warm worker's first epoch). A run whose architecture an earlier run here compiled takes that model
+    instead, with the initial weights of a fresh build under its own seed (so results match an uncached
+    run) and a zeroed optimizer, and starts without tracing. Students retrain one architecture again and
+    again (other epochs, learning rate, data, seed), so this is the common case.
+    """
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._models: dict[tuple, object] = {}
+        self.hits = 0
+
+    @staticmethod
+    def key(experiment: Experiment, data: SequenceData, spe: int) -> tuple:
+        """What a compiled graph depends on: layers, shapes, loss, optimizer kind, clipping, steps per call."""
+        train = experiment.train
+        return (experiment.model, head_kind(experiment), data.x_train.shape[1:], data.y_train.shape[1:],
+                data.w_train is None, train.optimizer, train.clipnorm, spe)
+
+    def model_for(self, experiment: Experiment, data: SequenceData, spe: int):
+        fresh = build_model(experiment, steps_per_execution=spe)
+        key = self.key(experiment, data, spe)
+        cached = self._models.pop(key, None)
+        if cached is None:
+            cached = fresh
+        else:
+            self.hits += 1
+            # model.variables holds the weights and the dropout seed generators' state: all of a fresh start.
+            for target, source in zip(cached.variables, fresh.variables, strict=True):
+                target.assign(source)
+            for variable in cached.optimizer.variables:  # step count and moments of every optimizer offered
+                variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+            cached.optimizer.learning_rate = experiment.train.learning_rate
+        self._models[key] = cached  # most recently used last
+        while len(self._models) > self.size:
+            self._models.pop(next(iter(self._models)))
+        return cached
+
+
 def _evaluate(model, x, y, w) -> tuple[float, float]:
     """Loss and metric over a whole split, in chunks; weighted by rows like Keras' evaluate."""
     if len(x) == 0:
@@ -135,8 +177,11 @@ def _make_callback(experiment, data, probe_x, emit, control, state):
 
 def train(experiment: Experiment, emit: Callable[[object], None], control: Control | None = None, *,
           csv_values: np.ndarray | None = None, out_dir: str | os.PathLike | None = None,
-          data: SequenceData | None = None) -> EndEvent:
-    """Train one experiment to the end, reporting through `emit`. Returns (and emits) the EndEvent."""
+          data: SequenceData | None = None, models: ModelCache | None = None) -> EndEvent:
+    """Train one experiment to the end, reporting through `emit`. Returns (and emits) the EndEvent.
+
+    `models`: compiled models kept from earlier runs in this process (a worker's), reused by architecture.
+    """
     import tensorflow as tf
 
     control = control or Control(experiment.train.time_limit_s)
@@ -146,7 +191,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     n_train = len(data.x_train)
     steps_per_epoch = math.ceil(n_train / train_cfg.batch_size)
     spe = steps_per_execution(experiment, data.n_features, steps_per_epoch)
-    model = build_model(experiment, steps_per_execution=spe)
+    model = models.model_for(experiment, data, spe) if models else build_model(experiment, steps_per_execution=spe)
     probe_x = data.x_val[:PROBE_SIZE]
 
     # A repeated, shuffled dataset: one iterator for the whole run instead of one per epoch.

@@ -38,17 +38,20 @@ class PipeControl(Control):
             self.inbox.poll(0.2)  # wait for the next command without spinning
 
 
-def warm_up() -> None:
-    """Train a tiny model once, so the first real job does not pay TensorFlow's one-time set-up.
+def warm_up(models) -> None:
+    """Train the default experiment for one epoch, and tiny models of the other cells once, so the first
+    real job does not pay TensorFlow's one-time set-up, and a first run of the default settings finds its
+    model compiled in `models`.
 
     Measured here: a fresh process takes several times longer to its first epoch than the second
     model it trains (graph-function machinery, kernels and thread pools are set up lazily).
     """
-    from seqcore.config import preset
+    from seqcore.config import Experiment
     from seqcore.training import train
 
-    tiny = preset("seed").with_values(**{"train.epochs": 1, "model.units": 4, "data.n_sequences": 20})
-    train(tiny, lambda event: None)
+    default = Experiment()
+    train(default.with_values(**{"train.epochs": 1}), lambda event: None, models=models)
+    tiny = default.with_values(**{"train.epochs": 1, "model.units": 4, "data.n_sequences": 20})
     for cell, generator in (("GRU", "sine"), ("SimpleRNN", "adding")):
         tiny = tiny.with_values(**{"model.cell": cell, "data.generator": generator, "data.n_sequences": 20,
                                    "data.n_points": 100, "data.seq_len": 5})
@@ -64,9 +67,10 @@ def serve(inbox: Connection, outbox: Connection) -> None:
     from seqcore.config import ConfigError, Experiment
     from seqcore.data import DataError
     from seqcore.events import EndEvent
-    from seqcore.training import train
+    from seqcore.training import ModelCache, train
 
-    warm_up()
+    models = ModelCache()
+    warm_up(models)
     outbox.send(("ready", os.getpid(), keras.backend.backend()))
     while True:
         try:
@@ -85,7 +89,7 @@ def serve(inbox: Connection, outbox: Connection) -> None:
         try:
             experiment = Experiment.from_dict(experiment_dict)
             train(experiment, emit, PipeControl(inbox, experiment.train.time_limit_s),
-                  csv_values=csv_values, out_dir=out_dir)
+                  csv_values=csv_values, out_dir=out_dir, models=models)
         except (ConfigError, DataError) as err:
             emit(EndEvent(status="failed", reason=str(err), epochs_done=0))
         except MemoryError:
@@ -99,6 +103,9 @@ def serve(inbox: Connection, outbox: Connection) -> None:
 
 
 def main(argv: list[str]) -> None:
+    # Below the server's CPU priority: with every core training, the web server must still answer its pages
+    # (a frozen page loses a run as surely as a crash does). On an idle machine this costs nothing.
+    os.nice(int(os.environ.get("SEQCORE_WORKER_NICE", "5")))
     inbox = Connection(int(argv[1]), writable=False)
     outbox = Connection(int(argv[2]), readable=False)
     serve(inbox, outbox)

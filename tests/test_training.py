@@ -11,7 +11,7 @@ import pytest
 
 from seqcore.config import Experiment, preset
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.training import train
+from seqcore.training import ModelCache, train
 
 EPOCHS, EVERY = 5, 2
 
@@ -117,3 +117,37 @@ def test_a_diverging_loss_fails_the_run_and_suggests_a_lower_learning_rate():
     assert end.test_metrics == {}
     for snapshot in (e for e in events if isinstance(e, SnapshotEvent)):
         assert all(np.isfinite(w).all() for w in snapshot.weights)
+
+
+def _losses(experiment, models=None) -> list[float]:
+    events = []
+    train(experiment, events.append, models=models)
+    return [e.loss for e in events if isinstance(e, EpochEvent)]
+
+
+@pytest.mark.parametrize("cell,optimizer,dropout", [("LSTM", "adam", 0.0), ("GRU", "rmsprop", 0.2)])
+def test_retraining_the_same_network_reuses_its_compiled_model_and_learns_the_same_curve(cell, optimizer, dropout):
+    """A worker keeps compiled models: the second run of an architecture skips tracing, yet starts from the
+    initial weights, optimizer state and dropout masks of a fresh build, so its curve is the fresh run's."""
+    experiment = preset("seed").apply_overrides([
+        "train.epochs=3", "model.units=8", "data.n_sequences=40", f"model.cell={cell}",
+        f"train.optimizer={optimizer}", f"model.dropout={dropout}"])
+    fresh = _losses(experiment)
+    models = ModelCache()
+    first = _losses(experiment, models)
+    again = _losses(experiment.with_values(**{"train.learning_rate": 0.01}), models)  # changes no graph
+    repeat = _losses(experiment, models)
+    assert models.hits == 2
+    np.testing.assert_allclose(first, fresh, rtol=1e-5)
+    np.testing.assert_allclose(repeat, fresh, rtol=1e-5)
+    assert not np.allclose(again, fresh, rtol=1e-3)  # the new learning rate took effect
+
+
+def test_a_changed_architecture_gets_its_own_model():
+    models = ModelCache(size=2)
+    base = preset("seed").apply_overrides(["train.epochs=1", "model.units=4", "data.n_sequences=20"])
+    for units in (4, 5, 6, 4):
+        _losses(base.with_values(**{"model.units": units}), models)
+    assert models.hits == 0  # units 4 was evicted when 6 came in: only the two most recent are kept
+    _losses(base.with_values(**{"model.units": 6}), models)
+    assert models.hits == 1
