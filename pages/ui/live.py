@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui import runs, state
+from pages.ui import runs, sidebar, state
 from seqcore import limits as run_limits
 from seqcore import panels
 from seqcore.config import ConfigError
@@ -16,7 +16,19 @@ from seqcore.jobs import JobHandle, JobView
 from seqcore.models import installed_backends, keras_script
 from seqcore.training import history_csv
 
-QUEUED_REFRESH_S = 3.0
+# While queued, a page has only its place in line to show. Far back, it checks seldom; near the front, often,
+# so the run shows as soon as it starts. Each tick is a script run on the server, and a class's queue is long:
+# at one tick every 3 s, 28 queued pages alone were nine reruns a second on a server that runs one at a time.
+QUEUED_REFRESH_S = ((3, 3.0), (9, 6.0))  # (up to this place in line, seconds between checks)
+QUEUED_REFRESH_FAR_S = 15.0
+
+
+def queued_refresh_s(position: int) -> float:
+    return next((seconds for last, seconds in QUEUED_REFRESH_S if position <= last), QUEUED_REFRESH_FAR_S)
+
+
+def _queued_timer(view: JobView) -> float:
+    return max(state.limits().refresh_s, queued_refresh_s(view.queue_position))
 
 
 def _time_left(view: JobView) -> str:
@@ -108,6 +120,18 @@ def _downloads(job: JobHandle, view: JobView) -> None:
         cols[3].caption("The model file is ready when the run ends.")
 
 
+def _live_figures(view: JobView, snapshot, data, **options) -> dict:
+    """panels.live_figures, kept for the next redraw while nothing they show has changed (a tick without a new
+    epoch, a click elsewhere on the page): building Plotly figures is most of what a redraw costs the server."""
+    key = (view.id, view.start is not None, len(view.history), snapshot.epoch if snapshot else None,
+           tuple(sorted(options.items())))
+    memo = st.session_state.get("live_figures_memo")
+    if memo is None or memo[0] != key:
+        memo = (key, panels.live_figures(view.history, view.start, snapshot, data, **options))
+        st.session_state["live_figures_memo"] = memo
+    return memo[1]
+
+
 def _figures(view: JobView) -> None:
     options = st.columns([1, 1, 1, 1, 1])
     log_y = options[0].toggle("Log scale", key="log_y", help="Loss on a logarithmic axis.")
@@ -123,8 +147,8 @@ def _figures(view: JobView) -> None:
     snapshot = view.latest_snapshot
     probe = min(probe, (len(view.start.probe_x) - 1) if view.start else 0)
     data = runs.data_for(view.experiment) if snapshot is not None else None
-    figures = panels.live_figures(view.history, view.start, snapshot, data, layer=min(layer, layers - 1),
-                                  probe=probe, log_y=log_y, smoothing=smoothing)
+    figures = _live_figures(view, snapshot, data, layer=min(layer, layers - 1), probe=probe, log_y=log_y,
+                            smoothing=smoothing)
     top = st.columns(2)
     top[0].plotly_chart(figures["loss"], key="fig_loss")
     top[1].plotly_chart(figures["metric"], key="fig_metric")
@@ -136,11 +160,12 @@ def _figures(view: JobView) -> None:
         st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
 
 
-def _panel(live: bool, queued_timer: bool = False) -> None:
+def _panel(queued_timer: float | None = None) -> None:
     job = runs.current_job()
     view = job.view() if job else None
-    if queued_timer and view is not None and view.status != "queued":
-        st.rerun(scope="app")  # the run left the queue: redraw with the faster live timer
+    if queued_timer and view is not None and (
+            view.status != "queued" or _queued_timer(view) != queued_timer):
+        st.rerun(scope="app")  # left the queue, or moved up in it: redraw with the timer that fits
     _controls(job, view)
     if view is None:
         st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "
@@ -154,10 +179,12 @@ def _panel(live: bool, queued_timer: bool = False) -> None:
         _figures(view)
     if view.done:
         _downloads(job, view)
-        # The run just ended: one full rerun turns the timer off. Only one: on a loaded server that rerun's
-        # message can lag behind further timer ticks, and rerunning the whole app on each of them fed the
-        # overload the classroom load test found.
-        if live and st.session_state.get("ended_run_redrawn") != view.id:
+        # The run ended since the sidebar's status line was drawn (in a timer tick, or while this very script
+        # run drew the page): one full rerun turns the timer off and brings the line up to date. Only one per
+        # run: on a loaded server that rerun's message can lag behind further timer ticks, and rerunning the
+        # whole app on each of them fed the overload the classroom load test found.
+        if (st.session_state.get(sidebar.SHOWN_KEY) != (view.id, True)
+                and st.session_state.get("ended_run_redrawn") != view.id):
             st.session_state["ended_run_redrawn"] = view.id
             st.rerun(scope="app")
 
@@ -166,8 +193,8 @@ def draw() -> None:
     """The panel refreshes itself while a run is active, unless the user froze the view."""
     job = runs.current_job()
     live = job is not None and not job.done and not st.session_state.get("freeze", False)
-    refresh = state.limits().refresh_s
-    queued = live and job.view().status == "queued"
-    if queued:
-        refresh = max(refresh, QUEUED_REFRESH_S)  # nothing to draw but a position: spare the busy server
-    st.fragment(_panel, run_every=refresh if live else None)(live, queued)
+    refresh, queued_timer = state.limits().refresh_s, None
+    view = job.view() if live else None
+    if view is not None and view.status == "queued":
+        refresh = queued_timer = _queued_timer(view)
+    st.fragment(_panel, run_every=refresh if live else None)(queued_timer)

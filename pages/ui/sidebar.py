@@ -12,12 +12,21 @@ STATUS_ICONS = {"queued": "⏳", "starting": "⚙️", "running": "🏃", "pause
                 "stopped": "⏹️", "timed_out": "⌛", "failed": "❌"}
 
 
-def status_line(view: JobView | None) -> str:
-    """One line that says where the session's run is."""
+# (run id, whether it had ended) as the status line last showed it: the live panel reruns the page when the
+# run has ended since, so that this line follows.
+SHOWN_KEY = "status_line_shown"
+
+
+def status_line(view: JobView | None, live_here: bool = False) -> str:
+    """One line that says where the session's run is; `live_here`: the page itself shows it live."""
     if view is None:
         return "No run yet: press **Train** on *Model & training*."
     epochs = view.experiment.train.epochs
     icon = STATUS_ICONS.get(view.status, "")
+    if live_here and view.status == "queued":
+        return f"{icon} Queued: your place in line is shown on this page"
+    if live_here and not view.done:  # the panel changes it from starting to running to paused without a rerun
+        return "🏃 Running: live on this page"
     if view.status == "queued":
         return (f"{icon} Queued: position {view.queue_position}, waiting {view.waited_s:.0f} s "
                 f"(about {view.estimated_wait_s:.0f} s to go)")
@@ -36,10 +45,11 @@ def status_line(view: JobView | None) -> str:
     return f"{icon} Failed at epoch {view.epoch}: {view.reason}"
 
 
-def _status_fragment() -> None:
+def _status_fragment(live_here: bool) -> None:
     job = runs.current_job()
     view = job.view() if job else None
-    st.caption(status_line(view))
+    st.caption(status_line(view, live_here))
+    st.session_state[SHOWN_KEY] = (view.id, view.done) if view else None
     # When the run ends, redraw the whole page once so its buttons and downloads follow.
     done = view is not None and view.done
     if st.session_state.get("sidebar_seen_done") is False and done:
@@ -53,8 +63,12 @@ def draw() -> None:
         st.markdown("### 🔁 Sequence Playground")
         job = runs.current_job()
         active = job is not None and not job.done
-        # Half as often as the live panel: a status line need not cost the server as much as the charts.
-        st.fragment(_status_fragment, run_every=2 * state.limits().refresh_s if active else None)()
+        # One timer per session: where the live panel redraws the run (the Train page, view not frozen), the
+        # line waits for the panel's full rerun when the run ends. Elsewhere it ticks at half the panel's rate.
+        # Every timer tick is a script run on the server; thirty tabs of a class add them up.
+        live_here = st.session_state.get("page_url_path") == "train" and not st.session_state.get("freeze")
+        ticking = active and not live_here
+        st.fragment(_status_fragment, run_every=2 * state.limits().refresh_s if ticking else None)(live_here)
 
         st.markdown("**Presets**")
         names = list(PRESETS)
