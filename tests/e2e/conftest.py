@@ -68,13 +68,15 @@ def _stop_group(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def _streamlit_server(log_name: str):
-    """Start `streamlit run app.py` (local limits, no file watcher) and yield its base URL once healthy."""
+def _streamlit_server(log_name: str, hosted_env: dict[str, str] | None = None):
+    """Start `streamlit run app.py` (no file watcher) and yield its base URL once healthy. Local limits, unless
+    `hosted_env` gives the environment of a hosted demo (SEQCORE_HOSTED=1 and its settings)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("SEQCORE_HOSTED", None)  # the tests train above the hosted demo's limits
+    env.update(hosted_env or {})
     log_path = SCREENSHOTS / log_name
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -109,6 +111,13 @@ def e2e_server() -> str:
 def e2e_fresh_server() -> str:
     """A server of its own, that no browser has visited yet (for what a restarted server does first)."""
     with _streamlit_server("fresh_server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def e2e_hosted_server() -> str:
+    """A hosted demo (SEQCORE_HOSTED=1) with one training slot, so that a second run has to queue."""
+    with _streamlit_server("hosted_server.log", {"SEQCORE_HOSTED": "1", "SEQCORE_SLOTS": "1"}) as url:
         yield url
 
 
