@@ -59,7 +59,12 @@ with preview:
         st.error(f"These settings give no usable data: {err}")
         data = None
     if data is not None:
-        st.plotly_chart(dataview.preview_figure(data, config), key="data_preview")
+        with st.container(key="data_preview"):
+            if data.task == "tokens":
+                st.markdown("**The first sequences** (one row each, a column per step)")
+                st.dataframe(dataview.token_table(data.tokens))
+            else:
+                st.plotly_chart(dataview.preview_figure(data, config))
         values, digest = state.csv_values()
         dataview.describe(data, config, key=f"{config}:{digest}")
         st.download_button("Download the data (CSV)", dataview.data_csv(data, config),

@@ -238,7 +238,10 @@ class JobManager:
 
     def __init__(self, slots: int | None = None, *, warm: int = 1, backend: str = "tensorflow",
                  max_jobs_per_worker: int = 20, worker_memory_limit_mb: float = 3000.0,
-                 recycle_above_mb: float = 1500.0, runs_dir: str | os.PathLike | None = None):
+                 recycle_above_mb: float = 1500.0, runs_dir: str | os.PathLike | None = None,
+                 warm_delay_s: float = 0.0):
+        """`warm` workers start (importing TensorFlow, then a warm-up) after `warm_delay_s`; a job submitted
+        before then starts its worker at once."""
         self.slots = slots or os.cpu_count() or 1
         self.backend = backend
         self.max_jobs_per_worker = max_jobs_per_worker
@@ -251,10 +254,20 @@ class JobManager:
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
         self._closed = False
-        for _ in range(min(warm, self.slots)):
-            self._workers.append(_Worker(self, backend))
+        self._warm = min(warm, self.slots)
+        if warm_delay_s > 0:
+            timer = threading.Timer(warm_delay_s, self._start_warm)
+            timer.daemon = True
+            timer.start()
+        else:
+            self._start_warm()
         self._monitor = threading.Thread(target=self._watch, name="seqcore-monitor", daemon=True)
         self._monitor.start()
+
+    def _start_warm(self) -> None:
+        with self._lock:
+            while not self._closed and len(self._workers) < self._warm:
+                self._workers.append(_Worker(self, self.backend))
 
     # --- public ---
     def submit(self, experiment: Experiment, *, owner: str | None = None, csv_values: np.ndarray | None = None,

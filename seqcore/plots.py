@@ -32,7 +32,6 @@ __all__ = [
     "loss_figure",
     "series_data_figure",
     "series_prediction_figure",
-    "token_data_figure",
     "token_prediction_figure",
     "unit_activation_figure",
     "weights_histogram",
@@ -406,25 +405,6 @@ def series_data_figure(series, split_points: Sequence[int], *, title: str = "Dat
         fig.add_trace(go.Scatter(x=keep.astype(np.int32), y=y[keep], name=name, mode="lines",
                                  line=dict(color=colour, width=1.5)))
     return _style(fig, kind="series_data", title=title, x_title="time step", y_title="value", hovermode="x unified")
-
-
-def token_data_figure(tokens, *, n_rows: int = 8, title: str = "Sequences") -> go.Figure:
-    """A token strip: the first `n_rows` sequences (rows) by step, each cell coloured by its token and
-    labelled with it (labels are left out beyond 80 steps, where they could not be read; hover still shows them).
-    """
-    z = np.asarray(tokens, dtype=np.float32)
-    z = np.ascontiguousarray(z.reshape(len(z), -1)[:n_rows])
-    finite = z[np.isfinite(z)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-    k = int(high - low) + 1
-    scale = [[edge, TOKEN_COLOURS[i % len(TOKEN_COLOURS)]] for i in range(k) for edge in (i / k, (i + 1) / k)]
-    fig = go.Figure(go.Heatmap(z=z, zmin=low - 0.5, zmax=high + 0.5, colorscale=scale, showscale=False, xgap=1,
-                               ygap=1, texttemplate="%{z:.0f}" if z.shape[1] <= 80 else None,
-                               textfont=dict(color="#222222"),
-                               hovertemplate="sequence %{y}, step %{x}: token %{z:.0f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", dtick=1)
-    return _style(fig, kind="token_data", title=title, x_title="time step", y_title="sequence",
-                  height=min(max(300, 120 + 30 * z.shape[0]), 600))
 
 
 def adding_data_figure(values, markers, *, n_rows: int = 4, title: str = "Adding problem") -> go.Figure:

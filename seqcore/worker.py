@@ -38,7 +38,7 @@ class PipeControl(Control):
             self.inbox.poll(0.2)  # wait for the next command without spinning
 
 
-def warm_up(models) -> None:
+def warm_up(models=None) -> None:
     """Train the default experiment for one epoch, and tiny models of the other cells once, so the first
     real job does not pay TensorFlow's one-time set-up, and a first run of the default settings finds its
     model compiled in `models`.

@@ -29,7 +29,6 @@ def _all_figures() -> dict[str, go.Figure]:
         "series_pred": plots.series_prediction_figure(np.arange(10), np.arange(10.0), np.arange(1, 10), np.arange(9.0)),
         "token_pred": plots.token_prediction_figure([1, 2, 3], [2, 3, 4], [2, 0, 4], [0.9, 0.2, 0.7]),
         "series_data": plots.series_data_figure(np.sin(np.arange(100) / 5), (70, 90)),
-        "token_data": plots.token_data_figure(RNG.integers(0, 10, (20, 6))),
         "adding": plots.adding_data_figure(RNG.random((5, 12)), markers),
         "unit": plots.unit_activation_figure(RNG.random(10), RNG.integers(0, 5, 10), unit=2),
         "weights": plots.weights_histogram({"kernel": RNG.normal(size=(3, 8)), "bias": np.zeros(8)}),
@@ -290,16 +289,6 @@ def test_series_data_parts_and_downsampling():
 def test_series_data_with_one_split():
     fig = plots.series_data_figure(np.arange(10.0), [8])
     assert [t.name for t in fig.data] == ["train", "validation"]
-
-
-def test_token_data_strip():
-    tokens = RNG.integers(0, 10, (30, 7))
-    fig = plots.token_data_figure(tokens, n_rows=5)
-    z = fig.data[0].z
-    assert z.shape == (5, 7)
-    np.testing.assert_array_equal(z, tokens[:5])
-    assert fig.data[0].texttemplate
-    assert fig.layout.yaxis.autorange == "reversed"
 
 
 def test_adding_data_marks_two_positions_per_row():

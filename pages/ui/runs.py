@@ -63,9 +63,14 @@ class RunRegistry:
             return sum(not job.done for job, _ in self._runs.values())
 
 
+# The warm worker imports TensorFlow and trains a warm-up, a few CPU-seconds: started with the server's first
+# page, it slowed that page's first paint from 3 to 4.4 s. Nobody presses Train within seconds of arriving.
+WARM_WORKER_DELAY_S = float(os.environ.get("SEQCORE_WARM_DELAY_S", "4"))
+
+
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    return JobManager(slots=state.limits().slots, warm=1)
+    return JobManager(slots=state.limits().slots, warm=1, warm_delay_s=WARM_WORKER_DELAY_S)
 
 
 @st.cache_resource(show_spinner=False)

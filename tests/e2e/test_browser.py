@@ -40,7 +40,9 @@ EPOCHS = 5000  # far more than the seed preset's 100, so that the run is still g
 def test_every_page_opens_without_an_exception(e2e_server, e2e_page):
     page = e2e_page
     open_app(page, e2e_server)
-    expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the data preview
+    preview = page.locator(".st-key-data_preview")
+    expect(preview.get_by_test_id("stDataFrame")).to_be_visible()  # the seed preset's digits, as a table
+    expect(preview).to_contain_text("The first sequences")
     expect(page.get_by_text("Simple models to beat")).to_be_visible()
     assert_no_exception(page)
     screenshot(page, "page_data")
