@@ -191,3 +191,23 @@ def test_a_worker_over_its_memory_ceiling_fails_its_job_with_the_reason_and_the_
         job_manager.worker_memory_limit_mb = ceiling
     after = job_manager.submit(SHORT)
     assert after.wait(START_S) and after.view().status == "finished"
+
+
+def test_a_delayed_warm_worker_starts_later_and_a_job_before_it_does_not_wait(tmp_path, wait_until):
+    """The app delays its warm worker so that the first page paints first: nothing starts before the delay,
+    the worker starts after it, and a job submitted in the meantime starts its own worker at once."""
+    from seqcore.jobs import JobManager
+
+    delayed = JobManager(slots=1, warm=1, warm_delay_s=1.5, runs_dir=tmp_path / "a")
+    try:
+        assert delayed.worker_pids() == []
+        wait_until(lambda: len(delayed.worker_pids()) == 1, 10, "the delayed warm worker")
+    finally:
+        delayed.shutdown()
+
+    eager = JobManager(slots=1, warm=1, warm_delay_s=600, runs_dir=tmp_path / "b")
+    try:
+        job = eager.submit(SHORT, save_artifacts=False)
+        assert job.wait(START_S) and job.view().status == "finished"
+    finally:
+        eager.shutdown()
