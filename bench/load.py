@@ -94,7 +94,10 @@ from seqcore.config import ConfigError, preset  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 # Every student's tab is in the foreground: never slow a page's timers as a background tab's.
+                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                 "--disable-backgrounding-occluded-windows"]
 READY = "[data-testid=stApp][data-test-connection-state=CONNECTED]"
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_S = 120.0  # Python, Streamlit and the app's imports on a busy two-core machine
