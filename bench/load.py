@@ -42,23 +42,10 @@ pessimistic for a real class (where each browser is someone else's laptop); the 
 notes show how much of the machine went where. Other load on the machine skews them too: the notes give the
 load average before and after each round.
 
-Measured here (26 Nov 2026, the shared 2-core machine, load average 2.85 when it started; `--sessions 10
---sessions 30 --epochs 20`, 1156 s in all):
-
-| N | finished | refused | lost | errors | queue wait med / max | per run med / max | server RSS | worker RSS | wall |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-| 10 | 10 | 0 | 0 | 0 | 151.3 s / 156.8 s | 153.8 s / 156.8 s | 184 MB | 903 MB | 224.3 s |
-| 30 | 1 | 0 | 29 | 0 | 44.9 s / 46.8 s | 51.6 s / 51.6 s | 225 MB | 1066 MB | 905.7 s |
-
-The runs themselves are short (20 epochs of the seed preset: seconds each); the times are what the pages
-showed. At N=10, 9 pages got no message from the server for 101-143 s after the click (the tenth a trickle),
-then the whole run at once: 8 never showed "Running", so their queue wait is their time per run. At N=30, 28 pages froze
-on "Queued" about 45 s after the click and got nothing for 180 s; one more was still "Queued" when the
-round's 15 minutes ran out. In runs with the server instrumented, the jobs had all finished while the pages
-still said "Queued": Streamlit's send loop was starved (each session has two 1-second `run_every` fragments,
-the sidebar status and the live panel, and every rerun of an idle session starts a script thread from the
-event loop), and the browsers' fragment timers, which only a full rerun's message cancels, kept it so until
-the tabs closed. Fewer periodic reruns per session (one timer, a slower one while queued) is the lever.
+Browsers run at nice 10 (`--browser-nice`) without the capability to raise their priority again, and with
+background-tab throttling off: in a class each browser is a laptop of its own with its tab in front, while here
+they share the server's cores. The README's "Classroom load test" holds the latest numbers (N=10 and N=30:
+every run finished, no errors) and what changed to get there.
 
 Exit status: 0 when every session finished or was refused politely; 1 when any was lost, failed, timed out,
 showed an exception or did not re-enable Train; 2 for bad arguments or a server that never became healthy.
