@@ -64,7 +64,7 @@ with preview:
                 st.markdown("**The first sequences** (one row each, a column per step)")
                 st.dataframe(dataview.token_table(data.tokens))
             else:
-                st.plotly_chart(dataview.preview_figure(data, config))
+                st.plotly_chart(dataview.preview_figure(data))
         values, digest = state.csv_values()
         dataview.describe(data, config, key=f"{config}:{digest}")
         st.download_button("Download the data (CSV)", dataview.data_csv(data, config),

@@ -15,7 +15,7 @@ from seqcore.config import DataConfig
 from seqcore.data import SequenceData
 
 
-def preview_figure(data: SequenceData, config: DataConfig):
+def preview_figure(data: SequenceData):
     """Series and the adding problem: a Plotly figure. (Token data is a table: `token_table`.)"""
     if data.series is not None:
         return plots.series_data_figure(data.series, data.split_points, title="The series and its split")

@@ -49,13 +49,11 @@ def _status_fragment(live_here: bool) -> None:
     job = runs.current_job()
     view = job.view() if job else None
     st.caption(status_line(view, live_here))
+    shown_before = st.session_state.get(SHOWN_KEY)
     st.session_state[SHOWN_KEY] = (view.id, view.done) if view else None
-    # When the run ends, redraw the whole page once so its buttons and downloads follow.
-    done = view is not None and view.done
-    if st.session_state.get("sidebar_seen_done") is False and done:
-        st.session_state["sidebar_seen_done"] = True
+    # The run ended since this line last showed it: redraw the whole page once so its buttons and downloads follow.
+    if view is not None and view.done and shown_before == (view.id, False):
         st.rerun()
-    st.session_state["sidebar_seen_done"] = done if view else None
 
 
 def draw() -> None:
