@@ -19,6 +19,9 @@ COPY --chown=app:app app.py ./
 COPY --chown=app:app pages ./pages
 COPY --chown=app:app seqcore ./seqcore
 COPY --chown=app:app .streamlit ./.streamlit
+# PYTHONDONTWRITEBYTECODE keeps Python from caching bytecode at run time, so compile the app once here: otherwise
+# every server and worker start compiles its modules again (about 0.2 s of a new server's first page).
+RUN python -m compileall -q app.py pages seqcore
 
 USER app
 EXPOSE 8501

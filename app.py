@@ -13,7 +13,9 @@ import streamlit as st  # noqa: E402
 
 from pages.ui import runs, sidebar, state  # noqa: E402
 
-st.set_page_config(page_title="Sequence Playground", page_icon="🔁", layout="wide")
+# Icons are Material symbols, not emoji: the first emoji icon loads Streamlit's emoji catalogue (0.3 s of the
+# first page).
+st.set_page_config(page_title="Sequence Playground", page_icon=":material/repeat:", layout="wide")
 state.init_session()
 # Live charts redraw every second; Streamlit's default dimming of stale elements would make them flicker
 # grey on a projector, so keep them fully visible while they update.
@@ -22,10 +24,10 @@ st.markdown("<style>[data-testid=stElementContainer][data-stale=true]{opacity:1 
 runs.job_manager()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
 
 page = st.navigation([
-    st.Page("pages/data.py", title="Data", icon="📈", default=True),
-    st.Page("pages/train.py", title="Model & training", icon="🧠", url_path="train"),
-    st.Page("pages/inspect_run.py", title="Inspect", icon="🔬", url_path="inspect"),
-    st.Page("pages/theory.py", title="Theory", icon="📖", url_path="theory"),
+    st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True),
+    st.Page("pages/train.py", title="Model & training", icon=":material/neurology:", url_path="train"),
+    st.Page("pages/inspect_run.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
+    st.Page("pages/theory.py", title="Theory", icon=":material/menu_book:", url_path="theory"),
 ])
 st.session_state["page_url_path"] = page.url_path
 sidebar.draw()

@@ -608,9 +608,12 @@ APP_READY_JS = """() => {
     && app.getAttribute('data-test-script-state') === 'notRunning' && (%s);
 }"""
 SCRIPT_DONE_JS = APP_READY_JS % "true"
-# The Data page's preview: a table (canvas) for token data, a Plotly chart for series.
-DATA_PAGE_JS = APP_READY_JS % ("!!document.querySelector("
-                               "'.st-key-data_preview canvas, .st-key-data_preview .js-plotly-plot')")
+# The Data page drawn: its preview (an HTML table for token data, a Plotly chart for series), the settings, the
+# download button, the sidebar's share button and the page's last element, the link to the next page.
+DATA_PAGE_JS = APP_READY_JS % " && ".join(f"!!document.querySelector('{selector}')" for selector in (
+    ".st-key-data_preview table, .st-key-data_preview .js-plotly-plot", "[data-testid=stNumberInput] input",
+    "[data-testid=stDownloadButton] button", "[data-testid=stSidebar] [data-testid=stPopover] button",
+    "[data-testid=stPageLink-NavLink]"))
 TRAIN_PAGE_JS = APP_READY_JS % "!!document.querySelector('.st-key-train button:not([disabled])')"
 LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el => {
   const trace = el.data && el.data[0];
@@ -643,6 +646,9 @@ def browser_once(res: Resources, browser, index: int) -> dict:
     url = f"http://127.0.0.1:{port}"
     server_log = open(res.tmp / f"streamlit-{index}.log", "wb")  # noqa: SIM115  (closed below)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    # Python's bytecode cache as a person's machine has it (this sandbox sets PYTHONDONTWRITEBYTECODE): the
+    # first start after a clone compiles the app's modules once, about 0.2 s of its first script run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     out = {}

@@ -62,14 +62,15 @@ with preview:
         with st.container(key="data_preview"):
             if data.task == "tokens":
                 st.markdown("**The first sequences** (one row each, a column per step)")
-                st.dataframe(dataview.token_table(data.tokens))
+                st.markdown(dataview.token_table_html(data.tokens), unsafe_allow_html=True)
             else:
                 st.plotly_chart(dataview.preview_figure(data))
         values, digest = state.csv_values()
         dataview.describe(data, config, key=f"{config}:{digest}")
-        st.download_button("Download the data (CSV)", dataview.data_csv(data, config),
+        # The CSV is made when the button is pressed, not on every run of the page.
+        st.download_button("Download the data (CSV)", lambda: dataview.data_csv(data, config),
                            file_name=f"{config.generator}.csv", mime="text/csv", on_click="ignore")
     elif config.generator != "csv":
         st.caption("The previous valid data is kept for training until the settings are fixed.")
 
-st.page_link("pages/train.py", label="Next: choose a model and train it", icon="➡️")
+st.page_link("pages/train.py", label="Next: choose a model and train it", icon=":material/arrow_forward:")

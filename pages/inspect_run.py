@@ -16,7 +16,7 @@ job = runs.current_job()
 view = job.view() if job else None
 if view is None or not view.snapshot_epochs:
     st.info("Nothing to inspect yet: train a network on *Model & training*; its snapshots appear here as it learns.")
-    st.page_link("pages/train.py", label="Go to Model & training", icon="➡️")
+    st.page_link("pages/train.py", label="Go to Model & training", icon=":material/arrow_forward:")
     st.stop()
 
 experiment = view.experiment

@@ -31,9 +31,9 @@ def preset_buttons(question: str, presets: list[tuple[str, str]]) -> None:
     for column, (name, label) in zip(columns, presets, strict=True):
         with column:
             if st.button(label, key=f"theory.{question}.{name}", on_click=state.load_preset, args=(name,),
-                         icon="📥", help=f"Load the {name} preset"):
+                         icon=":material/download:", help=f"Load the {name} preset"):
                 st.success(f"Loaded **{name}**: open *Model & training* and press **Train**.")
-                st.page_link("pages/train.py", label="Open Model & training", icon="🧠")
+                st.page_link("pages/train.py", label="Open Model & training", icon=":material/neurology:")
             st.caption(PRESETS[name][0])
 
 

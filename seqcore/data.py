@@ -19,12 +19,15 @@ import io
 import math
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from seqcore.config import DataConfig
+
+if TYPE_CHECKING:  # pandas is imported where a CSV is read: generated data never needs it (0.45 s at start-up)
+    import pandas as pd
 
 MAX_MODEL_VALUES = 50_000_000  # floats in x (200 MB); y, copies and Keras need several times that
 MIN_CSV_VALUES = 20
@@ -501,6 +504,8 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _parse(text: str, delimiter: str, max_rows: int, header) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         # nrows one past the limit: enough to know the file is too long without reading all of it.
         return pd.read_csv(io.StringIO(text), sep=delimiter, header=header, nrows=max_rows + 1,
@@ -522,6 +527,8 @@ def _is_number(name) -> bool:
 
 def _parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """float64 values (NaN where missing or text) and a mask of the cells that hold text."""
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(column):  # True/False are not measurements
         return np.full(len(column), np.nan), column.notna().to_numpy()
     if pd.api.types.is_numeric_dtype(column):

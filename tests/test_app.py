@@ -16,6 +16,7 @@ autouse fixture below leaves it the way the server does, so every run goes throu
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from seqcore.config import Experiment, preset
+from seqcore.data import build_data
 from seqcore.models import parameter_counts
+from seqcore.plots import TOKEN_COLOURS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 30
@@ -84,6 +87,16 @@ def share_link(at: AppTest) -> str:
     return at.sidebar.code[0].value
 
 
+def token_preview(at: AppTest) -> list[list[tuple[int, str]]]:
+    """The Data page's token table: per row, (token, background colour) of every cell."""
+    tables = [m.value for m in at.markdown if "<table" in m.value]
+    assert len(tables) == 1, tables
+    cell = re.compile(r'<td style="[^"]*background:(#\w+)[^"]*">(\d+)</td>')
+    body = tables[0].split("<tbody>")[1]
+    rows = [row for row in body.split("</tr>") if "<td" in row]
+    return [[(int(token), colour) for colour, token in cell.findall(row)] for row in rows]
+
+
 def parameters_shown(at: AppTest) -> int:
     lines = [m.value for m in at.markdown if m.value.startswith("**Parameters:")]
     assert len(lines) == 1, [m.value for m in at.markdown]
@@ -123,10 +136,16 @@ def test_the_app_opens_on_the_data_page_with_the_sidebar():
     assert at.sidebar.button(key="load_preset").label == "Load preset"
     assert "No run yet" in at.sidebar.caption[0].value
     assert share_link(at).endswith("/")  # the default experiment: a link with no settings
-    # The seed preset's digits as a table (the first page draws without loading the charting library).
-    preview = at.dataframe[0].value
-    assert preview.shape == (8, 10) and preview.isin(range(10)).all().all()
-    assert figure_titles(at) == []
+    # The seed preset's first digits as a coloured table: the first page draws no chart and no dataframe grid.
+    rows = token_preview(at)
+    assert len(rows) == 8 and all(len(row) == 10 for row in rows)
+    data = build_data(Experiment().data)
+    assert [[token for token, _ in row] for row in rows] == data.tokens[:8].tolist()
+    assert all(colour == TOKEN_COLOURS[token] for row in rows for token, colour in row)
+    assert figure_titles(at) == [] and not at.dataframe
+    # Shapes and baselines as small tables.
+    assert any("| train | 70 | 70\u202f×\u202f9\u202f×\u202f10 |" in m.value for m in at.markdown)
+    assert any("| chance accuracy | 0.1000 |" in m.value for m in at.markdown)
     assert not warnings_of(at) and not at.error
 
 

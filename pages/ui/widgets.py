@@ -60,7 +60,7 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
         st.text_input(label, **kwargs)
     error = state.error_for(section, name)
     if error:
-        st.error(f"{error}. The last valid value is still in use.", icon="⚠️")
+        st.error(f"{error}. The last valid value is still in use.", icon=":material/warning:")
 
 
 def fields(section: str, names, *, columns: int = 2, disabled: bool = False) -> None:

@@ -44,7 +44,7 @@ def open_app(page: Page, url: str, title: str = "Data") -> None:
     page.goto(url)
     wait_ready(page, FIRST_LOAD_MS)
     expect(heading(page, title)).to_be_visible(timeout=FIRST_LOAD_MS)
-    expect(sidebar(page).get_by_test_id("stCode")).to_be_visible(timeout=FIRST_LOAD_MS)
+    expect(share_button(page)).to_be_visible(timeout=FIRST_LOAD_MS)
 
 
 def sidebar(page: Page) -> Locator:
@@ -56,7 +56,7 @@ def go_to(page: Page, link: str, title: str) -> None:
     sidebar(page).get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
     expect(heading(page, title)).to_be_visible()
     wait_ready(page)
-    expect(sidebar(page).get_by_test_id("stCode")).to_be_visible()
+    expect(share_button(page)).to_be_visible()
 
 
 def assert_no_exception(page: Page) -> None:
@@ -80,8 +80,24 @@ def load_preset(page: Page, name: str) -> None:
     wait_ready(page)
 
 
+def share_button(page: Page) -> Locator:
+    """The sidebar's button that opens the share link (a popover)."""
+    return sidebar(page).get_by_role("button", name="Link to these settings")
+
+
+def expect_share_link(page: Page, contains: str | re.Pattern) -> str:
+    """Open the share popover, wait until its link contains `contains`, close it; the link."""
+    share_button(page).click()
+    box = page.get_by_test_id("stPopoverBody").get_by_test_id("stCode")
+    expect(box).to_contain_text(contains)
+    link = box.inner_text().strip()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("stPopoverBody")).to_be_hidden()
+    return link
+
+
 def share_link(page: Page) -> str:
-    return sidebar(page).get_by_test_id("stCode").inner_text().strip()
+    return expect_share_link(page, "http")
 
 
 def run_status(page: Page) -> Locator:

@@ -14,11 +14,11 @@ from browser_helpers import (
     assert_no_exception,
     choose,
     epoch_metric,
+    expect_share_link,
     go_to,
     open_app,
     run_status,
     screenshot,
-    sidebar,
     wait_ready,
 )
 from playwright.sync_api import Page, expect
@@ -48,7 +48,7 @@ def test_a_link_above_the_demo_limits_opens_lowered_and_says_why(e2e_hosted_serv
     expect(warning).to_contain_text("train.epochs: 5000 is above this server's hosted limit, so 300 is used")
     expect(page.get_by_role("spinbutton", name="Units per layer")).to_have_value("128")
     expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("300")
-    expect(sidebar(page).get_by_test_id("stCode")).to_contain_text("m.units=128")
+    expect_share_link(page, "m.units=128")
     assert "This server allows at most 128" in help_of(page, "Units per layer")
     assert_no_exception(page)
     screenshot(page, "hosted_lowered_link")
