@@ -35,6 +35,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_SNAPSHOT_BYTES = 24 * 2**20  # per job: older snapshots are thinned out beyond this
 MAX_SNAPSHOTS = 80
 DEADLINE_GRACE_S = 30.0  # a worker that ignores its deadline this long (stuck in a compile) is killed
+# A worker polls for Stop after every compiled step, so a stop takes a second or less, unless the run is still
+# tracing its graph (seconds; tens of seconds on a loaded server). Past this, the worker is killed and replaced:
+# the person sees their run stop, and the CPU the rest of the compile would take goes to the others.
+STOP_GRACE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class JobView:
     submitted_at: float
     waited_s: float  # time spent queued
     estimated_wait_s: float  # while queued: a rough estimate of the wait left, from recent run lengths
+    stopping: bool = False  # Stop was pressed and the run has not ended yet
 
     @property
     def done(self) -> bool:
@@ -80,6 +85,7 @@ class JobHandle:
         self.snapshots: list[SnapshotEvent] = []
         self.submitted_at = time.time()
         self.started_at: float | None = None
+        self.stop_requested_at: float | None = None  # time.monotonic() of the first Stop
 
     # --- controls ---
     def stop(self) -> None:
@@ -112,7 +118,8 @@ class JobHandle:
                            latest_snapshot=self.snapshots[-1] if self.snapshots else None, end=self.end,
                            submitted_at=self.submitted_at,
                            waited_s=(self.started_at or time.time()) - self.submitted_at,
-                           estimated_wait_s=estimate)
+                           estimated_wait_s=estimate,
+                           stopping=self.stop_requested_at is not None and self.status not in FINAL_STATUSES)
 
     def snapshot(self, epoch: int) -> SnapshotEvent | None:
         """The recorded snapshot nearest to `epoch`."""
@@ -160,6 +167,7 @@ class _Worker:
         self.jobs_done = 0
         self.ready = threading.Event()
         self.kill_reason: str | None = None
+        self.kill_status = "failed"  # what the job of a killed worker ends as
         self.retiring = False
         child_in, self.to_child = os.pipe()
         self.from_child, child_out = os.pipe()
@@ -195,8 +203,8 @@ class _Worker:
         except psutil.Error:
             return 0.0
 
-    def kill(self, reason: str) -> None:
-        self.kill_reason = reason
+    def kill(self, reason: str, status: str = "failed") -> None:
+        self.kill_reason, self.kill_status = reason, status
         self.process.kill()
 
     def _read(self) -> None:
@@ -239,14 +247,16 @@ class JobManager:
     def __init__(self, slots: int | None = None, *, warm: int = 1, backend: str = "tensorflow",
                  max_jobs_per_worker: int = 20, worker_memory_limit_mb: float = 3000.0,
                  recycle_above_mb: float = 1500.0, runs_dir: str | os.PathLike | None = None,
-                 warm_delay_s: float = 0.0):
+                 warm_delay_s: float = 0.0, stop_grace_s: float = STOP_GRACE_S):
         """`warm` workers start (importing TensorFlow, then a warm-up) after `warm_delay_s`; a job submitted
-        before then starts its worker at once."""
+        before then starts its worker at once. A worker that has not ended its job `stop_grace_s` after Stop
+        is killed and replaced."""
         self.slots = slots or os.cpu_count() or 1
         self.backend = backend
         self.max_jobs_per_worker = max_jobs_per_worker
         self.worker_memory_limit_mb = worker_memory_limit_mb
         self.recycle_above_mb = recycle_above_mb
+        self.stop_grace_s = stop_grace_s
         self.runs_dir = Path(runs_dir) if runs_dir else Path(tempfile.mkdtemp(prefix="seqcore-runs-"))
         self._lock = threading.RLock()
         self._queue: collections.deque[JobHandle] = collections.deque()
@@ -347,6 +357,8 @@ class JobManager:
         if worker is None or job.done:
             return
         with job._lock:
+            if command == "stop" and job.stop_requested_at is None:
+                job.stop_requested_at = time.monotonic()
             if command == "pause" and job.status in ("starting", "running"):  # the worker pauses at its first poll
                 job.status = "paused"
             elif command == "resume" and job.status == "paused":
@@ -413,7 +425,7 @@ class JobManager:
             else:
                 reason = worker.kill_reason or (
                     f"The worker process died (exit code {code}). {worker.last_log_line()}".strip())
-            status = "timed_out" if reason.startswith("The run reached") else "failed"
+            status = worker.kill_status if worker.kill_reason else "failed"
             job._finish(EndEvent(status=status, reason=reason, epochs_done=len(job.history)))
         with contextlib.suppress(OSError):
             os.unlink(worker.log.name)
@@ -424,7 +436,7 @@ class JobManager:
         self._dispatch()
 
     def _watch(self) -> None:
-        """Kill a worker past its memory ceiling or well past its job's deadline."""
+        """Kill a worker past its memory ceiling, well past its job's deadline, or slow to honour a Stop."""
         while not self._closed:
             time.sleep(0.5)
             with self._lock:
@@ -440,4 +452,7 @@ class JobManager:
                 elif job.started_at and time.time() - job.started_at > (
                         job.experiment.train.time_limit_s + DEADLINE_GRACE_S):
                     worker.kill(f"The run reached its time limit of {job.experiment.train.time_limit_s:g} s "
-                                "and was ended.")
+                                "and was ended.", status="timed_out")
+                elif job.stop_requested_at and time.monotonic() - job.stop_requested_at > self.stop_grace_s:
+                    worker.kill("Stopped by the user. Its worker was busy (compiling the model, most likely), so "
+                                "it was restarted.", status="stopped")

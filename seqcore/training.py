@@ -218,17 +218,21 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
         emit(event)
 
     callback = _make_callback(experiment, data, probe_x, record, control, state)
-    try:
-        model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=train_cfg.epochs, callbacks=[callback],
-                  shuffle=False, verbose=0)  # the dataset shuffles itself
-    except MemoryError:
-        state["status"], state["reason"] = "failed", "The run ran out of memory: use fewer units, steps or sequences."
+    if control.poll() == "stop":  # pressed while the data and the model were built: do not start tracing
+        state["status"], state["reason"] = "stopped", "Stopped by the user."
+    else:
+        try:
+            model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=train_cfg.epochs, callbacks=[callback],
+                      shuffle=False, verbose=0)  # the dataset shuffles itself
+        except MemoryError:
+            state["status"] = "failed"
+            state["reason"] = "The run ran out of memory: use fewer units, steps or sequences."
     if state["status"] == "running":
         state["status"] = "finished"
         state["reason"] = f"Trained all {train_cfg.epochs} epochs."
 
     test_metrics = {}
-    if len(data.x_test) and state["status"] != "failed":
+    if len(data.x_test) and state["status"] != "failed" and history:  # no epoch trained: nothing worth a test
         test_loss, test_metric = _evaluate(model, data.x_test, data.y_test, data.w_test)
         test_metrics = {"loss": test_loss, metric_name(experiment): test_metric}
     artifacts = save_artifacts(out_dir, experiment, model, history) if out_dir else {}

@@ -46,9 +46,37 @@ def test_stop_takes_effect_at_once(job_manager, wait_until):
     job.stop()
     assert job.wait(15), "the job did not stop within 15 s"
     view = job.view()
-    assert (view.status, view.reason) == ("stopped", "Stopped by the user.")
+    assert (view.status, view.reason, view.stopping) == ("stopped", "Stopped by the user.", False)
     assert view.epoch <= epochs_at_stop + 2
     assert view.end.epochs_done == len(view.history)
+
+
+def test_a_worker_too_busy_to_stop_is_replaced_and_the_run_ends_stopped(tmp_path, wait_until):
+    """A worker still tracing a big model cannot poll for Stop; the person must not wait it out. Simulated
+    with a worker that does not answer at all (SIGSTOP)."""
+    from pages.ui.sidebar import status_line
+    from seqcore.jobs import JobManager
+
+    manager = JobManager(slots=1, warm=1, stop_grace_s=2.0, runs_dir=tmp_path)
+    try:
+        job = manager.submit(LONG, save_artifacts=False)
+        wait_until(lambda: job.view().epoch >= 1, START_S, "the first epoch")
+        (pid,) = manager.worker_pids()
+        os.kill(pid, signal.SIGSTOP)
+        job.stop()
+        view = job.view()
+        assert view.stopping and not view.done
+        assert status_line(view, live_here=True).startswith("⏹️ Stopping at epoch")
+        assert job.wait(15), f"still {job.view().status} 15 s after Stop"
+        view = job.view()
+        assert view.status == "stopped" and not view.stopping
+        assert view.reason.startswith("Stopped by the user.") and "restarted" in view.reason
+        assert view.end.epochs_done == len(view.history) >= 1
+        wait_until(lambda: manager.worker_pids() not in ([], [pid]), 30, "a new worker in the old one's place")
+        after = manager.submit(SHORT, save_artifacts=False)
+        assert after.wait(START_S) and after.view().status == "finished"
+    finally:
+        manager.shutdown()
 
 
 def test_pause_holds_the_run_and_resume_continues_it(job_manager, wait_until):

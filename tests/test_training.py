@@ -11,7 +11,7 @@ import pytest
 
 from seqcore.config import Experiment, preset
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.training import ModelCache, train
+from seqcore.training import Control, ModelCache, train
 
 EPOCHS, EVERY = 5, 2
 
@@ -117,6 +117,19 @@ def test_a_diverging_loss_fails_the_run_and_suggests_a_lower_learning_rate():
     assert end.test_metrics == {}
     for snapshot in (e for e in events if isinstance(e, SnapshotEvent)):
         assert all(np.isfinite(w).all() for w in snapshot.weights)
+
+
+def test_a_stop_pressed_while_the_run_is_built_ends_it_before_any_training(tmp_path):
+    class StopAtOnce(Control):
+        def poll(self):
+            return "stop"
+
+    events = []
+    end = train(preset("seed"), events.append, StopAtOnce(), out_dir=tmp_path)
+    assert (end.status, end.reason, end.epochs_done) == ("stopped", "Stopped by the user.", 0)
+    assert not [e for e in events if isinstance(e, EpochEvent)]
+    assert end.test_metrics == {}  # nothing was trained, so there is nothing to test
+    assert set(end.artifacts) == {"model", "history", "experiment"}
 
 
 def _losses(experiment, models=None) -> list[float]:

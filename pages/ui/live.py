@@ -21,6 +21,7 @@ from seqcore.training import history_csv
 # at one tick every 3 s, 28 queued pages alone were nine reruns a second on a server that runs one at a time.
 QUEUED_REFRESH_S = ((3, 3.0), (9, 6.0))  # (up to this place in line, seconds between checks)
 QUEUED_REFRESH_FAR_S = 15.0
+REDRAW_APP_KEY = "live_redraw_app"  # set by a button's callback: the panel reruns the whole page once
 
 
 def queued_refresh_s(position: int) -> float:
@@ -51,7 +52,10 @@ def _progress(view: JobView) -> None:
 
 
 def _status(view: JobView) -> None:
-    if view.status == "queued":
+    if view.stopping:
+        st.info("Stopping: the run ends after the step it is in. A first step also compiles the model, which can "
+                "take a few seconds more.")
+    elif view.status == "queued":
         st.info(f"Waiting for a free training slot: you are number {view.queue_position} in the queue "
                 f"({view.waited_s:.0f} s so far, about {view.estimated_wait_s:.0f} s to go). Others are training "
                 "on this server; your run starts by itself.")
@@ -66,6 +70,20 @@ def _status(view: JobView) -> None:
         if view.end and view.end.test_metrics:
             summary += " Test set: " + ", ".join(f"{k} {v:.4f}" for k, v in view.end.test_metrics.items()) + "."
         st.success(summary) if view.status == "finished" else st.info(summary)
+
+
+def _pause(job: JobHandle) -> None:
+    job.pause()
+
+
+def _resume(job: JobHandle) -> None:
+    job.resume()
+
+
+def _stop(job: JobHandle) -> None:
+    job.stop()
+    job.wait(2)  # most runs end within a step: then the page shows "Stopped" at once rather than "Stopping"
+    st.session_state[REDRAW_APP_KEY] = True  # the sidebar's status line follows (a callback cannot st.rerun)
 
 
 def _controls(job: JobHandle | None, view: JobView | None) -> None:
@@ -89,15 +107,14 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
             return
         runs.start_run(state.experiment(), values)
         st.rerun(scope="app")  # redraw the page with live updates on
+    # Pause and Stop act in callbacks: they run before the script does, so a click cannot be lost when the next
+    # timer tick interrupts the run it started (seen under load: Stop clicked, the run went on).
     paused = view is not None and view.status == "paused"
-    if cols[1].button("▶ Resume" if paused else "⏸ Pause", disabled=not active or view.status == "queued",
-                      key="pause", width="stretch"):
-        job.resume() if paused else job.pause()
-        st.rerun(scope="fragment")
-    if cols[2].button("⏹ Stop", disabled=not active, key="stop", width="stretch"):
-        job.stop()
-        job.wait(5)
-        st.rerun(scope="app")
+    stopping = view is not None and view.stopping
+    cols[1].button("▶ Resume" if paused else "⏸ Pause", disabled=not active or view.status == "queued" or stopping,
+                   key="pause", width="stretch", on_click=_resume if paused else _pause, args=(job,))
+    cols[2].button("⏹ Stop", disabled=not active or stopping, key="stop", width="stretch", on_click=_stop,
+                   args=(job,))
     if not active and state.pending_errors():  # say why Train is off: the refused setting may be on another page
         st.caption("Train waits until these refused settings are fixed: " + "; ".join(state.pending_errors()) + ".")
 
@@ -161,6 +178,8 @@ def _figures(view: JobView) -> None:
 
 
 def _panel(queued_timer: float | None = None) -> None:
+    if st.session_state.pop(REDRAW_APP_KEY, False):
+        st.rerun(scope="app")
     job = runs.current_job()
     view = job.view() if job else None
     if queued_timer and view is not None and (

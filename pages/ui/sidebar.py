@@ -23,6 +23,8 @@ def status_line(view: JobView | None, live_here: bool = False) -> str:
         return "No run yet: press **Train** on *Model & training*."
     epochs = view.experiment.train.epochs
     icon = STATUS_ICONS.get(view.status, "")
+    if view.stopping:
+        return f"⏹️ Stopping at epoch {view.epoch} of {epochs}…"
     if live_here and view.status == "queued":
         return f"{icon} Queued: your place in line is shown on this page"
     if live_here and not view.done:  # the panel changes it from starting to running to paused without a rerun
