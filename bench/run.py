@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from seqcore.config import Experiment, preset  # noqa: E402
-from seqcore.jobs import JobHandle, JobManager  # noqa: E402
+from seqcore.jobs import JobHandle, JobManager, intra_op_threads_for  # noqa: E402
+from seqcore.limits import active_limits  # noqa: E402
 
 TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
 ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7")
@@ -60,6 +61,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 READY_TIMEOUT_S = 600.0  # a child or worker importing TensorFlow on a busy 2-core machine
 RUN_TIMEOUT_S = 600.0  # one timed task or job
 T0 = time.monotonic()
+# The bench's managers have one slot, to time one job alone, but their workers split ops over the threads the
+# app's own manager (one slot per core by default) would give them.
+APP_INTRA_OP_THREADS = intra_op_threads_for(active_limits().slots)
 
 
 def log(message: str) -> None:
@@ -304,7 +308,8 @@ class Resources:
         """A named JobManager with one slot and one warm worker (created on first use)."""
         if name not in self.managers:
             runs = self.tmp / f"runs-{name}"
-            self.managers[name] = JobManager(slots=1, warm=1, runs_dir=runs, **kwargs)
+            self.managers[name] = JobManager(slots=1, warm=1, runs_dir=runs, intra_op_threads=APP_INTRA_OP_THREADS,
+                                             **kwargs)
         return self.managers[name]
 
     def ready_manager(self, name: str, **kwargs) -> JobManager:
@@ -572,7 +577,7 @@ def row_first_epoch(res: Resources, plan: Plan) -> list[Entry]:
     for i in range(plan.repeats_cold):
         log(f"row 3: cold first epoch {i + 1}/{plan.repeats_cold}")
         t0 = time.perf_counter()
-        fresh = JobManager(slots=1, warm=1, runs_dir=res.tmp / f"runs-cold-{i}")
+        fresh = JobManager(slots=1, warm=1, runs_dir=res.tmp / f"runs-cold-{i}", intra_op_threads=APP_INTRA_OP_THREADS)
         res.cleanups.append(fresh.shutdown)
         try:
             job = fresh.submit(experiment)

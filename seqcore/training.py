@@ -68,6 +68,7 @@ class ModelCache:
         self.size = size
         self._models: dict[tuple, object] = {}
         self.hits = 0
+        self.evicted = 0  # models let go so far (least recently used first)
 
     @staticmethod
     def key(experiment: Experiment, data: SequenceData, spe: int) -> tuple:
@@ -93,6 +94,7 @@ class ModelCache:
         self._models[key] = cached  # most recently used last
         while len(self._models) > self.size:
             self._models.pop(next(iter(self._models)))
+            self.evicted += 1
         return cached
 
 

@@ -145,15 +145,21 @@ def test_retraining_the_same_network_reuses_its_compiled_model_and_learns_the_sa
     experiment = preset("seed").apply_overrides([
         "train.epochs=3", "model.units=8", "data.n_sequences=40", f"model.cell={cell}",
         f"train.optimizer={optimizer}", f"model.dropout={dropout}"])
-    fresh = _losses(experiment)
+    reseeded = experiment.with_values(**{"train.seed": 7})
+    fresh, fresh_reseeded = _losses(experiment), _losses(reseeded)
     models = ModelCache()
     first = _losses(experiment, models)
     again = _losses(experiment.with_values(**{"train.learning_rate": 0.01}), models)  # changes no graph
     repeat = _losses(experiment, models)
-    assert models.hits == 2
+    other_seed = _losses(reseeded, models)  # other initial weights, dropout masks and batch order
+    back = _losses(experiment, models)
+    assert models.hits == 4
     np.testing.assert_allclose(first, fresh, rtol=1e-5)
     np.testing.assert_allclose(repeat, fresh, rtol=1e-5)
+    np.testing.assert_allclose(other_seed, fresh_reseeded, rtol=1e-5)
+    np.testing.assert_allclose(back, fresh, rtol=1e-5)
     assert not np.allclose(again, fresh, rtol=1e-3)  # the new learning rate took effect
+    assert not np.allclose(other_seed, fresh, rtol=1e-3)
 
 
 def test_a_changed_architecture_gets_its_own_model():
