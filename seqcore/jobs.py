@@ -247,7 +247,7 @@ def intra_op_threads_for(slots: int | None) -> int:
 
     Busy slots then do not fight over the cores, and on this 2-core machine one thread per op trained about
     20 % faster than TensorFlow's default of one per core even for a lone job, for the seed preset and for an
-    LSTM(128) alike: the matrices of these networks are too small to split profitably (bench/README)."""
+    LSTM(128) alike: the matrices of these networks are too small to split profitably (README, Performance)."""
     cores = os.cpu_count() or 1
     return max(1, cores // (slots or cores))
 
