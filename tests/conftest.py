@@ -1,8 +1,12 @@
 """Shared fixtures: quiet TensorFlow, one pool of training workers per session, no leaked processes."""
 
+import ast
 import contextlib
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -56,3 +60,21 @@ def wait_until():
             pytest.fail(f"timed out after {timeout:g} s waiting for: {message}")
 
     return wait
+
+
+@pytest.fixture
+def packages_imported_by():
+    """packages_imported_by(code, packages): which of these top-level packages a fresh interpreter has imported
+    after running `code` in the project's folder (sorted)."""
+    root = Path(__file__).resolve().parents[1]
+
+    def imported(code: str, packages: set[str]) -> list[str]:
+        probe = (f"{code}\nimport sys\n"
+                 f"print(sorted(set({sorted(packages)!r}) & {{name.split('.')[0] for name in sys.modules}}))")
+        python_path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+        result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True,
+                                timeout=120, env={**os.environ, "PYTHONPATH": python_path})
+        assert result.returncode == 0, result.stderr
+        return ast.literal_eval(result.stdout.strip().splitlines()[-1])
+
+    return imported
