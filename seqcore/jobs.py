@@ -439,8 +439,7 @@ class JobManager:
             else:
                 reason = worker.kill_reason or (
                     f"The worker process died (exit code {code}). {worker.last_log_line()}".strip())
-            status = worker.kill_status if worker.kill_reason else "failed"
-            job._finish(EndEvent(status=status, reason=reason, epochs_done=len(job.history)))
+            job._finish(EndEvent(status=worker.kill_status, reason=reason, epochs_done=len(job.history)))
         with contextlib.suppress(OSError):
             os.unlink(worker.log.name)
         if replace:

@@ -34,16 +34,16 @@ def token_table_html(tokens: np.ndarray, n_rows: int = 8) -> str:
     rows = np.asarray(tokens).reshape(len(tokens), -1)[:n_rows]
     colours = plots.TOKEN_COLOURS
     cell = "padding:0.15rem 0.4rem;text-align:center;min-width:1.8rem;border:1px solid #ffffff"
-    head = "".join(f'<th style="{cell};font-weight:normal;color:#808495">{step}</th>'
-                   for step in range(rows.shape[1]))
+    label = f"{cell};font-weight:normal;color:#808495"  # the step and sequence numbers
+    head = "".join(f'<th style="{label}">{step}</th>' for step in range(rows.shape[1]))
     body = "".join(
-        f'<tr><th style="{cell};font-weight:normal;color:#808495">{i}</th>'
+        f'<tr><th style="{label}">{i}</th>'
         + "".join(f'<td style="{cell};background:{colours[int(t) % len(colours)]};color:#222222">{int(t)}</td>'
                   for t in row)
         + "</tr>"
         for i, row in enumerate(rows))
     return ('<div style="overflow-x:auto"><table style="border-collapse:collapse;font-variant-numeric:tabular-nums">'
-            f'<thead><tr><th style="{cell};font-weight:normal;color:#808495">sequence \\ step</th>{head}</tr>'
+            f'<thead><tr><th style="{label}">sequence \\ step</th>{head}</tr>'
             f"</thead><tbody>{body}</tbody></table></div>")
 
 
