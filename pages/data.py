@@ -62,7 +62,7 @@ with preview:
         with st.container(key="data_preview"):
             if data.task == "tokens":
                 st.markdown("**The first sequences** (one row each, a column per step)")
-                st.markdown(dataview.token_table_html(data.tokens), unsafe_allow_html=True)
+                st.html(dataview.token_table_html(data.tokens))
             else:
                 st.plotly_chart(dataview.preview_figure(data))
         values, digest = state.csv_values()

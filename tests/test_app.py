@@ -89,7 +89,7 @@ def share_link(at: AppTest) -> str:
 
 def token_preview(at: AppTest) -> list[list[tuple[int, str]]]:
     """The Data page's token table: per row, (token, background colour) of every cell."""
-    tables = [m.value for m in at.markdown if "<table" in m.value]
+    tables = [h.proto.body for h in at.get("html") if "<table" in h.proto.body]
     assert len(tables) == 1, tables
     cell = re.compile(r'<td style="[^"]*background:(#\w+)[^"]*">(\d+)</td>')
     body = tables[0].split("<tbody>")[1]
@@ -143,6 +143,8 @@ def test_the_app_opens_on_the_data_page_with_the_sidebar():
     assert [[token for token, _ in row] for row in rows] == data.tokens[:8].tolist()
     assert all(colour == TOKEN_COLOURS[token] for row in rows for token, colour in row)
     assert figure_titles(at) == [] and not at.dataframe
+    # No HTML inside Markdown: it would make the browser load a 190 kB HTML parser before drawing the page.
+    assert not [m.value for m in at.markdown if m.proto.allow_html]
     # Shapes and baselines as small tables.
     assert any("| train | 70 | 70\u202f×\u202f9\u202f×\u202f10 |" in m.value for m in at.markdown)
     assert any("| chance accuracy | 0.1000 |" in m.value for m in at.markdown)

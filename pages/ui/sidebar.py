@@ -60,7 +60,7 @@ def _status_fragment(live_here: bool) -> None:
 
 def draw() -> None:
     with st.sidebar:
-        st.markdown("### 🔁 Sequence Playground")
+        st.markdown("### :material/repeat: Sequence Playground")
         job = runs.current_job()
         active = job is not None and not job.done
         # One timer per session: where the live panel redraws the run (the Train page, view not frozen), the
