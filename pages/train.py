@@ -1,6 +1,5 @@
 """Model & training: choose the network and how it learns, press Train, watch it learn live."""
 
-import pandas as pd
 import streamlit as st
 
 from pages.ui import live, state, widgets
@@ -29,9 +28,8 @@ with settings:
 
     counts = parameter_counts(experiment)
     st.markdown(f"**Parameters: {sum(r.params for r in counts):,}**")
-    st.dataframe(pd.DataFrame({"layer": [r.name for r in counts], "formula": [r.formula for r in counts],
-                               "with the numbers": [r.substituted for r in counts],
-                               "parameters": [r.params for r in counts]}), hide_index=True)
+    # One line per layer, not a grid: the settings column is narrow and a grid hid the numbers off its edge.
+    st.markdown("\n".join(f"- {r.name}: {r.formula} = {r.substituted} = **{r.params:,}**" for r in counts))
     st.caption("n = units, m = inputs per step (features, or the units of the layer below), "
                "k = outputs.")
 

@@ -80,8 +80,7 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         t_forecast = b + np.arange(len(forecast))
     return plots.series_prediction_figure(
         t_actual, data.series[a:b], t_pred, scaler.inverse(predicted[:, 0]), t_forecast=t_forecast,
-        forecast=forecast, title=f"Validation predictions, then a free-running forecast "
-                                 f"(epoch {snapshot.epoch})")
+        forecast=forecast, title=f"Validation, then forecast (epoch {snapshot.epoch})")
 
 
 def live_figures(history, start, snapshot, data, *, layer=0, probe=0, log_y=False, smoothing=0.0) -> dict:

@@ -307,6 +307,7 @@ def series_prediction_figure(t_actual, actual, t_pred, predicted, *, t_forecast=
                              title: str = "Predictions on validation data", y_label: str = "value") -> go.Figure:
     """The actual series (blue line), the model's one-step-ahead predictions (orange), and optionally a
     free-running forecast (pink, dashed) that feeds its own outputs back, in a shaded region where it starts.
+    Trace names are short so that the legend fits one row of a half-width chart (a wrapped one covers the title).
     """
     fig = go.Figure()
     t_actual, actual = _axis(t_actual), _f32(actual)
@@ -315,7 +316,7 @@ def series_prediction_figure(t_actual, actual, t_pred, predicted, *, t_forecast=
                              line=dict(color=BLUE, width=2)))
     t_pred, predicted = _axis(t_pred), _f32(predicted)
     keep = _thin(len(predicted))
-    fig.add_trace(go.Scatter(x=t_pred[keep], y=predicted[keep], name="one-step prediction",
+    fig.add_trace(go.Scatter(x=t_pred[keep], y=predicted[keep], name="one step ahead",
                              mode="lines+markers" if len(keep) <= 200 else "lines",
                              marker=dict(size=5, symbol="circle-open"), line=dict(color=ORANGE, width=1.5)))
     if t_forecast is not None and forecast is not None and len(forecast):
@@ -323,7 +324,7 @@ def series_prediction_figure(t_actual, actual, t_pred, predicted, *, t_forecast=
         keep = _thin(len(forecast))
         fig.add_vrect(x0=t_forecast[0].item(), x1=t_forecast[-1].item(), fillcolor=GREY, opacity=0.12, line_width=0,
                       annotation_text="forecast", annotation_position="top left")
-        fig.add_trace(go.Scatter(x=t_forecast[keep], y=forecast[keep], name="forecast (free-running)", mode="lines",
+        fig.add_trace(go.Scatter(x=t_forecast[keep], y=forecast[keep], name="forecast", mode="lines",
                                  line=dict(color=PINK, width=2.5, dash="dash")))
     return _style(fig, kind="series_prediction", title=title, x_title="time step", y_title=y_label,
                   hovermode="x unified")

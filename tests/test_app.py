@@ -187,9 +187,11 @@ def test_cell_and_layers_change_the_parameter_table():
     expected = Experiment().with_values(**{"model.cell": "GRU", "model.layers": 2})
     assert experiment_of(at) == expected
     assert parameters_shown(at) == expected_parameters(expected)
-    table = at.dataframe[0].value
-    assert list(table["parameters"]) == [row.params for row in parameter_counts(expected)]
-    assert len(table) == 3  # two GRU layers and the dense head
+    # One line per layer (two GRU layers and the dense head), each with its formula, numbers and count.
+    lines = next(m.value for m in at.markdown if m.value.startswith("- GRU 1:")).split("\n")
+    assert lines == [f"- {r.name}: {r.formula} = {r.substituted} = **{r.params:,}**"
+                     for r in parameter_counts(expected)]
+    assert len(lines) == 3 and lines[-1].startswith("- Dense head:")
     assert query_of(at) == {"m.cell": "GRU", "m.layers": "2"}
 
 

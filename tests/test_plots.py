@@ -246,7 +246,7 @@ def test_series_prediction_with_forecast():
     t = np.arange(50)
     fig = plots.series_prediction_figure(t, np.sin(t / 4), t[1:40], np.sin(t[1:40] / 4),
                                          t_forecast=np.arange(40, 50), forecast=np.zeros(10))
-    assert [tr.name for tr in fig.data] == ["actual", "one-step prediction", "forecast (free-running)"]
+    assert [tr.name for tr in fig.data] == ["actual", "one step ahead", "forecast"]
     assert fig.data[2].line.dash == "dash"
     assert len(fig.layout.shapes) == 1 and fig.layout.shapes[0].x0 == 40
 

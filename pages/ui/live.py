@@ -172,6 +172,9 @@ def _figures(view: JobView) -> None:
     if "predictions" in figures:
         bottom = st.columns(2)
         bottom[0].plotly_chart(figures["predictions"], key="fig_predictions")
+        if data.series is not None:
+            bottom[0].caption("Orange: each value predicted from the true values before it. Pink, dashed: the "
+                              "network's own outputs fed back in, past the end of the validation data.")
         bottom[1].plotly_chart(figures["hidden"], key="fig_hidden")
     elif view.status in ("running", "starting"):
         st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
