@@ -389,3 +389,20 @@ def test_unknown_run_token_in_a_link_is_ignored():
     at.switch_page("pages/train.py").run()
     assert not at.exception, _exceptions(at)
     assert any("Press **Train** to start" in i.value for i in at.info)
+
+
+def test_the_live_panel_redraws_often_until_the_first_point_then_at_the_usual_rate():
+    from types import SimpleNamespace
+
+    from pages.ui import live
+
+    def timer(status: str, epochs: int = 0, place: int = 0) -> float:
+        return live._timer(SimpleNamespace(status=status, history=[None] * epochs, queue_position=place))
+
+    usual = live.state.limits().refresh_s
+    # Pressed Train: the first point shows within a quarter second of its epoch, not a whole refresh later.
+    assert timer("starting") == timer("running") == live.FIRST_POINT_REFRESH_S < usual
+    assert timer("running", epochs=1) == usual
+    # A run paused before its first epoch, and a queued one, do not keep a fast timer going.
+    assert timer("paused") == usual
+    assert timer("queued", place=1) >= usual and timer("queued", place=20) == live.QUEUED_REFRESH_FAR_S

@@ -28,8 +28,18 @@ def queued_refresh_s(position: int) -> float:
     return next((seconds for last, seconds in QUEUED_REFRESH_S if position <= last), QUEUED_REFRESH_FAR_S)
 
 
-def _queued_timer(view: JobView) -> float:
-    return max(state.limits().refresh_s, queued_refresh_s(view.queue_position))
+# Until a run's first epoch is in, the panel looks often: the first point is what a person waits for after
+# pressing Train (a warm worker has it within 0.2 s), and this phase lasts a few ticks. Then the usual rate.
+FIRST_POINT_REFRESH_S = 0.25
+
+
+def _timer(view: JobView) -> float:
+    """Seconds between redraws of the live panel for this (unfinished) run."""
+    if view.status == "queued":
+        return max(state.limits().refresh_s, queued_refresh_s(view.queue_position))
+    if view.status in ("starting", "running") and not view.history:
+        return FIRST_POINT_REFRESH_S
+    return state.limits().refresh_s
 
 
 def _time_left(view: JobView) -> str:
@@ -180,14 +190,14 @@ def _figures(view: JobView) -> None:
         st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
 
 
-def _panel(queued_timer: float | None = None) -> None:
+def _panel(timer: float | None = None) -> None:
     if st.session_state.pop(REDRAW_APP_KEY, False):
         st.rerun(scope="app")
     job = runs.current_job()
     view = job.view() if job else None
-    if queued_timer and view is not None and (
-            view.status != "queued" or _queued_timer(view) != queued_timer):
-        st.rerun(scope="app")  # left the queue, or moved up in it: redraw with the timer that fits
+    if timer and view is not None and not view.done and _timer(view) != timer:
+        # Left the queue, moved up in it, or has its first epoch: redraw the page with the timer that fits.
+        st.rerun(scope="app")
     _controls(job, view)
     if view is None:
         st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "
@@ -221,8 +231,5 @@ def draw() -> None:
     """The panel refreshes itself while a run is active, unless the user froze the view."""
     job = runs.current_job()
     live = job is not None and not job.done and not st.session_state.get("freeze", False)
-    refresh, queued_timer = state.limits().refresh_s, None
-    view = job.view() if live else None
-    if view is not None and view.status == "queued":
-        refresh = queued_timer = _queued_timer(view)
-    st.fragment(_panel, run_every=refresh if live else None)(queued_timer)
+    timer = _timer(job.view()) if live else None
+    st.fragment(_panel, run_every=timer)(timer)
