@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from pages.ui import live
 from seqcore.config import Experiment, preset
 from seqcore.data import build_data
 from seqcore.models import parameter_counts
@@ -392,10 +394,6 @@ def test_unknown_run_token_in_a_link_is_ignored():
 
 
 def test_the_live_panel_redraws_often_until_the_first_point_then_at_the_usual_rate():
-    from types import SimpleNamespace
-
-    from pages.ui import live
-
     def timer(status: str, epochs: int = 0, place: int = 0) -> float:
         return live._timer(SimpleNamespace(status=status, history=[None] * epochs, queue_position=place))
 
