@@ -76,23 +76,21 @@ def _baselines(_data: SequenceData, key: str) -> dict[str, float]:
 
 
 def describe(data: SequenceData, config: DataConfig, key: str) -> None:
-    """Shapes, split and baselines under the preview."""
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown(markdown_table(["part", "sequences", "x shape", "y shape"], split_rows(data)))
-        if data.task == "tokens":
-            st.caption(f"Each step of x is a one-hot vector of {data.n_features} tokens; the target at every step "
-                       "is the next token (for *delay*, the token seen L steps earlier).")
-        elif data.series is not None:
-            st.caption(f"Windows of {data.n_steps} values predict the next {data.n_outputs}. Scaled with the "
-                       f"training part's mean {data.scaler.mean:.3g} and std {data.scaler.std:.3g}; no window "
-                       "crosses from one part into the next.")
-        else:
-            st.caption("Two input channels per step: the value and its marker. The target is one number.")
-    with right:
-        st.markdown("**Simple models to beat** (on validation)")
-        scores = _baselines(data, key)
-        st.markdown(markdown_table(["baseline", "score"], [[name, f"{v:.4f}"] for name, v in scores.items()]))
+    """Shapes, split and baselines under the preview, one under the other: side by side, the shapes table ran
+    into the baselines on a projector-sized window."""
+    st.markdown(markdown_table(["part", "sequences", "x shape", "y shape"], split_rows(data)))
+    if data.task == "tokens":
+        st.caption(f"Each step of x is a one-hot vector of {data.n_features} tokens; the target at every step "
+                   "is the next token (for *delay*, the token seen L steps earlier).")
+    elif data.series is not None:
+        st.caption(f"Windows of {data.n_steps} values predict the next {data.n_outputs}. Scaled with the "
+                   f"training part's mean {data.scaler.mean:.3g} and std {data.scaler.std:.3g}; no window "
+                   "crosses from one part into the next.")
+    else:
+        st.caption("Two input channels per step: the value and its marker. The target is one number.")
+    st.markdown("**Simple models to beat** (on validation)")
+    scores = _baselines(data, key)
+    st.markdown(markdown_table(["baseline", "score"], [[name, f"{v:.4f}"] for name, v in scores.items()]))
 
 
 def data_csv(data: SequenceData, config: DataConfig) -> bytes:
