@@ -43,14 +43,14 @@ with settings:
         if uploaded:
             st.caption(f"Using **{uploaded['name']}** ({len(uploaded['frame'])} rows).")
             widgets.field("data", "csv_column", options=uploaded["columns"])
-            widgets.fields("data", [n for n in GENERATOR_FIELDS["csv"] if n != "csv_column"])
+            widgets.fields("data", [n for n in GENERATOR_FIELDS["csv"] if n != "csv_column"], columns=1)
         else:
             st.info("Upload a CSV file to learn one of its columns. Links never carry files, so after opening "
                     "a shared link upload the file again.")
     else:
-        widgets.fields("data", GENERATOR_FIELDS[config.generator])
+        widgets.fields("data", GENERATOR_FIELDS[config.generator], columns=1)
     with st.expander("Split and seed", expanded=False):
-        widgets.fields("data", SPLIT_FIELDS)
+        widgets.fields("data", SPLIT_FIELDS, columns=1)
 
 with preview:
     try:

@@ -64,6 +64,10 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
 
 
 def fields(section: str, names, *, columns: int = 2, disabled: bool = False) -> None:
+    if columns == 1:  # one under the other, no column blocks for the browser to lay out
+        for name in names:
+            field(section, name, disabled=disabled)
+        return
     cols = st.columns(columns)
     for i, name in enumerate(names):
         with cols[i % columns]:

@@ -62,6 +62,24 @@ def test_every_page_opens_without_an_exception(e2e_server, e2e_page):
         screenshot(page, f"page_{name}")
 
 
+def test_the_data_settings_read_on_one_line_each_at_projector_width(e2e_server, e2e_page):
+    """At 1280 px the settings column is narrow: two inputs side by side wrapped their labels over two lines and
+    hid the inputs' − / + buttons. One under the other, every label is one line and every input has its buttons."""
+    page = e2e_page
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    open_app(page, e2e_server)
+    inputs = page.get_by_test_id("stMain").get_by_test_id("stNumberInput").filter(visible=True)
+    expect(inputs).to_have_count(3)  # the seed preset's generator: sequences, length, vocabulary
+    for i in range(3):
+        field = inputs.nth(i)
+        label = field.get_by_test_id("stWidgetLabel")
+        line_height = float(label.evaluate("el => parseFloat(getComputedStyle(el.querySelector('p') || el).lineHeight)"))
+        assert label.bounding_box()["height"] < 1.5 * line_height, label.inner_text()
+        expect(field.get_by_test_id("stNumberInputStepUp")).to_be_visible()
+        expect(field.get_by_test_id("stNumberInputStepDown")).to_be_visible()
+    screenshot(page, "page_data_1280")
+
+
 def test_the_data_downloads_as_csv_and_the_share_link_opens_from_the_sidebar(e2e_server, e2e_page):
     page = e2e_page
     open_app(page, e2e_server)
