@@ -55,6 +55,7 @@ from seqcore.limits import active_limits  # noqa: E402
 
 TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
 ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7")
+EARLY_ROWS = ("4",)  # measured before anything else loads the machine (see main)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -619,6 +620,9 @@ DATA_PAGE_JS = APP_READY_JS % " && ".join(f"!!document.querySelector('{selector}
     ".st-key-data_preview table, .st-key-data_preview .js-plotly-plot", "[data-testid=stNumberInput] input",
     "[data-testid=stDownloadButton] button", "[data-testid=stSidebar] [data-testid=stPopover] button",
     "[data-testid=stPageLink-NavLink]"))
+FLOOR_APP = "bench/floor_app.py"
+FLOOR_PAGE_JS = APP_READY_JS % ("!!document.querySelector('h1') && "
+                                "document.querySelectorAll('[data-testid=stSidebarNavLink]').length >= 4")
 TRAIN_PAGE_JS = APP_READY_JS % "!!document.querySelector('.st-key-train button:not([disabled])')"
 LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el => {
   const trace = el.data && el.data[0];
@@ -646,43 +650,64 @@ def wait_health(url: str, timeout: float, server: subprocess.Popen) -> None:
     raise TimeoutError(f"{url} did not answer its health check within {timeout:g} s")
 
 
-def browser_once(res: Resources, browser, index: int) -> dict:
+def start_app(res: Resources, script: str, index: int) -> tuple[subprocess.Popen, str, float]:
+    """`streamlit run SCRIPT` from the project root on a free port; returns (server, url, start time)."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server_log = open(res.tmp / f"streamlit-{index}.log", "wb")  # noqa: SIM115  (closed below)
+    log_path = res.tmp / f"streamlit-{Path(script).stem}-{index}.log"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     # Python's bytecode cache as a person's machine has it (this sandbox sets PYTHONDONTWRITEBYTECODE): the
     # first start after a clone compiles the app's modules once, about 0.2 s of its first script run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    t0 = time.perf_counter()
+    with open(log_path, "wb") as server_log:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port)],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=server_log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    res.servers.append(server)
+    return server, f"http://127.0.0.1:{port}", t0
+
+
+def first_paint_once(res: Resources, browser, index: int, script: str, page_js: str,
+                     second_visit: bool = False) -> dict:
+    """Start a server, open its first page in a new browser context and time it until `page_js` holds."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     out = {}
-    t0 = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=server_log, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    res.servers.append(server)
+    server, url, t0 = start_app(res, script, index)
     try:
         wait_health(url, 60, server)
         out["health_s"] = time.perf_counter() - t0
         page.goto(url + "/", timeout=60_000)
         page.wait_for_function(SCRIPT_DONE_JS, timeout=60_000, polling=20)
         out["script_done_s"] = time.perf_counter() - t0
-        page.wait_for_function(DATA_PAGE_JS, timeout=60_000, polling=20)
+        page.wait_for_function(page_js, timeout=60_000, polling=20)
         out["first_page_s"] = time.perf_counter() - t0
+        if second_visit:  # the same page for a second visitor (a new context: its own cache), the server running
+            other = browser.new_context(viewport={"width": 1400, "height": 1000})
+            try:
+                t1 = time.perf_counter()
+                other_page = other.new_page()
+                other_page.goto(url + "/", timeout=60_000)
+                other_page.wait_for_function(page_js, timeout=60_000, polling=20)
+                out["second_visit_s"] = time.perf_counter() - t1
+            finally:
+                other.close()
+    finally:
+        with contextlib.suppress(Exception):
+            context.close()
+        stop_server(server)
+    return out
 
-        # The same page for a second visitor (a new browser context: its own cache), the server already running.
-        other = browser.new_context(viewport={"width": 1400, "height": 1000})
-        try:
-            t1 = time.perf_counter()
-            other_page = other.new_page()
-            other_page.goto(url + "/", timeout=60_000)
-            other_page.wait_for_function(DATA_PAGE_JS, timeout=60_000, polling=20)
-            out["second_visit_s"] = time.perf_counter() - t1
-        finally:
-            other.close()
 
+def train_latency_once(res: Resources, browser, index: int) -> dict:
+    """Pressing Train on a new server's Train page: while its worker still starts, then on the warm worker."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    out = {}
+    server, url, t0 = start_app(res, "app.py", 100 + index)
+    try:
+        wait_health(url, 60, server)
         # Train right away: the app's worker (started by the first visit) may still be importing TensorFlow.
         page.goto(url + "/train", timeout=60_000)
         page.wait_for_function(TRAIN_PAGE_JS, timeout=60_000, polling=20)
@@ -706,34 +731,45 @@ def browser_once(res: Resources, browser, index: int) -> dict:
         with contextlib.suppress(Exception):
             context.close()
         stop_server(server)
-        server_log.close()
     return out
 
 
 def row_browser(res: Resources, plan: Plan) -> list[Entry]:
     from playwright.sync_api import sync_playwright
 
-    runs = []
+    n = plan.repeats_browser
+    apps, floors, trains = [], [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            for i in range(plan.repeats_browser):
-                log(f"row 4: streamlit server + Chromium {i + 1}/{plan.repeats_browser}")
-                runs.append(browser_once(res, browser, i))
+            # First paints before any training (it leaves the machine slower for a while), the app and the floor
+            # alternated so that both see the same drift of this machine's speed.
+            for i in range(n):
+                log(f"row 4: first paint, the app and the floor app {i + 1}/{n}")
+                pair = [(apps, "app.py", DATA_PAGE_JS, True), (floors, FLOOR_APP, FLOOR_PAGE_JS, False)]
+                for results, script, page_js, second_visit in pair if i % 2 == 0 else reversed(pair):
+                    results.append(first_paint_once(res, browser, i, script, page_js, second_visit))
+            for i in range(n):
+                log(f"row 4: Train to the first loss point {i + 1}/{n}")
+                trains.append(train_latency_once(res, browser, i))
         finally:
             browser.close()
-    n = plan.repeats_browser
+    first_page, floor_page = med(r["first_page_s"] for r in apps), med(r["first_page_s"] for r in floors)
     return [
-        Entry("4", "First paint: `streamlit run` → Data page rendered", med(r["first_page_s"] for r in runs), "s", n,
-              f"headless Chromium; CONNECTED, notRunning and the data preview drawn; health check answered at "
-              f"{med(r['health_s'] for r in runs):.2f} s, script done at {med(r['script_done_s'] for r in runs):.2f} "
+        Entry("4", "First paint: `streamlit run` → Data page rendered", first_page, "s", n,
+              f"headless Chromium; CONNECTED, notRunning and the whole Data page drawn; health check answered at "
+              f"{med(r['health_s'] for r in apps):.2f} s, script done at {med(r['script_done_s'] for r in apps):.2f} "
               "s (the rest is the browser drawing)", ("<=", 3.0)),
-        Entry("4", "Data page, server already running: `goto` → rendered", med(r["second_visit_s"] for r in runs),
+        Entry("4", "First paint of a bare Streamlit app (the floor)", floor_page, "s", n,
+              f"`{FLOOR_APP}`: the same config and four pages, a title on each, timed the same way, alternated "
+              f"with the app; health check at {med(r['health_s'] for r in floors):.2f} s. The app's first page "
+              f"adds {first_page - floor_page:.2f} s"),
+        Entry("4", "Data page, server already running: `goto` → rendered", med(r["second_visit_s"] for r in apps),
               "s", n, "a second visitor (new browser context, empty cache)"),
-        Entry("4", "Train → first loss point, worker still starting", med(r["first_point_cold_s"] for r in runs),
-              "s", n, f"pressed {med(r['first_press_after_s'] for r in runs):.1f} s after the server started; "
+        Entry("4", "Train → first loss point, worker still starting", med(r["first_point_cold_s"] for r in trains),
+              "s", n, f"pressed {med(r['first_press_after_s'] for r in trains):.1f} s after the server started; "
               "includes the rest of the app's worker start-up (TensorFlow import + warm-up)"),
-        Entry("4", "Train → first loss point, warm worker", med(r["first_point_warm_s"] for r in runs), "s", n,
+        Entry("4", "Train → first loss point, warm worker", med(r["first_point_warm_s"] for r in trains), "s", n,
               "a new session after the first run ended; seed preset"),
     ]
 
@@ -902,22 +938,35 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, terminate)
     res = Resources()
-    entries: list[Entry] = []
+    by_row: dict[str, list[Entry]] = {}
+
+    def measure(row: str) -> None:
+        try:
+            by_row[row] = ROWS[row](res, plan)
+        except Exception as err:  # one broken row must not hide the others
+            log(f"row {row} failed: {type(err).__name__}: {err}")
+            by_row[row] = [failed_entry(row, err)]
+        # Done with these: the JAX worker holds a lot of memory, and the memory row's fresh replacement
+        # worker would import TensorFlow while later rows are timed.
+        res.close_manager({"1j": "jax", "6": "memory"}.get(row, ""))
+
     try:
-        log(f"preparing workers and child processes for rows {','.join(rows)}")
-        prepare(res, plan, rows)
-        log("prepared; measuring")
-        for row in rows:
-            try:
-                entries += ROWS[row](res, plan)
-            except Exception as err:  # one broken row must not hide the others
-                log(f"row {row} failed: {type(err).__name__}: {err}")
-                entries.append(failed_entry(row, err))
-            # Done with these: the JAX worker holds a lot of memory, and the memory row's fresh replacement
-            # worker would import TensorFlow while later rows are timed.
-            res.close_manager({"1j": "jax", "6": "memory"}.get(row, ""))
+        # The browser row first, before the preparation and the training rows load both cores for minutes: this
+        # machine then runs slower for a while (first paint 3.40 s rested, 3.99 s right after 150 s of both cores
+        # busy, 3.69 s 90 s later), and a person starting the app has not just trained networks for ten minutes.
+        early = [row for row in rows if row in EARLY_ROWS]
+        for row in early:
+            measure(row)
+        later = [row for row in rows if row not in early]
+        if later:
+            log(f"preparing workers and child processes for rows {','.join(later)}")
+            prepare(res, plan, later)
+            log("prepared; measuring")
+        for row in later:
+            measure(row)
     finally:
         res.close()
+    entries = [entry for row in rows if row in by_row for entry in by_row[row]]
     total = time.monotonic() - T0
     header.append(f"- Total wall time of this run: {total:.0f} s")
     print_table(header, entries)
