@@ -73,7 +73,7 @@ def test_the_data_settings_read_on_one_line_each_at_projector_width(e2e_server, 
     for i in range(3):
         field = inputs.nth(i)
         label = field.get_by_test_id("stWidgetLabel")
-        line_height = float(label.evaluate("el => parseFloat(getComputedStyle(el.querySelector('p') || el).lineHeight)"))
+        line_height = label.evaluate("el => parseFloat(getComputedStyle(el.querySelector('p') || el).lineHeight)")
         assert label.bounding_box()["height"] < 1.5 * line_height, label.inner_text()
         expect(field.get_by_test_id("stNumberInputStepUp")).to_be_visible()
         expect(field.get_by_test_id("stNumberInputStepDown")).to_be_visible()
