@@ -98,6 +98,17 @@ class ModelCache:
         return cached
 
 
+def build_state(model, data: SequenceData) -> None:
+    """Create the optimizer's and the metrics' variables now. Keras' TensorFlow trainer leaves them to the first
+    traced training and test steps, and a tf.function that creates variables while it traces is traced twice:
+    a new network's first epoch paid both traces. Keras' own build (what it runs under a distribution strategy
+    and on the other backends) from one batch; a no-op for a model already built."""
+    symbolic_build = getattr(model, "_symbolic_build", None)  # private: if Keras renames it, both traces return
+    if symbolic_build is not None:
+        w = None if data.w_train is None else data.w_train[:1]
+        symbolic_build(data_batch=(data.x_train[:1], data.y_train[:1], w))
+
+
 def _evaluate(model, x, y, w) -> tuple[float, float]:
     """Loss and metric over a whole split, in chunks; weighted by rows like Keras' evaluate."""
     if len(x) == 0:
@@ -194,6 +205,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     steps_per_epoch = math.ceil(n_train / train_cfg.batch_size)
     spe = steps_per_execution(experiment, data.n_features, steps_per_epoch)
     model = models.model_for(experiment, data, spe) if models else build_model(experiment, steps_per_execution=spe)
+    build_state(model, data)
     probe_x = data.x_val[:PROBE_SIZE]
 
     # A repeated, shuffled dataset: one iterator for the whole run instead of one per epoch. No tf.data
