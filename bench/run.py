@@ -621,6 +621,7 @@ DATA_PAGE_JS = APP_READY_JS % " && ".join(f"!!document.querySelector('{selector}
     "[data-testid=stDownloadButton] button", "[data-testid=stSidebar] [data-testid=stPopover] button",
     "[data-testid=stPageLink-NavLink]"))
 FLOOR_APP = "bench/floor_app.py"
+VIEWPORT = {"width": 1400, "height": 1000}  # a laptop-sized window for every page row 4 opens
 FLOOR_PAGE_JS = APP_READY_JS % ("!!document.querySelector('h1') && "
                                 "document.querySelectorAll('[data-testid=stSidebarNavLink]').length >= 4")
 TRAIN_PAGE_JS = APP_READY_JS % "!!document.querySelector('.st-key-train button:not([disabled])')"
@@ -650,10 +651,10 @@ def wait_health(url: str, timeout: float, server: subprocess.Popen) -> None:
     raise TimeoutError(f"{url} did not answer its health check within {timeout:g} s")
 
 
-def start_app(res: Resources, script: str, index: int) -> tuple[subprocess.Popen, str, float]:
+def start_app(res: Resources, script: str, log_name: str) -> tuple[subprocess.Popen, str, float]:
     """`streamlit run SCRIPT` from the project root on a free port; returns (server, url, start time)."""
     port = free_port()
-    log_path = res.tmp / f"streamlit-{Path(script).stem}-{index}.log"
+    log_path = res.tmp / f"streamlit-{log_name}.log"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     # Python's bytecode cache as a person's machine has it (this sandbox sets PYTHONDONTWRITEBYTECODE): the
     # first start after a clone compiles the app's modules once, about 0.2 s of its first script run.
@@ -671,10 +672,10 @@ def start_app(res: Resources, script: str, index: int) -> tuple[subprocess.Popen
 def first_paint_once(res: Resources, browser, index: int, script: str, page_js: str,
                      second_visit: bool = False) -> dict:
     """Start a server, open its first page in a new browser context and time it until `page_js` holds."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     out = {}
-    server, url, t0 = start_app(res, script, index)
+    server, url, t0 = start_app(res, script, f"{Path(script).stem}-{index}")
     try:
         wait_health(url, 60, server)
         out["health_s"] = time.perf_counter() - t0
@@ -684,7 +685,7 @@ def first_paint_once(res: Resources, browser, index: int, script: str, page_js: 
         page.wait_for_function(page_js, timeout=60_000, polling=20)
         out["first_page_s"] = time.perf_counter() - t0
         if second_visit:  # the same page for a second visitor (a new context: its own cache), the server running
-            other = browser.new_context(viewport={"width": 1400, "height": 1000})
+            other = browser.new_context(viewport=VIEWPORT)
             try:
                 t1 = time.perf_counter()
                 other_page = other.new_page()
@@ -702,10 +703,10 @@ def first_paint_once(res: Resources, browser, index: int, script: str, page_js: 
 
 def train_latency_once(res: Resources, browser, index: int) -> dict:
     """Pressing Train on a new server's Train page: while its worker still starts, then on the warm worker."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     out = {}
-    server, url, t0 = start_app(res, "app.py", 100 + index)
+    server, url, t0 = start_app(res, "app.py", f"train-{index}")
     try:
         wait_health(url, 60, server)
         # Train right away: the app's worker (started by the first visit) may still be importing TensorFlow.
@@ -744,9 +745,9 @@ def row_browser(res: Resources, plan: Plan) -> list[Entry]:
         try:
             # First paints before any training (it leaves the machine slower for a while), the app and the floor
             # alternated so that both see the same drift of this machine's speed.
+            pair = [(apps, "app.py", DATA_PAGE_JS, True), (floors, FLOOR_APP, FLOOR_PAGE_JS, False)]
             for i in range(n):
                 log(f"row 4: first paint, the app and the floor app {i + 1}/{n}")
-                pair = [(apps, "app.py", DATA_PAGE_JS, True), (floors, FLOOR_APP, FLOOR_PAGE_JS, False)]
                 for results, script, page_js, second_visit in pair if i % 2 == 0 else reversed(pair):
                     results.append(first_paint_once(res, browser, i, script, page_js, second_visit))
             for i in range(n):
