@@ -3,8 +3,8 @@
 import streamlit as st
 
 from pages.ui import dataview, runs, state, widgets
-from seqcore.config import GENERATOR_FIELDS, SPLIT_FIELDS
 from seqcore.data import DataError, load_csv, numeric_columns
+from seqcore.tasks import SPLIT_FIELDS, TASKS, TOKENS
 
 state.ensure_widgets()
 state.show_notices()
@@ -20,7 +20,9 @@ with settings:
     widgets.field("data", "generator")
     # The config refuses the csv generator until a column is named, so offer the upload as soon as the widget
     # asks for csv: the upload names a column, which cures the pending generator change.
-    if config.generator == "csv" or st.session_state.get(state.widget_key("data", "generator")) == "csv":
+    wanted = TASKS.get(st.session_state.get(state.widget_key("data", "generator")), config.task)
+    upload_task = next((t for t in (config.task, wanted) if t.needs_upload), None)
+    if upload_task is not None:
         upload_mb = state.limits().upload_mb
         upload = st.file_uploader(f"CSV file (up to {upload_mb} MB)", type=["csv", "txt", "tsv"], key="csv_upload",
                                   max_upload_size=upload_mb,
@@ -43,12 +45,12 @@ with settings:
         if uploaded:
             st.caption(f"Using **{uploaded['name']}** ({len(uploaded['frame'])} rows).")
             widgets.field("data", "csv_column", options=uploaded["columns"])
-            widgets.fields("data", [n for n in GENERATOR_FIELDS["csv"] if n != "csv_column"], columns=1)
+            widgets.fields("data", [n for n in upload_task.fields if n != "csv_column"], columns=1)
         else:
             st.info("Upload a CSV file to learn one of its columns. Links never carry files, so after opening "
                     "a shared link upload the file again.")
     else:
-        widgets.fields("data", GENERATOR_FIELDS[config.generator], columns=1)
+        widgets.fields("data", config.task.fields, columns=1)
     with st.expander("Split and seed", expanded=False):
         widgets.fields("data", SPLIT_FIELDS, columns=1)
 
@@ -60,7 +62,7 @@ with preview:
         data = None
     if data is not None:
         with st.container(key="data_preview"):
-            if data.task == "tokens":
+            if data.task.kind is TOKENS:
                 st.markdown("**The first sequences** (one row each, a column per step)")
                 st.html(dataview.token_table_html(data.tokens))
             else:
@@ -70,7 +72,7 @@ with preview:
         # The CSV is made when the button is pressed, not on every run of the page.
         st.download_button("Download the data (CSV)", lambda: dataview.data_csv(data, config),
                            file_name=f"{config.generator}.csv", mime="text/csv", on_click="ignore")
-    elif config.generator != "csv":
+    elif not config.task.needs_upload:
         st.caption("The previous valid data is kept for training until the settings are fixed.")
 
 st.page_link("pages/train.py", label="Next: choose a model and train it", icon=":material/arrow_forward:")

@@ -6,7 +6,9 @@ import streamlit as st
 
 from pages.ui import runs, state
 from seqcore import panels, plots, probes, reference
+from seqcore.cells import CELLS
 from seqcore.data import DataError
+from seqcore.tasks import TOKENS
 
 state.ensure_widgets()
 state.show_notices()
@@ -26,7 +28,7 @@ try:
 except DataError as err:  # a CSV run whose file is no longer in this session
     st.error(f"The data of this run cannot be rebuilt: {err}")
     st.stop()
-token_task = data.task == "tokens"
+token_task = data.task.kind is TOKENS
 
 st.caption(f"Run: {experiment.model.cell} × {experiment.model.layers} layer(s) of {experiment.model.units} units on "
            f"*{experiment.data.generator}*, status {view.status}. Snapshots are recorded every "
@@ -42,22 +44,15 @@ probe = controls[2].selectbox("Probe sequence", range(len(view.start.probe_x)),
 snapshot = job.snapshot(epoch)
 
 left, right = st.columns(2)
-left.plotly_chart(panels.hidden_panel(snapshot, view.start, layer=layer, probe=probe, token_task=token_task),
-                  key="inspect_hidden")
+left.plotly_chart(panels.hidden_panel(snapshot, view.start, data, layer=layer, probe=probe), key="inspect_hidden")
 right.plotly_chart(panels.prediction_panel(snapshot, view.start, data, probe=probe), key="inspect_predictions")
 
-trace = reference.forward(snapshot.weights, view.start.probe_x[probe:probe + 1], cell=cell, head=data.task,
+trace = reference.forward(snapshot.weights, view.start.probe_x[probe:probe + 1], cell=cell, head=data.head,
                           activation=activation)
 layer_trace = trace.layers[layer]
 x_labels = panels.token_labels(view.start.probe_x[probe]) if token_task else None
 st.subheader("Gates" if cell != "SimpleRNN" else "Pre-activations")
-st.caption({"LSTM": "Input, forget and output gates lie in 0..1 (how much is written, kept and shown); the "
-                    "candidate c̃ in −1..1. A forget gate near 1 keeps the cell state, which is how an LSTM "
-                    "remembers over long lags.",
-            "GRU": "The update gate z chooses between keeping h_(t−1) (z near 1) and taking the candidate h̃; "
-                   "the reset gate r chooses how much of h_(t−1) the candidate sees.",
-            "SimpleRNN": "A SimpleRNN has no gates: this is x_t W + h_(t−1) U + b before the activation. Values far "
-                         "from 0 saturate tanh, where its gradient vanishes."}[cell])
+st.caption(CELLS[cell].gates_caption)
 gates = {name: values[0] for name, values in layer_trace.gates.items()}
 if cell == "SimpleRNN":
     st.plotly_chart(plots.hidden_state_heatmap(gates["pre-activation"], x_labels=x_labels, zmin=-3, zmax=3,
@@ -76,24 +71,25 @@ st.plotly_chart(plots.unit_activation_figure(layer_trace.h[0][:, unit], inputs, 
                 key="inspect_unit_fig")
 
 st.subheader("Try a sequence of your own")
-if token_task:
-    vocab = experiment.data.vocab_size
+probe_kind = data.task.kind.probe
+if probe_kind == "tokens":
+    vocab = data.n_features
     default = " ".join(str(t) for t in np.argmax(probe_x, -1))
     text = st.text_input(f"Tokens (whole numbers from 0 to {vocab - 1}, separated by spaces)", default,
                          key="custom_probe_tokens")
 else:
-    default = " ".join(f"{v:.3g}" for v in data.series[:experiment.data.seq_len]) if data.series is not None else ""
+    default = " ".join(f"{v:.3g}" for v in data.series[:experiment.data.seq_len]) if probe_kind == "values" else ""
     text = st.text_input("Values (numbers separated by spaces or commas, in the data's units)", default,
-                         key="custom_probe_values", disabled=data.series is None,
-                         help="Not available for the adding problem, whose input has two channels.")
+                         key="custom_probe_values", disabled=probe_kind is None,
+                         help=f"Not available for the {data.task.label.lower()}: its input has several channels.")
 try:
-    if token_task:
+    if probe_kind == "tokens":
         result = probes.run_token_probe(snapshot.weights, probes.token_probe(text, vocab), vocab_size=vocab,
                                         cell=cell, activation=activation)
         st.dataframe(pd.DataFrame({"step": np.arange(len(result.inputs)), "input": result.inputs,
                                    "predicted next": result.next_tokens,
                                    "probability": np.round(result.next_probability, 3)}).T, key="custom_table")
-    elif data.series is not None:
+    elif probe_kind == "values":
         result = probes.run_series_probe(snapshot.weights, probes.series_probe(text), scaler=data.scaler,
                                          cell=cell, activation=activation)
         st.markdown("Predicted next value(s): **" + ", ".join(f"{v:.4g}" for v in result.forecast) + "**")

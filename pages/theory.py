@@ -2,18 +2,15 @@
 
 import inspect
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from pages.ui import state
 from pages.ui import theory_text as text
-from seqcore import reference
+from seqcore import plots, reference
 from seqcore.config import PRESETS
-from seqcore.plots import BLUE, GREY, ORANGE
+from seqcore.jacobians import jacobian_norms
 
-STEP_FUNCTIONS = {"SimpleRNN": reference.simple_rnn_step, "LSTM": reference.lstm_step, "GRU": reference.gru_step}
 DELAY_LAG = 20  # the lag of the delay presets, marked on the Jacobian chart
 
 
@@ -37,49 +34,6 @@ def preset_buttons(question: str, presets: list[tuple[str, str]]) -> None:
             st.caption(PRESETS[name][0])
 
 
-def jacobian_norms(radius: float, drive: float, units: int = 32, steps: int = 50, seed: int = 0):
-    """‖∂h_t/∂h_0‖ for t = 1..steps of a random tanh SimpleRNN, and of the same U with tanh' = 1."""
-    rng = np.random.default_rng(seed)
-    U = rng.standard_normal((units, units)) / np.sqrt(units)
-    U *= radius / np.abs(np.linalg.eigvals(U)).max()
-    w = drive * rng.standard_normal(units)
-    h = np.zeros(units)
-    product, linear = np.eye(units), np.eye(units)
-    products, linears = [], []
-    for x in rng.standard_normal(steps):
-        h = np.tanh(x * w + h @ U)
-        product = ((1 - h**2)[:, None] * U.T) @ product  # diag(1 − h_t²) Uᵀ times the earlier factors
-        linear = U.T @ linear
-        products.append(product)
-        linears.append(linear)
-    stacked = np.stack(products + linears)
-    # The spectral norm is the root of the largest eigenvalue of PᵀP: half the cost of an SVD.
-    norms = np.sqrt(np.linalg.eigvalsh(np.swapaxes(stacked, 1, 2) @ stacked)[:, -1].clip(min=0))
-    return norms[:steps], norms[steps:]
-
-
-def jacobian_figure(tanh_norms: np.ndarray, linear_norms: np.ndarray, radius: float) -> go.Figure:
-    t = np.arange(1, len(tanh_norms) + 1)
-    floor = 1e-30  # a log axis cannot show 0
-    traces = [
-        go.Scatter(x=t, y=np.maximum(linear_norms, floor), name=f"tanh′ = 1: ‖(Uᵀ)ᵗ‖ ≈ {radius:g}ᵗ",
-                   line=dict(color=GREY, dash="dash")),
-        go.Scatter(x=t, y=np.maximum(tanh_norms, floor), name="tanh network: ‖∂hₜ/∂h₀‖",
-                   line=dict(color=BLUE, width=3)),
-    ]
-    # Shapes in the layout dict, not add_hline/add_vline: the same lines at a fraction of the cost.
-    lines = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=1, y1=1, line=dict(color="#555555", width=1)),
-             dict(type="line", xref="x", x0=DELAY_LAG, x1=DELAY_LAG, yref="paper", y0=0, y1=1,
-                  line=dict(color=ORANGE, dash="dot"))]
-    note = dict(text=f" {DELAY_LAG} steps: the delay presets' lag", xref="x", x=DELAY_LAG, xanchor="left",
-                yref="paper", y=0, yanchor="bottom", showarrow=False, font=dict(color=ORANGE))
-    return go.Figure(traces, layout=dict(
-        height=380, margin=dict(l=60, r=20, t=30, b=50), hovermode="x unified", shapes=lines, annotations=[note],
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-        xaxis=dict(title_text="steps back in time, t", range=[0, len(t) + 1]),
-        yaxis=dict(type="log", exponentformat="power", title_text="norm of the Jacobian product")))
-
-
 state.ensure_widgets()
 state.show_notices()
 st.title("Theory")
@@ -101,7 +55,7 @@ for tab, (cell, about) in zip(st.tabs(list(text.CELLS)), text.CELLS.items(), str
             st.latex(about["params"])
         with example:
             st.markdown(f"**Parameters** per layer, with $n$ units and $m$ inputs per step. {about['example']}")
-        step = STEP_FUNCTIONS[cell]
+        step = reference.STEP_FUNCTIONS[cell]
         st.markdown(f"**The code.** `seqcore.reference.{step.__name__}` computes one step; this is its real source:")
         st.code(inspect.getsource(step), language="python")
         st.markdown(about["code_links"])
@@ -130,7 +84,8 @@ with controls:
     st.metric(f"After {DELAY_LAG} steps", f"× {tanh_norms[DELAY_LAG - 1]:.1e}",
               help="The norm of ∂h_20/∂h_0 in the tanh network: how much of the error signal survives 20 steps.")
 with chart:
-    st.plotly_chart(jacobian_figure(tanh_norms, linear_norms, radius), key="theory.jacobians")
+    st.plotly_chart(plots.jacobian_figure(tanh_norms, linear_norms, radius=radius, lag=DELAY_LAG,
+                                          lag_label="the delay presets' lag"), key="theory.jacobians")
 st.caption(text.JACOBIAN_EXPLAIN)
 st.markdown(text.LONG_SEQUENCES_TRY)
 preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay")])

@@ -108,7 +108,7 @@ def _train(args) -> int:
     end = train(experiment, emit, csv_values=csv_values, out_dir=args.out)
     if not args.quiet:
         print(file=sys.stderr)
-    metric = "accuracy" if experiment.data.task == "tokens" else "mae"
+    metric = experiment.data.task.kind.metric
     if history:
         last = history[-1]
         print(f"train: loss {last.loss:.4f}, {metric} {last.metric:.4f}")

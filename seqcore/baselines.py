@@ -8,9 +8,12 @@ the model is trained on.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from seqcore.data import SequenceData
+if TYPE_CHECKING:
+    from seqcore.data import SequenceData
 
 # A linear model on more inputs costs rows × inputs² and adds nothing a baseline needs:
 # 256 lags already cover any period a window can show.
@@ -19,9 +22,16 @@ CHUNK_ROWS = 8192  # rows per step of the normal equations, to bound float64 cop
 
 
 def baselines(data: SequenceData) -> dict[str, float]:
-    """Validation scores of simple predictors, keyed by a readable name.
+    """Validation scores of the simple predictors of this data's task (`seqcore.tasks`), keyed by name."""
+    return data.task.baselines(data)
 
-    Token tasks (averaged over steps, weighted by `w_val` where steps are masked):
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    return float(np.sum(values * weights) / np.sum(weights))
+
+
+def token_baselines(data: SequenceData) -> dict[str, float]:
+    """Averaged over steps, weighted by `w_val` where steps are masked:
       'chance accuracy'       1 / vocabulary size: guessing uniformly at random.
       'majority accuracy'     always predicting the most frequent training target.
       'bigram accuracy'       predicting the most frequent next token given the current input token
@@ -29,23 +39,7 @@ def baselines(data: SequenceData) -> dict[str, float]:
       'bigram cross-entropy'  the same model's categorical cross-entropy in nats, with add-one
                               smoothing: comparable with Keras' categorical_crossentropy loss when
                               that loss averages over weighted steps.
-    Regression (mean squared error over every output value, in scaled units):
-      'mean MSE'              predicting the training mean of y.
-      'persistence MSE'       series only: repeating the last input value for every horizon step.
-      'linear AR MSE'         least-squares linear map (plus intercept) from the flattened input window to y;
-                              only the last MAX_LINEAR_INPUTS values of very long windows, to stay fast.
-      'constant 1.0 MSE'      adding only: predicting 1.0, the expected sum of two uniform values.
     """
-    if data.task == "tokens":
-        return _token_baselines(data)
-    return _regression_baselines(data)
-
-
-def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
-    return float(np.sum(values * weights) / np.sum(weights))
-
-
-def _token_baselines(data: SequenceData) -> dict[str, float]:
     vocab = data.n_outputs
     # One-hot back to token ids; this also works for the delay task, whose input and target differ.
     inputs_train, targets_train = data.x_train.argmax(-1), data.y_train.argmax(-1)
@@ -70,16 +64,39 @@ def _token_baselines(data: SequenceData) -> dict[str, float]:
     }
 
 
-def _regression_baselines(data: SequenceData) -> dict[str, float]:
+def copy_baselines(data: SequenceData) -> dict[str, float]:
+    """The token baselines, and the memoryless strategy of the copy-memory literature: blanks right until the
+    marker, then a uniform guess among the symbols. Its cross-entropy is k·ln(symbols) / (T + 2k) nats
+    (10·ln 8 / (T + 20) in Arjovsky, Shah & Bengio 2016), its accuracy (T + k + k / symbols) / (T + 2k)."""
+    steps, symbols = data.n_steps, data.n_features - 2
+    k = int(np.count_nonzero(data.y_val[0].argmax(-1)))  # the target steps that are not blank
+    return {**token_baselines(data),
+            "memoryless cross-entropy": k * float(np.log(symbols)) / steps,
+            "memoryless accuracy": (steps - k + k / symbols) / steps}
+
+
+def _mean_mse(data: SequenceData) -> float:
     y_train, y_val = data.y_train.astype(np.float64), data.y_val.astype(np.float64)
-    scores = {"mean MSE": float(np.mean((y_val - y_train.mean(axis=0)) ** 2))}
-    if data.is_series:
-        last_value = data.x_val[:, -1, :1].astype(np.float64)  # (N, 1) broadcasts over the horizon
-        scores["persistence MSE"] = float(np.mean((y_val - last_value) ** 2))
-    scores["linear AR MSE"] = _linear_mse(data)
-    if not data.is_series:
-        scores["constant 1.0 MSE"] = float(np.mean((y_val - 1.0) ** 2))
-    return scores
+    return float(np.mean((y_val - y_train.mean(axis=0)) ** 2))
+
+
+def series_baselines(data: SequenceData) -> dict[str, float]:
+    """Mean squared error over every output value, in the scaled units the model trains on:
+      'mean MSE'         predicting the training mean of y.
+      'persistence MSE'  repeating the last input value for every horizon step.
+      'linear AR MSE'    least-squares linear map (plus intercept) from the input window to y; only the last
+                         MAX_LINEAR_INPUTS values of very long windows, to stay fast.
+    """
+    last_value = data.x_val[:, -1, :1].astype(np.float64)  # (N, 1) broadcasts over the horizon
+    return {"mean MSE": _mean_mse(data),
+            "persistence MSE": float(np.mean((data.y_val.astype(np.float64) - last_value) ** 2)),
+            "linear AR MSE": _linear_mse(data)}
+
+
+def adding_baselines(data: SequenceData) -> dict[str, float]:
+    """'mean MSE': predicting the training mean of the sums, which is what a model that ignores the marks can do
+    (about 1/6: the variance of a sum of two uniform values); 'linear MSE': least squares on every input."""
+    return {"mean MSE": _mean_mse(data), "linear MSE": _linear_mse(data)}
 
 
 def _linear_mse(data: SequenceData) -> float:

@@ -9,48 +9,24 @@ and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import sys
+import types
+import typing
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-TOKEN_GENERATORS = ("random_digits", "patterned_digits", "delay")
-SERIES_GENERATORS = ("sine", "sum_of_sines", "ar", "random_walk", "mackey_glass", "csv")
-GENERATORS = TOKEN_GENERATORS + ("adding",) + SERIES_GENERATORS
-CELLS = ("SimpleRNN", "LSTM", "GRU")
+from seqcore.cells import CELL_NAMES
+from seqcore.tasks import TASK_NAMES, Task, task_named
+
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 BACKENDS = ("tensorflow", "jax")
-
-_SERIES_COMMON = ("n_points", "seq_len", "horizon")
-# The data settings that matter for each generator (the others are kept but unused), in display order.
-GENERATOR_FIELDS = {
-    "random_digits": ("n_sequences", "seq_len", "vocab_size"),
-    "patterned_digits": ("n_sequences", "seq_len", "vocab_size", "pattern", "motif_len", "noise"),
-    "delay": ("n_sequences", "seq_len", "vocab_size", "lag"),
-    "adding": ("n_sequences", "seq_len"),
-    "sine": _SERIES_COMMON + ("frequency", "amplitude", "phase", "noise"),
-    "sum_of_sines": _SERIES_COMMON + ("n_components", "amplitude", "noise"),
-    "ar": _SERIES_COMMON + ("ar_order", "noise"),
-    "random_walk": _SERIES_COMMON + ("noise",),
-    "mackey_glass": _SERIES_COMMON + ("mg_tau", "noise"),
-    "csv": ("csv_column", "seq_len", "horizon"),
-}
-SPLIT_FIELDS = ("val_fraction", "test_fraction", "seed")
-GENERATOR_LABELS = {
-    "random_digits": "Random digits (the seed tutorial)",
-    "patterned_digits": "Patterned digits",
-    "delay": "Delay / copy (long memory)",
-    "adding": "Adding problem",
-    "sine": "Sine wave",
-    "sum_of_sines": "Sum of sines",
-    "ar": "AR(p) process",
-    "random_walk": "Random walk",
-    "mackey_glass": "Mackey-Glass (chaotic)",
-    "csv": "My CSV file",
-}
+# The version of experiment.json's layout. 1: the first files (no "schema" key); 2: the key, and data.copy_len.
+SCHEMA_VERSION = 2
 
 SECTION_KEYS = {"data": "d", "model": "m", "train": "t"}  # short URL prefixes
 
@@ -69,6 +45,8 @@ def setting(default, help: str, *, low=None, high=None, choices=None):
 
 
 def _check_value(name: str, kind: type, value, meta: dict) -> list[tuple[str, Any, str]]:
+    if kind is bool and not isinstance(value, bool):
+        return [(name, value, "is not true or false")]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         return [(name, value, "is not a whole number")]
     if kind is float:
@@ -87,7 +65,27 @@ def _check_value(name: str, kind: type, value, meta: dict) -> list[tuple[str, An
     return []
 
 
-_KINDS = {"int": int, "float": float, "str": str}
+_SUPPORTED_KINDS = (bool, int, float, str)
+
+
+@functools.cache
+def _field_kinds(cls: type) -> dict[str, tuple[type, bool]]:
+    """Each field's (type, whether None is allowed), from the resolved annotations: `int`, `bool`, `int | None`.
+
+    Resolved with typing.get_type_hints, so a new field of any supported type validates without a table of
+    type names; an unsupported annotation fails here, at import, naming the field."""
+    kinds = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        if name.isupper():  # SECTION, a class constant
+            continue
+        args = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union \
+            else (hint,)
+        optional = type(None) in args
+        concrete = [a for a in args if a is not type(None)]
+        if len(concrete) != 1 or concrete[0] not in _SUPPORTED_KINDS:
+            raise TypeError(f"{cls.__name__}.{name}: type {hint} is not one of bool, int, float, str (or X | None)")
+        kinds[name] = (concrete[0], optional)
+    return kinds
 
 
 class _Section:
@@ -97,8 +95,12 @@ class _Section:
 
     def __post_init__(self):
         problems = []
+        kinds = _field_kinds(type(self))
         for f in fields(self):
-            problems += _check_value(f"{self.SECTION}.{f.name}", _KINDS[f.type], getattr(self, f.name), f.metadata)
+            kind, optional = kinds[f.name]
+            value = getattr(self, f.name)
+            if not (optional and value is None):
+                problems += _check_value(f"{self.SECTION}.{f.name}", kind, value, f.metadata)
         problems += self._cross_checks() if not problems else []
         if problems:
             raise ConfigError(problems)
@@ -108,9 +110,10 @@ class _Section:
 
     @classmethod
     def spec(cls, name: str) -> dict:
-        """Default, bounds, choices, help and type of one field, for widgets."""
+        """Default, bounds, choices, help, type and whether None is allowed of one field, for widgets."""
         f = {f.name: f for f in fields(cls)}[name]
-        return {"default": f.default, "type": _KINDS[f.type], **f.metadata}
+        kind, optional = _field_kinds(cls)[name]
+        return {"default": f.default, "type": kind, "optional": optional, **f.metadata}
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -119,10 +122,19 @@ class _Section:
     @classmethod
     def parse(cls, name: str, text: str):
         """Turn the text of one field (from a URL or the command line) into its type."""
-        kind = cls.spec(name)["type"]
-        full = f"{cls.SECTION}.{name}"
+        spec = cls.spec(name)
+        kind, full = spec["type"], f"{cls.SECTION}.{name}"
+        if spec["optional"] and text.strip().lower() in ("", "none"):
+            return None
         if kind is str:
             return text
+        if kind is bool:
+            lowered = text.strip().lower()
+            if lowered in ("true", "1", "yes", "on"):
+                return True
+            if lowered in ("false", "0", "no", "off"):
+                return False
+            raise ConfigError([(full, text, "is not true or false")])
         try:
             number = float(text)
         except ValueError:
@@ -149,9 +161,10 @@ class _Section:
 @dataclass(frozen=True)
 class DataConfig(_Section):
     SECTION = "data"
-    generator: str = setting("random_digits", "What kind of sequences to learn.", choices=GENERATORS)
+    generator: str = setting("random_digits", "What kind of sequences to learn.", choices=TASK_NAMES)
     n_sequences: int = setting(100, "How many sequences to generate (token tasks and adding).", low=10, high=100_000)
-    seq_len: int = setting(10, "Steps per sequence; for series, the input window length.", low=2, high=1000)
+    seq_len: int = setting(10, "Steps per sequence; for series, the input window length; for copy memory, the gap "
+                                "of blanks between the symbols and the marker.", low=2, high=1000)
     vocab_size: int = setting(10, "How many distinct tokens (digits) there are.", low=2, high=64)
     noise: float = setting(
         0.0, "Token tasks: chance a token is replaced at random. Series: noise std relative to amplitude.",
@@ -159,6 +172,8 @@ class DataConfig(_Section):
     pattern: str = setting("motif", "Patterned digits: a repeating motif, or counting up.", choices=("motif", "count"))
     motif_len: int = setting(4, "Patterned digits: length of the repeating motif.", low=2, high=20)
     lag: int = setting(5, "Delay task: the target is the token seen this many steps ago.", low=1, high=500)
+    copy_len: int = setting(10, "Copy memory: how many symbols to remember and write out after the marker.",
+                            low=1, high=50)
     n_points: int = setting(1000, "Series: how many time steps the series has.", low=50, high=200_000)
     frequency: float = setting(0.05, "Sine: cycles per time step.", low=0.001, high=0.5)
     amplitude: float = setting(1.0, "Sine: height of the wave.", low=0.01, high=1000.0)
@@ -175,13 +190,9 @@ class DataConfig(_Section):
     seed: int = setting(42, "Random seed of the data: the same seed gives the same data.", low=0, high=2**31 - 1)
 
     @property
-    def task(self) -> str:
-        """'tokens' (next-token classification at every step) or 'regression'."""
-        return "tokens" if self.generator in TOKEN_GENERATORS else "regression"
-
-    @property
-    def is_series(self) -> bool:
-        return self.generator in SERIES_GENERATORS
+    def task(self) -> Task:
+        """This generator's entry in the task registry (seqcore.tasks)."""
+        return task_named(self.generator)
 
     def _cross_checks(self):
         problems = []
@@ -189,29 +200,13 @@ class DataConfig(_Section):
             problems.append(("data.test_fraction", self.test_fraction,
                              f"leaves too little to train on: validation + test must be at most 0.7 "
                              f"(validation is {self.val_fraction})"))
-        if self.generator == "delay" and self.lag >= self.seq_len:
-            problems.append(("data.lag", self.lag, f"must be shorter than data.seq_len ({self.seq_len})"))
-        if self.generator == "patterned_digits" and self.motif_len >= self.seq_len:
-            problems.append(("data.motif_len", self.motif_len, f"must be shorter than data.seq_len ({self.seq_len})"))
-        if self.is_series and self.generator != "csv":
-            parts = {"training": 1 - self.val_fraction - self.test_fraction, "validation": self.val_fraction}
-            if self.test_fraction:
-                parts["test"] = self.test_fraction
-            name, share = min(parts.items(), key=lambda item: item[1])
-            if self.seq_len + self.horizon > int(self.n_points * share):
-                problems.append(("data.seq_len", self.seq_len,
-                                 f"plus data.horizon ({self.horizon}) must fit in the {name} part "
-                                 f"({int(self.n_points * share)} of {self.n_points} points); "
-                                 "use more points or a shorter window"))
-        if self.generator == "csv" and not self.csv_column:
-            problems.append(("data.csv_column", self.csv_column, "must name a column of the uploaded CSV"))
-        return problems
+        return problems + self.task.checks(self)
 
 
 @dataclass(frozen=True)
 class ModelConfig(_Section):
     SECTION = "model"
-    cell: str = setting("LSTM", "The recurrent cell.", choices=CELLS)
+    cell: str = setting("LSTM", "The recurrent cell.", choices=CELL_NAMES)
     layers: int = setting(1, "How many recurrent layers are stacked.", low=1, high=4)
     units: int = setting(50, "Hidden units (size of h_t) in each recurrent layer.", low=1, high=1024)
     activation: str = setting("tanh", "SimpleRNN only: the activation of h_t.", choices=ACTIVATIONS)
@@ -253,8 +248,12 @@ class Experiment:
 
     @classmethod
     def from_dict(cls, values: dict) -> Experiment:
+        """From `to_dict()`'s shape; a "schema" key (as experiment.json files carry) is checked and dropped."""
         if not isinstance(values, dict):
             raise ConfigError([("experiment", values, "must be an object with data, model and train sections")])
+        if "schema" in values:
+            values = dict(values)
+            _check_schema(values.pop("schema"))
         unknown = sorted(set(values) - set(SECTIONS))
         problems = [(k, values[k], "is not a known section (data, model, train)") for k in unknown]
         sections = {}
@@ -272,7 +271,8 @@ class Experiment:
         return cls(**sections)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        """experiment.json: the settings with the schema version they were written in."""
+        return json.dumps({"schema": SCHEMA_VERSION, **self.to_dict()}, indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> Experiment:
@@ -283,6 +283,8 @@ class Experiment:
             raise ConfigError([("experiment", _clip(text), problem)]) from None
         except ValueError as err:  # e.g. an integer with more digits than Python will convert
             raise ConfigError([("experiment", _clip(text), f"is not valid JSON ({err})")]) from None
+        except RecursionError:  # thousands of nested brackets: no experiment looks like that
+            raise ConfigError([("experiment", _clip(text), "is nested too deeply to be an experiment")]) from None
         return cls.from_dict(values)
 
     # --- URL query strings (only what differs from the defaults, so links stay short) ---
@@ -370,6 +372,16 @@ class Experiment:
                 raise ConfigError([(key, raw, "is not a known setting (use section.field=value, e.g. model.units=32)")])
             changes[key] = section.parse(name, raw)
         return self.with_values(**changes)
+
+
+def _check_schema(version) -> None:
+    """Files without the key are schema 1, which this version reads as they are (every later field has a
+    default); a newer file may hold settings this version would silently drop."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ConfigError([("schema", version, f"is not a schema version (a whole number from 1 to {SCHEMA_VERSION})")])
+    if version > SCHEMA_VERSION:
+        raise ConfigError([("schema", version, f"is newer than this version of Sequence Playground reads (schema "
+                                               f"{SCHEMA_VERSION} or older): update the app to open this file")])
 
 
 def _clip(text, limit: int = 40):

@@ -4,9 +4,10 @@
 Keras. Everything is drawn from `np.random.default_rng(config.seed)`, so the same settings
 always give the same arrays. Arrays handed to the model are float32.
 
-Token tasks (`random_digits`, `patterned_digits`, `delay`) are many-to-many: one one-hot
-target per step. `adding` and the series are many-to-one regressions. Series are split in
-time order and windowed per part, so no window mixes training and held-out values.
+Which generator makes a task's sequences, and what kind of task it is, is `seqcore.tasks`' registry.
+Token tasks are many-to-many: one one-hot target per step. Marked regressions (adding) and the
+series are many-to-one regressions. Series are split in time order and windowed per part, so no
+window mixes training and held-out values.
 
 Bad input raises `DataError`, which names the setting (or 'csv'), the value and what is allowed,
 in the same shape as `config.ConfigError`.
@@ -24,19 +25,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from seqcore.config import DataConfig
+from seqcore import splits
+from seqcore.generators import MarkedSequences, TokenSequences
+from seqcore.tasks import MARKED, SERIES, TOKENS, Task, task_named
 
 if TYPE_CHECKING:  # pandas is imported where a CSV is read: generated data never needs it (0.45 s at start-up)
     import pandas as pd
 
+    from seqcore.config import DataConfig
+
 MAX_MODEL_VALUES = 50_000_000  # floats in x (200 MB); y, copies and Keras need several times that
 MIN_CSV_VALUES = 20
 MAX_CSV_MAGNITUDE = 1e100  # squares of larger values overflow float64 when the scaler is fitted
-
-MG_DT = 0.1  # Euler step of the Mackey-Glass integration, in time units
-MG_STEPS_PER_SAMPLE = 10  # one sample per time unit
-MG_BURN_IN = 500  # time units dropped so the series starts on the attractor, not in the transient
-AR_BURN_IN = 500  # steps dropped so the AR series starts from its stationary distribution
 
 _CSV_DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64_000  # enough lines to sniff the delimiter without scanning a 50 MB file
@@ -101,7 +101,7 @@ class SequenceData:
     Series x/y are in scaled units (see `scaler`); `series` keeps the raw values.
     """
 
-    task: str
+    generator: str  # the task's name in seqcore.tasks
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
@@ -120,6 +120,16 @@ class SequenceData:
     tokens: np.ndarray | None
 
     @property
+    def task(self) -> Task:
+        """The task these arrays come from (seqcore.tasks)."""
+        return task_named(self.generator)
+
+    @property
+    def head(self) -> str:
+        """'tokens' (a softmax at every step) or 'regression' (outputs from the last step)."""
+        return self.task.kind.head
+
+    @property
     def n_steps(self) -> int:
         return self.x_train.shape[1]
 
@@ -134,10 +144,6 @@ class SequenceData:
     @property
     def n_test(self) -> int:
         return len(self.x_test)
-
-    @property
-    def is_series(self) -> bool:
-        return self.series is not None
 
     def part(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(x, y, w) of 'train', 'val' or 'test'."""
@@ -160,35 +166,34 @@ def one_hot(tokens: np.ndarray, vocab_size: int) -> np.ndarray:
 
 def build_data(config: DataConfig, csv_values: np.ndarray | None = None) -> SequenceData:
     """Generate (or take from `csv_values`) the data `config` describes and split it."""
+    spec = task_named(config.generator)
     rng = np.random.default_rng(config.seed)
-    if config.generator in ("random_digits", "patterned_digits", "delay"):
-        return _token_data(config, rng)
-    if config.generator == "adding":
-        return _adding_data(config, rng)
-    if config.generator == "csv":
-        if csv_values is None:
-            raise DataError("data.csv_column", config.csv_column, "needs an uploaded CSV file, and none was given")
-        raw = _checked_csv_values(csv_values, config.csv_column)
-    else:
-        raw = _SERIES[config.generator](config, rng)
-    return _series_data(config, raw)
+    if spec.kind is SERIES:
+        if spec.needs_upload:
+            if csv_values is None:
+                raise DataError("data.csv_column", config.csv_column, "needs an uploaded CSV file, and none was given")
+            raw = _checked_csv_values(csv_values, config.csv_column)
+        else:
+            raw = spec.generate(config, rng)
+        return _series_data(config, raw)
+    rows = _sequence_rows(config)
+    n_features, _ = spec.sizes(config)
+    _check_model_size(config.n_sequences, spec.steps(config), n_features,
+                      "tokens" if spec.kind is TOKENS else "channels")
+    if spec.kind is TOKENS:
+        return _token_data(config, spec.generate(config, rng), n_features, rows)
+    if spec.kind is MARKED:
+        return _marked_data(config, spec.generate(config, rng), rows)
+    raise ValueError(f"task {spec.name!r} has a kind ({spec.kind.name}) that build_data does not know")
 
 
-def _sequence_split(config: DataConfig) -> tuple[int, int, int]:
+def _sequence_rows(config: DataConfig) -> tuple[int, int, int]:
     """Rows of train, validation and test when whole sequences are split in generation order."""
-    n = config.n_sequences
-    n_val = max(1, _share(n, config.val_fraction))
-    n_test = max(1, _share(n, config.test_fraction)) if config.test_fraction > 0 else 0
-    n_train = n - n_val - n_test
+    n_train, n_val, n_test = splits.sequence_rows(config.n_sequences, config.val_fraction, config.test_fraction)
     if n_train < 1:
-        raise DataError("data.n_sequences", n, f"is too few: {n_val} validation and {n_test} test sequences "
-                                               "leave none to train on")
+        raise DataError("data.n_sequences", config.n_sequences,
+                        f"is too few: {n_val} validation and {n_test} test sequences leave none to train on")
     return n_train, n_val, n_test
-
-
-def _share(n: int, fraction: float) -> int:
-    # The epsilon keeps 0.29 * 100 = 28.999… from losing a row to float rounding.
-    return int(n * fraction + 1e-9)
 
 
 def _check_model_size(n_rows: int, n_steps: int, n_features: int, unit: str) -> None:
@@ -199,72 +204,25 @@ def _check_model_size(n_rows: int, n_steps: int, n_features: int, unit: str) -> 
                         f"above the limit of {_short(MAX_MODEL_VALUES)}; use fewer or shorter sequences")
 
 
-def _token_data(config: DataConfig, rng: np.random.Generator) -> SequenceData:
-    n, length, vocab = config.n_sequences, config.seq_len, config.vocab_size
-    is_delay = config.generator == "delay"
-    # Next-token tasks lose one step: the last token has nothing after it to predict.
-    _check_model_size(n, length if is_delay else length - 1, vocab, "tokens")
-
-    if config.generator == "patterned_digits":
-        tokens = _patterned_tokens(config, rng)
-    else:
-        tokens = rng.integers(0, vocab, size=(n, length), dtype=np.int32)
-
-    if is_delay:
-        lag = config.lag
-        inputs = tokens
-        targets = np.zeros_like(tokens)  # token 0 stands in where nothing is lagged yet; its weight is 0
-        targets[:, lag:] = tokens[:, :-lag]
-        weights = np.broadcast_to((np.arange(length) >= lag).astype(np.float32), (n, length))
-    else:
-        inputs, targets, weights = tokens[:, :-1], tokens[:, 1:], None
-
-    x, y = one_hot(inputs, vocab), one_hot(targets, vocab)
-    rows = _sequence_split(config)
+def _token_data(config: DataConfig, sequences: TokenSequences, n_symbols: int,
+                rows: tuple[int, int, int]) -> SequenceData:
+    x, y = one_hot(sequences.inputs, n_symbols), one_hot(sequences.targets, n_symbols)
     xs, ys = _split_rows(x, rows), _split_rows(y, rows)
-    # np.ascontiguousarray turns the broadcast view into real, writable per-part arrays.
+    weights = sequences.weights
+    # np.ascontiguousarray turns a broadcast view into real, writable per-part arrays.
     ws = [np.ascontiguousarray(w) for w in _split_rows(weights, rows)] if weights is not None else [None] * 3
-    return SequenceData(task="tokens", x_train=xs[0], y_train=ys[0], x_val=xs[1], y_val=ys[1], x_test=xs[2],
-                        y_test=ys[2], w_train=ws[0], w_val=ws[1], w_test=ws[2], n_features=vocab, n_outputs=vocab,
-                        many_to_many=True, scaler=None, series=None, split_points=None, tokens=tokens)
+    return SequenceData(generator=config.generator, x_train=xs[0], y_train=ys[0], x_val=xs[1], y_val=ys[1],
+                        x_test=xs[2], y_test=ys[2], w_train=ws[0], w_val=ws[1], w_test=ws[2],
+                        n_features=n_symbols, n_outputs=n_symbols, many_to_many=True, scaler=None, series=None,
+                        split_points=None, tokens=sequences.shown)
 
 
-def _patterned_tokens(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
-    n, length, vocab = config.n_sequences, config.seq_len, config.vocab_size
-    steps = np.arange(length)
-    if config.pattern == "motif":
-        # One motif for the whole data set, each sequence entering it at its own offset: the pattern is
-        # the same everywhere, so what is learnt on training sequences carries over to held-out ones.
-        # Distinct tokens (when the vocabulary allows) make each token's successor unambiguous.
-        motif = rng.choice(vocab, size=config.motif_len, replace=config.motif_len > vocab).astype(np.int32)
-        offsets = rng.integers(0, config.motif_len, size=n)
-        tokens = motif[(offsets[:, None] + steps) % config.motif_len]
-    else:
-        starts = rng.integers(0, vocab, size=n)
-        tokens = ((starts[:, None] + steps) % vocab).astype(np.int32)
-    replaced = rng.random((n, length)) < config.noise
-    random_tokens = rng.integers(0, vocab, size=(n, length), dtype=np.int32)
-    return np.where(replaced, random_tokens, tokens)
-
-
-def _adding_data(config: DataConfig, rng: np.random.Generator) -> SequenceData:
-    n, length = config.n_sequences, config.seq_len
-    _check_model_size(n, length, 2, "channels")
-    values = rng.random((n, length), dtype=np.float32)
-    half = length // 2
-    first = rng.integers(0, half, size=n)
-    second = rng.integers(half, length, size=n)
-    rows = np.arange(n)
-    markers = np.zeros((n, length), dtype=np.float32)
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
-    x = np.stack([values, markers], axis=-1)
-    y = (values[rows, first] + values[rows, second])[:, None]
-    split = _sequence_split(config)
-    xs, ys = _split_rows(x, split), _split_rows(y, split)
-    return SequenceData(task="regression", x_train=xs[0], y_train=ys[0], x_val=xs[1], y_val=ys[1], x_test=xs[2],
-                        y_test=ys[2], w_train=None, w_val=None, w_test=None, n_features=2, n_outputs=1,
-                        many_to_many=False, scaler=None, series=None, split_points=None, tokens=None)
+def _marked_data(config: DataConfig, sequences: MarkedSequences, rows: tuple[int, int, int]) -> SequenceData:
+    xs, ys = _split_rows(sequences.x, rows), _split_rows(sequences.y, rows)
+    return SequenceData(generator=config.generator, x_train=xs[0], y_train=ys[0], x_val=xs[1], y_val=ys[1],
+                        x_test=xs[2], y_test=ys[2], w_train=None, w_val=None, w_test=None,
+                        n_features=sequences.x.shape[-1], n_outputs=sequences.y.shape[-1], many_to_many=False,
+                        scaler=None, series=None, split_points=None, tokens=None)
 
 
 def _split_rows(array: np.ndarray, rows: tuple[int, int, int]) -> list[np.ndarray]:
@@ -273,82 +231,6 @@ def _split_rows(array: np.ndarray, rows: tuple[int, int, int]) -> list[np.ndarra
 
 
 # --------------------------------------------------------------------------- series
-
-
-def _sine(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
-    t = np.arange(config.n_points)
-    clean = config.amplitude * np.sin(2 * np.pi * config.frequency * t + config.phase)
-    return clean + config.noise * config.amplitude * rng.standard_normal(config.n_points)
-
-
-def _sum_of_sines(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
-    k = config.n_components
-    frequencies = rng.uniform(0.005, 0.1, size=k)
-    weights = rng.uniform(0.3, 1.0, size=k)
-    phases = rng.uniform(0, 2 * np.pi, size=k)
-    # Normalised to the RMS of one sine of the same amplitude, so `amplitude` and `noise` mean the
-    # same thing whatever the number of components.
-    weights = weights / np.sqrt(np.sum(weights**2))
-    t = np.arange(config.n_points)
-    clean = config.amplitude * (np.sin(2 * np.pi * np.outer(t, frequencies) + phases) @ weights)
-    return clean + config.noise * config.amplitude * rng.standard_normal(config.n_points)
-
-
-def _stable_ar_coefficients(order: int, rng: np.random.Generator) -> np.ndarray:
-    """phi_1..phi_p of a stationary AR(p): built from roots strictly inside the unit circle."""
-    # Radii 0.5-0.95 keep the process well away from both white noise and a random walk.
-    radii = rng.uniform(0.5, 0.95, size=order)
-    n_pairs = order // 2
-    angles = rng.uniform(0.1 * np.pi, 0.9 * np.pi, size=n_pairs)
-    pairs = radii[:n_pairs] * np.exp(1j * angles)
-    roots = np.concatenate([pairs, pairs.conj()])  # conjugate pairs keep the coefficients real
-    if order % 2:
-        roots = np.append(roots, radii[-1] * rng.choice([-1.0, 1.0]))
-    # z^p - phi_1 z^(p-1) - ... - phi_p has these roots.
-    return -np.poly(roots).real[1:]
-
-
-def _ar(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
-    order, n = config.ar_order, config.n_points
-    phi = _stable_ar_coefficients(order, rng)
-    innovations = rng.standard_normal(n + AR_BURN_IN)
-    # A true recurrence: each value needs the previous ones. Plain floats are ~10x faster than numpy scalars.
-    phi_newest_first = phi.tolist()
-    history = [0.0] * order
-    for shock in innovations.tolist():
-        recent = history[-1:-order - 1:-1]
-        history.append(sum(c * v for c, v in zip(phi_newest_first, recent, strict=True)) + shock)
-    clean = np.array(history[order + AR_BURN_IN:])
-    return clean + config.noise * rng.standard_normal(n)
-
-
-def _random_walk(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
-    n = config.n_points
-    return np.cumsum(rng.standard_normal(n)) + config.noise * rng.standard_normal(n)
-
-
-def _mackey_glass(config: DataConfig, rng: np.random.Generator) -> np.ndarray:
-    """dx/dt = 0.2 x(t-tau) / (1 + x(t-tau)^10) - 0.1 x(t), Euler steps of MG_DT, one sample per time unit."""
-    n = config.n_points
-    delay_steps = int(round(config.mg_tau / MG_DT))
-    n_steps = (n + MG_BURN_IN) * MG_STEPS_PER_SAMPLE
-    # trajectory[j] is x at time (j - delay_steps) * dt: the first delay_steps + 1 entries are the history.
-    trajectory = (1.2 + rng.uniform(-0.1, 0.1, size=delay_steps + 1)).tolist()
-    append, current = trajectory.append, trajectory[-1]
-    for step in range(n_steps):  # a true delay recurrence; plain floats keep 2 million steps to ~2 s
-        lagged = trajectory[step]
-        lagged2 = lagged * lagged
-        lagged10 = lagged2 * lagged2 * lagged2 * lagged2 * lagged2
-        current += MG_DT * (0.2 * lagged / (1.0 + lagged10) - 0.1 * current)
-        append(current)
-    samples = np.array(trajectory[delay_steps + MG_STEPS_PER_SAMPLE::MG_STEPS_PER_SAMPLE])
-    clean = samples[MG_BURN_IN:MG_BURN_IN + n]
-    # Noise relative to the series' own spread (about 0.23), as `amplitude` does for sines.
-    return clean + config.noise * clean.std() * rng.standard_normal(n)
-
-
-_SERIES = {"sine": _sine, "sum_of_sines": _sum_of_sines, "ar": _ar, "random_walk": _random_walk,
-           "mackey_glass": _mackey_glass}
 
 
 def _checked_csv_values(values, column: str) -> np.ndarray:
@@ -367,29 +249,22 @@ def _checked_csv_values(values, column: str) -> np.ndarray:
 def _series_data(config: DataConfig, raw: np.ndarray) -> SequenceData:
     n = len(raw)
     seq_len, horizon = config.seq_len, config.horizon
-    width = seq_len + horizon
-    val_start = n - _share(n, config.val_fraction) - _share(n, config.test_fraction)
-    test_start = n - _share(n, config.test_fraction)
-    bounds = {"training": (0, val_start), "validation": (val_start, test_start), "test": (test_start, n)}
-
-    for name, (start, stop) in bounds.items():
-        if name == "test" and config.test_fraction == 0:
-            continue  # no test part was asked for: it may stay empty
-        if stop - start < width:
-            raise DataError("data.seq_len", seq_len,
-                            f"plus data.horizon ({horizon}) needs {width} points, but the {name} part has only "
-                            f"{stop - start} (points {start}-{stop} of {n}); use a shorter window or more points")
-    n_windows = sum(max(0, stop - start - width + 1) for start, stop in bounds.values())
+    problem = splits.window_problem(n, seq_len, horizon, config.val_fraction, config.test_fraction)
+    if problem:
+        raise DataError("data.seq_len", seq_len, problem)
+    bounds = splits.series_bounds(n, config.val_fraction, config.test_fraction)
+    n_windows = sum(max(0, stop - start - seq_len - horizon + 1) for start, stop in bounds.values())
     if n_windows * seq_len > MAX_MODEL_VALUES:
         raise DataError("data.seq_len", seq_len,
                         f"gives {n_windows} windows × {seq_len} steps = {_short(n_windows * seq_len)} values, "
                         f"above the limit of {_short(MAX_MODEL_VALUES)}; use a shorter window or fewer points")
 
+    val_start, test_start = bounds["validation"][0], bounds["test"][0]
     scaler = Scaler.fit(raw[:val_start])
     scaled = scaler.transform(raw)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
         _windows(scaled[start:stop], seq_len, horizon) for start, stop in bounds.values())
-    return SequenceData(task="regression", x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
+    return SequenceData(generator=config.generator, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
                         x_test=x_test, y_test=y_test, w_train=None, w_val=None, w_test=None, n_features=1,
                         n_outputs=horizon, many_to_many=False, scaler=scaler, series=raw,
                         split_points=(val_start, test_start), tokens=None)

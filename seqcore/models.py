@@ -9,15 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from seqcore.cells import CELLS
 from seqcore.config import BACKENDS, DataConfig, Experiment
-
-# Parameters of one recurrent layer with n units reading m inputs (Keras 3 layouts).
-FORMULAS = {
-    "SimpleRNN": ("n·m + n² + n", lambda n, m: n * m + n * n + n),
-    "LSTM": ("4·(n·m + n² + n)", lambda n, m: 4 * (n * m + n * n + n)),
-    "GRU": ("3·(n·m + n² + 2n)", lambda n, m: 3 * (n * m + n * n + 2 * n)),  # reset_after: two biases
-}
-
 
 # Short sequences are unrolled: a graph with a copy of the cell per step instead of a loop. For the seed preset
 # (9 steps) a steady epoch took 13-18 ms instead of 19-26, at the price of 0.3-0.7 s more tracing on a
@@ -36,11 +29,7 @@ class LayerCount:
 
 def input_output_sizes(data: DataConfig) -> tuple[int, int]:
     """(features per step, outputs) that the data of this config hands the model."""
-    if data.task == "tokens":
-        return data.vocab_size, data.vocab_size
-    if data.generator == "adding":
-        return 2, 1
-    return 1, data.horizon
+    return data.task.sizes(data)
 
 
 def installed_backends() -> list[str]:
@@ -51,28 +40,24 @@ def installed_backends() -> list[str]:
 
 
 def input_steps(data: DataConfig) -> int:
-    """Time steps the model reads: next-token tasks read all but the last token."""
-    return data.seq_len - 1 if data.generator in ("random_digits", "patterned_digits") else data.seq_len
+    """Time steps the model reads (next-token tasks read all but the last token)."""
+    return data.task.steps(data)
 
 
 def parameter_counts(experiment: Experiment) -> list[LayerCount]:
     model = experiment.model
     m, k = input_output_sizes(experiment.data)
-    formula, count = FORMULAS[model.cell]
+    spec = CELLS[model.cell]
+    formula = spec.formula
     rows = []
     n = model.units
     for i in range(model.layers):
         numbers = formula.replace("n·m", f"{n}·{m}").replace("n²", f"{n}²").replace("2n", f"2·{n}")
         numbers = re.sub(r" \+ n(?=\)|$)", f" + {n}", numbers)  # the bias term: ' + n)' or a final ' + n'
-        rows.append(LayerCount(f"{model.cell} {i + 1}", formula, numbers, count(n, m)))
+        rows.append(LayerCount(f"{model.cell} {i + 1}", formula, numbers, spec.parameters(n, m)))
         m = n  # the next layer reads this layer's h_t
     rows.append(LayerCount("Dense head", "n·k + k", f"{n}·{k} + {k}", n * k + k))
     return rows
-
-
-def head_kind(experiment: Experiment) -> str:
-    """'tokens': softmax at every step; 'regression': linear on the last step."""
-    return experiment.data.task
 
 
 def _layer_kwargs(experiment: Experiment, return_sequences: bool) -> dict:
@@ -126,7 +111,7 @@ def build_model(experiment: Experiment, *, steps_per_execution: int = 1):
     seed_randomness(experiment.train.seed)
     model_cfg, data_cfg = experiment.model, experiment.data
     n_features, n_outputs = input_output_sizes(data_cfg)
-    per_step = head_kind(experiment) == "tokens"
+    per_step = data_cfg.task.kind.head == "tokens"
     steps = input_steps(data_cfg)
 
     regularizer = None
@@ -161,7 +146,7 @@ def build_model(experiment: Experiment, *, steps_per_execution: int = 1):
 
 def metric_name(experiment: Experiment) -> str:
     """The Keras metric this experiment reports besides the loss."""
-    return "accuracy" if head_kind(experiment) == "tokens" else "mae"
+    return experiment.data.task.kind.metric
 
 
 def keras_script(experiment: Experiment) -> str:
@@ -171,7 +156,7 @@ def keras_script(experiment: Experiment) -> str:
     the model and the training loop are written out in plain Keras so they can be read and changed.
     """
     model_cfg, train = experiment.model, experiment.train
-    per_step = head_kind(experiment) == "tokens"
+    per_step = experiment.data.task.kind.head == "tokens"
     layer_lines = []
     for i in range(model_cfg.layers):
         last = i == model_cfg.layers - 1

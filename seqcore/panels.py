@@ -11,6 +11,7 @@ import numpy as np
 from seqcore import plots
 from seqcore.data import SequenceData
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
+from seqcore.tasks import MARKED, TOKENS
 
 
 def _column(history, name: str) -> np.ndarray:
@@ -46,17 +47,18 @@ def token_labels(x: np.ndarray) -> list[str]:
     return [str(t) for t in np.argmax(x, axis=-1)]
 
 
-def hidden_panel(snapshot: SnapshotEvent, start: StartEvent, *, layer=0, probe=0, token_task=True):
+def hidden_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceData, *, layer=0, probe=0):
     h = snapshot.hidden[layer][probe]
-    labels = token_labels(start.probe_x[probe]) if token_task else None
+    labels = token_labels(start.probe_x[probe]) if data.task.kind is TOKENS else None
     return plots.hidden_state_heatmap(
         h, x_labels=labels, title=f"Hidden state h_t of layer {layer + 1}, probe sequence {probe + 1} "
                                   f"(epoch {snapshot.epoch})")
 
 
 def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceData, *, probe=0):
-    """Tokens: the probe's predictions right/wrong. Series: actual vs predicted plus a forecast. Adding: scatter."""
-    if data.task == "tokens":
+    """Tokens: the probe's predictions right/wrong. Series: actual vs predicted plus a forecast. Marked: scatter."""
+    spec = data.task
+    if spec.kind is TOKENS:
         probs = snapshot.probe_output[probe]
         target = np.argmax(start.probe_y[probe], axis=-1)
         weights = None if start.probe_w is None else start.probe_w[probe]
@@ -64,12 +66,12 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         return plots.token_prediction_figure(
             np.argmax(start.probe_x[probe], axis=-1), target, np.argmax(probs, axis=-1),
             probs[np.arange(len(target)), target], weights=weights, chance=1.0 / vocab,
-            title=f"Next-token predictions on probe sequence {probe + 1} (epoch {snapshot.epoch})")
+            target=spec.target, title=f"Predicted {spec.target}, probe sequence {probe + 1} (epoch {snapshot.epoch})")
     predicted = snapshot.val_prediction
-    if data.series is None:  # the adding problem: one number per sequence
+    if spec.kind is MARKED:  # one number per sequence
         truth = data.y_val[:len(predicted), 0]
-        return plots.scatter_prediction_figure(truth, predicted[:, 0],
-                                               title=f"Predicted vs true sums, validation (epoch {snapshot.epoch})")
+        return plots.scatter_prediction_figure(truth, predicted[:, 0], quantity=spec.target,
+                                               title=f"Predicted vs true, validation (epoch {snapshot.epoch})")
     scaler, (a, b) = data.scaler, data.split_points
     steps = data.n_steps
     t_pred = a + steps + np.arange(len(predicted))
@@ -89,6 +91,5 @@ def live_figures(history, start, snapshot, data, *, layer=0, probe=0, log_y=Fals
                "metric": metric_panel(history, start, smoothing=smoothing)}
     if snapshot is not None and start is not None:
         figures["predictions"] = prediction_panel(snapshot, start, data, probe=probe)
-        figures["hidden"] = hidden_panel(snapshot, start, layer=layer, probe=probe,
-                                         token_task=data.task == "tokens")
+        figures["hidden"] = hidden_panel(snapshot, start, data, layer=layer, probe=probe)
     return figures

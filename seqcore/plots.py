@@ -330,9 +330,10 @@ def series_prediction_figure(t_actual, actual, t_pred, predicted, *, t_forecast=
                   hovermode="x unified")
 
 
-def scatter_prediction_figure(truth, predicted, *, title: str = "Predicted vs true", max_points: int = 2_000
-                              ) -> go.Figure:
-    """Predicted against true values (one point per sequence) with the diagonal a perfect model would lie on."""
+def scatter_prediction_figure(truth, predicted, *, title: str = "Predicted vs true", quantity: str = "value",
+                              max_points: int = 2_000) -> go.Figure:
+    """Predicted against true values of `quantity` (one point per sequence) with the diagonal a perfect model
+    would lie on."""
     truth, predicted = _f32(truth), _f32(predicted)
     keep = _thin(len(truth), max_points)
     fig = go.Figure()
@@ -342,13 +343,15 @@ def scatter_prediction_figure(truth, predicted, *, title: str = "Predicted vs tr
                                  name="perfect", mode="lines", line=dict(color=GREY, dash="dash")))
     fig.add_trace(go.Scatter(x=truth[keep], y=predicted[keep], name="sequences", mode="markers",
                              marker=dict(color=ORANGE, size=6, opacity=0.7)))
-    return _style(fig, kind="scatter_prediction", title=title, x_title="true", y_title="predicted")
+    return _style(fig, kind="scatter_prediction", title=title, x_title=f"true {quantity}",
+                  y_title=f"predicted {quantity}")
 
 
 def token_prediction_figure(input_tokens, target_tokens, predicted_tokens, p_true, *, weights=None,
-                            chance: float | None = None,
+                            chance: float | None = None, target: str = "next token",
                             title: str = "Predictions on a probe sequence") -> go.Figure:
-    """One bar per time step: the probability the model gives the true next token.
+    """One bar per time step: the probability the model gives the true target (`target` names it: the next
+    token, the token L steps back, ...).
 
     Right predictions are blue and marked ✓, wrong ones orange, hatched and marked ✗ (the mark is followed
     by the predicted token; up to 80 steps); steps with weight 0 are not scored and drawn grey. The tick under
@@ -378,7 +381,30 @@ def token_prediction_figure(input_tokens, target_tokens, predicted_tokens, p_tru
     fig.update_yaxes(range=[0, 1.15], tickvals=[0, 0.25, 0.5, 0.75, 1])
     fig.update_xaxes(**_label_ticks(steps, inputs))
     return _style(fig, kind="token_prediction", title=title, x_title="input token at each step",
-                  y_title="p(true next token)")
+                  y_title=f"p(true {target})" if len(target) <= 20 else "p(true target)")
+
+
+def jacobian_figure(tanh_norms, linear_norms, *, radius: float, lag: int, lag_label: str) -> go.Figure:
+    """‖∂h_t/∂h_0‖ against t on a log axis, beside ‖(Uᵀ)ᵗ‖, with a line at `lag` steps (`lag_label` says why)."""
+    t = np.arange(1, len(tanh_norms) + 1)
+    floor = 1e-30  # a log axis cannot show 0
+    traces = [
+        go.Scatter(x=t, y=np.maximum(linear_norms, floor), name=f"tanh′ = 1: ‖(Uᵀ)ᵗ‖ ≈ {radius:g}ᵗ",
+                   line=dict(color=GREY, dash="dash")),
+        go.Scatter(x=t, y=np.maximum(tanh_norms, floor), name="tanh network: ‖∂hₜ/∂h₀‖",
+                   line=dict(color=BLUE, width=3)),
+    ]
+    # Shapes in the layout dict, not add_hline/add_vline: the same lines at a fraction of the cost.
+    lines = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=1, y1=1, line=dict(color="#555555", width=1)),
+             dict(type="line", xref="x", x0=lag, x1=lag, yref="paper", y0=0, y1=1,
+                  line=dict(color=ORANGE, dash="dot"))]
+    note = dict(text=f" {lag} steps: {lag_label}", xref="x", x=lag, xanchor="left",
+                yref="paper", y=0, yanchor="bottom", showarrow=False, font=dict(color=ORANGE))
+    return go.Figure(traces, layout=dict(
+        height=380, margin=dict(l=60, r=20, t=30, b=50), hovermode="x unified", shapes=lines, annotations=[note],
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        xaxis=dict(title_text="steps back in time, t", range=[0, len(t) + 1]),
+        yaxis=dict(type="log", exponentformat="power", title_text="norm of the Jacobian product")))
 
 
 # ---------------------------------------------------------------- data

@@ -5,7 +5,7 @@ then L recurrent layers of one cell, then one Dense head, which is a softmax at 
 for head 'tokens' and linear on the last step's h for head 'regression'. Given
 `model.get_weights()` it returns what `model.predict` returns, plus every hidden state,
 cell state and gate, so the dashboard can draw them without TensorFlow in the UI process.
-That is why this module imports only NumPy.
+That is why this module imports only NumPy (and the standard-library table `seqcore.cells`).
 
 The step functions (`simple_rnn_step`, `lstm_step`, `gru_step`) are teaching material: the
 Theory page shows their source next to the LaTeX, so they stay a few lines that read like
@@ -23,12 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CELLS = ("SimpleRNN", "LSTM", "GRU")
+from seqcore.cells import CELL_NAMES as CELLS
+from seqcore.cells import CELLS as CELL_SPECS
+
 HEADS = ("tokens", "regression")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
-
-# How many blocks of `units` columns the kernels of each cell hold (one per gate or candidate).
-BLOCKS_PER_CELL = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 
 DTYPE = np.float32
 
@@ -91,6 +90,9 @@ def gru_step(xW, h_prev, U, b):
     return h, {"update": z, "reset": r, "candidate": h_tilde}
 
 
+STEP_FUNCTIONS = {"SimpleRNN": simple_rnn_step, "LSTM": lstm_step, "GRU": gru_step}
+
+
 # --- results ---
 
 @dataclass
@@ -129,7 +131,8 @@ def split_weights(weights: list, cell: str) -> tuple[list[LayerWeights], HeadWei
         raise ValueError(
             f"expected 3 arrays per recurrent layer (kernel, recurrent_kernel, bias) and 2 for the Dense head "
             f"(kernel, bias), i.e. 5, 8, 11, ... arrays; got {len(arrays)}")
-    blocks = BLOCKS_PER_CELL[cell]
+    spec = CELL_SPECS[cell]
+    blocks = spec.n_blocks
     layers: list[LayerWeights] = []
     input_size = None  # width of the previous layer's h; None for the first layer, which reads x
     for index in range(0, len(arrays) - 2, 3):
@@ -139,14 +142,14 @@ def split_weights(weights: list, cell: str) -> tuple[list[LayerWeights], HeadWei
             raise ValueError(f"{name}: recurrent_kernel must be a 2-D (units, {_cols(cell)}) array; "
                              f"got shape {recurrent_kernel.shape}")
         units = recurrent_kernel.shape[0]
-        expected_bias = (2, blocks * units) if cell == "GRU" else (blocks * units,)
+        expected_bias = (blocks * units,) if spec.bias_rows == 1 else (spec.bias_rows, blocks * units)
         if kernel.ndim != 2:
             raise ValueError(f"{name}: kernel must be a 2-D (inputs, {_cols(cell)}) array; got shape {kernel.shape}")
         # The first layer's kernel may have any number of rows (features); later ones read the previous h.
         kernel_rows = kernel.shape[0] if input_size is None else input_size
         _check_shape(f"{name} recurrent_kernel", recurrent_kernel, (units, blocks * units), cell, units)
         _check_shape(f"{name} kernel", kernel, (kernel_rows, blocks * units), cell, units)
-        if cell == "GRU" and bias.shape == (blocks * units,):
+        if spec.bias_rows == 2 and bias.shape == (blocks * units,):
             raise ValueError(f"{name}: bias has shape {bias.shape}, which is a GRU with reset_after=False; "
                              f"only reset_after=True (the Keras 3 default) is supported, bias shape {expected_bias}")
         _check_shape(f"{name} bias", bias, expected_bias, cell, units)
@@ -165,7 +168,7 @@ def split_weights(weights: list, cell: str) -> tuple[list[LayerWeights], HeadWei
 
 
 def _cols(cell: str) -> str:
-    blocks = BLOCKS_PER_CELL[cell]
+    blocks = CELL_SPECS[cell].n_blocks
     return "units" if blocks == 1 else f"{blocks} * units"
 
 
@@ -175,7 +178,7 @@ def _check_shape(name: str, array: np.ndarray, expected: tuple[int, ...], cell: 
     hint = ""
     # A width that is the wrong multiple of units usually means the weights come from another cell.
     if array.ndim == len(expected) and array.shape[-1] % units == 0:
-        others = [c for c, blocks in BLOCKS_PER_CELL.items() if blocks == array.shape[-1] // units and c != cell]
+        others = [c for c, spec in CELL_SPECS.items() if spec.n_blocks == array.shape[-1] // units and c != cell]
         hint = f" (these look like {others[0]} weights)" if others else ""
     raise ValueError(f"{name} has shape {array.shape}; with {units} units it must be {expected}{hint}")
 

@@ -19,10 +19,12 @@ import numpy as np
 
 from seqcore import reference
 from seqcore.baselines import baselines
+from seqcore.cells import CELLS
 from seqcore.config import Experiment
 from seqcore.data import SequenceData, build_data
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.models import build_model, head_kind, metric_name
+from seqcore.models import build_model, metric_name
+from seqcore.tasks import SERIES
 
 PROBE_SIZE = 4  # sequences whose hidden states are recorded
 MAX_VAL_PREDICTIONS = 400  # validation windows predicted in each snapshot
@@ -48,8 +50,7 @@ class Control:
 def steps_per_execution(experiment: Experiment, n_features: int, steps_per_epoch: int) -> int:
     """Group batches into one compiled call while they are cheap: for small models the cost is overhead."""
     model, data = experiment.model, experiment.data
-    gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[model.cell]
-    per_batch = 6 * gates * experiment.train.batch_size * data.seq_len * model.units * (
+    per_batch = 6 * CELLS[model.cell].n_blocks * experiment.train.batch_size * data.seq_len * model.units * (
         model.units + max(n_features, model.units)) * model.layers
     return int(max(1, min(steps_per_epoch, FLOPS_PER_EXECUTION // max(per_batch, 1))))
 
@@ -74,7 +75,7 @@ class ModelCache:
     def key(experiment: Experiment, data: SequenceData, spe: int) -> tuple:
         """What a compiled graph depends on: layers, shapes, loss, optimizer kind, clipping, steps per call."""
         train = experiment.train
-        return (experiment.model, head_kind(experiment), data.x_train.shape[1:], data.y_train.shape[1:],
+        return (experiment.model, data.head, data.x_train.shape[1:], data.y_train.shape[1:],
                 data.w_train is None, train.optimizer, train.clipnorm, spe)
 
     def model_for(self, experiment: Experiment, data: SequenceData, spe: int):
@@ -135,12 +136,12 @@ def last_window(data: SequenceData) -> np.ndarray:
 
 def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData, probe_x: np.ndarray) -> SnapshotEvent:
     weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
-    cell, head, activation = experiment.model.cell, head_kind(experiment), experiment.model.activation
+    cell, head, activation = experiment.model.cell, data.head, experiment.model.activation
     trace = reference.forward(weights, probe_x, cell=cell, head=head, activation=activation)
     val_prediction = forecast = None
     if head == "regression":
         val_prediction = np.asarray(model.predict_on_batch(data.x_val[:MAX_VAL_PREDICTIONS]), dtype=np.float32)
-    if data.series is not None:
+    if data.task.kind is SERIES:  # a forecast past the end needs a series to continue
         steps = int(min(100, max(20, len(data.x_val) // 2)))
         forecast = reference.forecast(weights, last_window(data), steps, cell=cell, activation=activation,
                                       horizon=experiment.data.horizon).astype(np.float32)

@@ -1,6 +1,7 @@
 """What a user of the settings notices: sane defaults, errors that say what is wrong, links and files that
 reproduce an experiment exactly, and share links that never break the page."""
 
+import json
 import math
 from dataclasses import fields, replace
 from urllib.parse import parse_qsl, urlencode
@@ -136,11 +137,11 @@ def test_a_strict_link_with_a_bad_parameter_is_an_error(query, message):
     ({"generator": "patterned_digits", "seq_len": 8, "motif_len": 9}, "data.motif_len", "shorter than data.seq_len"),
     ({"val_fraction": 0.5, "test_fraction": 0.3}, "data.test_fraction", "validation + test must be at most 0.7"),
     ({"generator": "sine", "n_points": 100, "seq_len": 20, "test_fraction": 0.0}, "data.seq_len",
-     "must fit in the validation part (20 of 100 points)"),
+     "the validation part has only 20 (points 80-100 of 100)"),
     ({"generator": "sine", "n_points": 100, "seq_len": 19, "horizon": 2, "test_fraction": 0.0}, "data.seq_len",
      "data.horizon (2)"),
     ({"generator": "sine", "n_points": 200, "seq_len": 10, "test_fraction": 0.05}, "data.seq_len",
-     "must fit in the test part (10 of 200 points)"),
+     "the test part has only 10 (points 190-200 of 200)"),
     ({"generator": "csv"}, "data.csv_column", "must name a column"),
 ])
 def test_settings_that_do_not_fit_together_are_rejected(values, field, words):
@@ -358,3 +359,50 @@ def test_an_assignment_that_breaks_a_cross_field_rule_is_named():
 def test_spec_describes_a_field_for_widgets():
     spec = TrainConfig.spec("learning_rate")
     assert (spec["default"], spec["type"], spec["low"], spec["high"]) == (0.001, float, 1e-6, 1.0)
+
+
+# --- types resolved from the annotations, and the file's schema version ---
+
+def test_a_bool_or_optional_field_validates_and_parses_without_a_table_of_type_names():
+    from dataclasses import dataclass
+
+    from seqcore.config import _Section, setting
+
+    @dataclass(frozen=True)
+    class Extra(_Section):
+        SECTION = "extra"
+        flag: bool = setting(False, "A switch.")
+        cap: int | None = setting(None, "An optional whole number.", low=1, high=10)
+
+    assert Extra(flag=True, cap=None).flag is True
+    assert Extra.parse("flag", "true") is True and Extra.parse("cap", "none") is None and Extra.parse("cap", "3") == 3
+    with pytest.raises(ConfigError, match="extra.flag: 1 is not true or false"):
+        Extra(flag=1)
+    with pytest.raises(ConfigError, match="extra.cap: 11 is above the maximum 10"):
+        Extra(cap=11)
+    with pytest.raises(ConfigError, match="extra.flag: 'maybe' is not true or false"):
+        Extra.parse("flag", "maybe")
+
+
+def test_experiment_json_carries_its_schema_version_and_reads_older_files():
+    from seqcore.config import SCHEMA_VERSION
+
+    text = Experiment().to_json()
+    assert json.loads(text)["schema"] == SCHEMA_VERSION
+    assert Experiment.from_json(text) == Experiment()
+    older = json.dumps(Experiment().to_dict())  # schema 1 files have no "schema" key
+    assert Experiment.from_json(older) == Experiment()
+
+
+@pytest.mark.parametrize(("schema", "words"), [(99, "is newer than this version"), (0, "is not a schema version"),
+                                               ("2", "is not a schema version")])
+def test_a_file_from_a_newer_or_unknown_schema_is_refused_by_name(schema, words):
+    values = {"schema": schema, **Experiment().to_dict()}
+    with pytest.raises(ConfigError) as caught:
+        Experiment.from_json(json.dumps(values))
+    assert caught.value.problems[0][0] == "schema" and words in str(caught.value)
+
+
+def test_deeply_nested_json_is_a_config_error_not_a_crash():
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        Experiment.from_json("[" * 100_000 + "]" * 100_000)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seqcore.config import GENERATORS, ConfigError, DataConfig
+from seqcore.config import ConfigError, DataConfig
+from seqcore.tasks import TASK_NAMES
 from seqcore.data import (
     DataError,
     Scaler,
@@ -20,7 +21,7 @@ from seqcore.data import (
     one_hot,
 )
 
-GENERATED = [g for g in GENERATORS if g != "csv"]
+GENERATED = [g for g in TASK_NAMES if g != "csv"]
 SERIES = ["sine", "sum_of_sines", "ar", "random_walk", "mackey_glass"]
 
 
@@ -65,7 +66,7 @@ def test_shapes_and_dtypes(generator):
     elif generator == "adding":
         assert data.x_train.shape[1:] == (12, 2) and data.n_outputs == 1 and data.series is None
     else:
-        assert data.task == "tokens" and data.n_train + data.n_val + data.n_test == config.n_sequences
+        assert data.head == "tokens" and data.n_train + data.n_val + data.n_test == config.n_sequences
 
 
 @pytest.mark.parametrize("generator", GENERATED)

@@ -121,7 +121,7 @@ def _fake_run(experiment: Experiment, epochs: int = 3):
     data = build_data(experiment.data)
     weights = _random_weights(experiment)
     probe_x = data.x_val[:4]
-    head = data.task
+    head = data.head
     trace = reference.forward(weights, probe_x, cell=experiment.model.cell, head=head)
     start = StartEvent(n_train=data.n_train, n_val=data.n_val, n_test=data.n_test, steps_per_epoch=1,
                        steps_per_execution=1, metric="accuracy" if head == "tokens" else "mae",

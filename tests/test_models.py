@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqcore.config import CELLS, PRESETS, Experiment, preset
+from seqcore.cells import CELL_NAMES as CELLS
+from seqcore.config import PRESETS, Experiment, preset
 from seqcore.events import EpochEvent, SnapshotEvent
 from seqcore.models import build_model, keras_script, parameter_counts
 from seqcore.training import train

@@ -12,18 +12,19 @@ import io
 import numpy as np
 import streamlit as st
 
-from seqcore import plots
+from seqcore import plots, tasks
 from seqcore.baselines import baselines
 from seqcore.config import DataConfig
 from seqcore.data import SequenceData
+from seqcore.tasks import SERIES, TOKENS
 
 
 def preview_figure(data: SequenceData):
-    """Series and the adding problem: a Plotly figure. (Token data is a table: `token_table`.)"""
-    if data.series is not None:
+    """Series and marked regressions: a Plotly figure. (Token data is a table: `token_table_html`.)"""
+    if data.task.kind is SERIES:
         return plots.series_data_figure(data.series, data.split_points, title="The series and its split")
     x = data.x_train
-    return plots.adding_data_figure(x[..., 0], x[..., 1], title="Adding problem: add the two marked values")
+    return plots.adding_data_figure(x[..., 0], x[..., 1], title=f"{data.task.label}: the {data.task.target}")
 
 
 def token_table_html(tokens: np.ndarray, n_rows: int = 8) -> str:
@@ -79,15 +80,10 @@ def describe(data: SequenceData, config: DataConfig, key: str) -> None:
     """Shapes, split and baselines under the preview, one under the other: side by side, the shapes table ran
     into the baselines on a projector-sized window."""
     st.markdown(markdown_table(["part", "sequences", "x shape", "y shape"], split_rows(data)))
-    if data.task == "tokens":
-        st.caption(f"Each step of x is a one-hot vector of {data.n_features} tokens; the target at every step "
-                   "is the next token (for *delay*, the token seen L steps earlier).")
-    elif data.series is not None:
-        st.caption(f"Windows of {data.n_steps} values predict the next {data.n_outputs}. Scaled with the "
-                   f"training part's mean {data.scaler.mean:.3g} and std {data.scaler.std:.3g}; no window "
-                   "crosses from one part into the next.")
-    else:
-        st.caption("Two input channels per step: the value and its marker. The target is one number.")
+    about = tasks.about(data)
+    if data.scaler is not None:
+        about += f" Training mean {data.scaler.mean:.3g}, standard deviation {data.scaler.std:.3g}."
+    st.caption(about)
     st.markdown("**Simple models to beat** (on validation)")
     scores = _baselines(data, key)
     st.markdown(markdown_table(["baseline", "score"], [[name, f"{v:.4f}"] for name, v in scores.items()]))
@@ -99,12 +95,12 @@ def data_csv(data: SequenceData, config: DataConfig) -> bytes:
     Called when the download button is pressed (pandas is imported then, not for drawing the page)."""
     import pandas as pd
 
-    if data.series is not None:
+    if data.task.kind is SERIES:
         n = len(data.series)
         a, b = data.split_points
         split = np.where(np.arange(n) < a, "train", np.where(np.arange(n) < b, "validation", "test"))
         frame = pd.DataFrame({"t": np.arange(n), "value": data.series, "split": split})
-    elif data.tokens is not None:
+    elif data.task.kind is TOKENS:
         frame = pd.DataFrame(data.tokens, columns=[f"step_{i}" for i in range(data.tokens.shape[1])])
     else:
         parts = [data.part(p) for p in ("train", "val", "test")]

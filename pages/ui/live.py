@@ -14,6 +14,7 @@ from seqcore.config import ConfigError
 from seqcore.data import DataError
 from seqcore.jobs import JobHandle, JobView
 from seqcore.models import installed_backends, keras_script
+from seqcore.tasks import SERIES
 from seqcore.training import history_csv
 
 # While queued, a page has only its place in line to show. Far back, it checks seldom; near the front, often,
@@ -182,7 +183,7 @@ def _figures(view: JobView) -> None:
     if "predictions" in figures:
         bottom = st.columns(2)
         bottom[0].plotly_chart(figures["predictions"], key="fig_predictions")
-        if data.series is not None:
+        if data.task.kind is SERIES:
             bottom[0].caption("Orange: each value predicted from the true values before it. Pink, dashed: the "
                               "network's own outputs fed back in, past the end of the validation data.")
         bottom[1].plotly_chart(figures["hidden"], key="fig_hidden")

@@ -6,15 +6,16 @@ import streamlit as st
 
 from pages.ui import state
 from seqcore import limits as run_limits
-from seqcore.config import GENERATOR_LABELS, SECTIONS
+from seqcore.config import SECTIONS
+from seqcore.tasks import TASKS
 
 LABELS = {
     "n_sequences": "Sequences", "seq_len": "Sequence length (steps)", "vocab_size": "Vocabulary (tokens)",
     "noise": "Noise", "pattern": "Pattern", "motif_len": "Motif length", "lag": "Lag L (steps)",
     "n_points": "Series length (points)", "frequency": "Frequency (cycles/step)", "amplitude": "Amplitude",
     "phase": "Phase (rad)", "n_components": "Waves", "ar_order": "AR order p", "mg_tau": "Delay τ",
-    "csv_column": "Column", "horizon": "Horizon H (steps ahead)", "val_fraction": "Validation share",
-    "test_fraction": "Test share", "seed": "Seed", "generator": "Generator",
+    "copy_len": "Symbols to copy", "csv_column": "Column", "horizon": "Horizon H (steps ahead)",
+    "val_fraction": "Validation share", "test_fraction": "Test share", "seed": "Seed", "generator": "Generator",
     "cell": "Cell", "layers": "Layers", "units": "Units per layer", "activation": "Activation",
     "dropout": "Dropout", "recurrent_dropout": "Recurrent dropout", "l1": "L1 penalty", "l2": "L2 penalty",
     "optimizer": "Optimizer", "learning_rate": "Learning rate", "clipnorm": "Gradient clipping (norm)",
@@ -43,12 +44,14 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
     key = state.widget_key(section, name)
     kwargs = {"key": key, "help": _help(spec), "disabled": disabled,
               "on_change": state.on_widget_change, "args": (section, name)}
+    if label is None and section == "data":  # a task may give a shared setting its own meaning
+        label = state.experiment().data.task.labels.get(name)
     label = label or LABELS.get(name, name)
     choices = options if options is not None else spec["choices"]
     if choices is not None:
         if st.session_state.get(key) not in choices:
             st.session_state[key] = choices[0] if choices else None
-        format_func = GENERATOR_LABELS.get if name == "generator" else str
+        format_func = (lambda g: TASKS[g].label) if name == "generator" else str
         st.selectbox(label, list(choices), format_func=format_func, **kwargs)
     elif spec["type"] is int:
         st.number_input(label, min_value=spec["low"], max_value=spec["high"], step=1, **kwargs)
