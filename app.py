@@ -3,21 +3,11 @@
     streamlit run app.py
 """
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-# The pages import `pages.ui` and `seqcore` from here, whichever folder Streamlit was started in.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pages.ui import compat, refresh, runs, session, sidebar, state
 
-import streamlit as st  # noqa: E402
-import streamlit.delta_generator  # noqa: E402
-
-# Streamlit checks once per process whether it runs in a REPL, with `inspect.stack()` on the first element drawn:
-# 0.1-0.2 s of the first visitor's page (cProfile). `streamlit run` is never a REPL, so skip the check.
-streamlit.delta_generator._use_warning_has_been_displayed = True
-
-from pages.ui import runs, sidebar, state  # noqa: E402
-
+compat.skip_repl_check()
 # Icons are Material symbols, not emoji: the first emoji icon loads Streamlit's emoji catalogue (0.3 s of the
 # first page).
 st.set_page_config(page_title="Sequence Playground", page_icon=":material/repeat:", layout="wide")
@@ -26,7 +16,7 @@ state.init_session()
 # grey on a projector, so keep them fully visible while they update.
 # st.html, not st.markdown: HTML inside Markdown makes every browser load a 190 kB parser first.
 st.html("<style>[data-testid=stElementContainer][data-stale=true]{opacity:1 !important;transition:none}</style>")
-runs.job_manager()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
+runs.backend()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
 
 page = st.navigation([
     st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True),
@@ -34,6 +24,10 @@ page = st.navigation([
     st.Page("pages/inspect_run.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
     st.Page("pages/theory.py", title="Theory", icon=":material/menu_book:", url_path="theory"),
 ])
-st.session_state["page_url_path"] = page.url_path
+st.session_state[session.PAGE] = page.url_path
+session.observe_run()
 sidebar.draw()
+if page.url_path != "train":  # there the live panel's fragment keeps the status line
+    with st.sidebar:
+        refresh.fragment()
 page.run()

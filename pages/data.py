@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.ui import dataview, runs, state, widgets
+from pages.ui import dataview, runs, session, state, widgets
 from seqcore.data import DataError, load_csv, numeric_columns
 from seqcore.tasks import SPLIT_FIELDS, TASKS, TOKENS
 
@@ -20,7 +20,7 @@ with settings:
     widgets.field("data", "generator")
     # The config refuses the csv generator until a column is named, so offer the upload as soon as the widget
     # asks for csv: the upload names a column, which cures the pending generator change.
-    wanted = TASKS.get(st.session_state.get(state.widget_key("data", "generator")), config.task)
+    wanted = TASKS.get(st.session_state.get(session.widget_key("data", "generator")), config.task)
     upload_task = next((t for t in (config.task, wanted) if t.needs_upload), None)
     if upload_task is not None:
         upload_mb = state.limits().upload_mb
@@ -28,20 +28,20 @@ with settings:
                                   max_upload_size=upload_mb,
                                   help="A file with a header row and at least one numeric column. "
                                        "Comma, semicolon, tab or pipe delimited.")
-        if upload is not None and (state.CSV not in st.session_state
-                                   or st.session_state[state.CSV]["name"] != upload.name):
+        if upload is not None and (session.CSV not in st.session_state
+                                   or st.session_state[session.CSV]["name"] != upload.name):
             try:
                 raw = upload.getvalue()
                 frame = load_csv(raw, max_bytes=upload_mb * 2**20)
                 columns = numeric_columns(frame)
                 state.store_csv(upload.name, raw, frame, columns)
                 if columns and config.csv_column not in columns:
-                    st.session_state[state.widget_key("data", "csv_column")] = columns[0]
+                    st.session_state[session.widget_key("data", "csv_column")] = columns[0]
                     state.on_widget_change("data", "csv_column")
                     st.rerun()
             except DataError as err:
                 st.error(f"This file cannot be used: {err}")
-        uploaded = st.session_state.get(state.CSV)
+        uploaded = st.session_state.get(session.CSV)
         if uploaded:
             st.caption(f"Using **{uploaded['name']}** ({len(uploaded['frame'])} rows).")
             widgets.field("data", "csv_column", options=uploaded["columns"])

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.ui import runs, state
+from pages.ui import runs, session, state
 from seqcore import panels, plots, probes, reference
 from seqcore.cells import CELLS
 from seqcore.data import DataError
@@ -14,8 +14,7 @@ state.ensure_widgets()
 state.show_notices()
 st.title("Inspect")
 
-job = runs.current_job()
-view = job.view() if job else None
+job, view = session.run_now().job, session.run_now().view
 if view is None or not view.snapshot_epochs:
     st.info("Nothing to inspect yet: train a network on *Model & training*; its snapshots appear here as it learns.")
     st.page_link("pages/train.py", label="Go to Model & training", icon=":material/arrow_forward:")

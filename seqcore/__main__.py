@@ -95,7 +95,7 @@ def _train(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
     from seqcore.events import EpochEvent
-    from seqcore.training import train
+    from seqcore.training import train, write_artifacts
 
     history: list[EpochEvent] = []
     progress = _Progress(args.quiet)
@@ -105,7 +105,7 @@ def _train(args) -> int:
             history.append(event)
         progress(event)
 
-    end = train(experiment, emit, csv_values=csv_values, out_dir=args.out)
+    end = train(experiment, emit, csv_values=csv_values)
     if not args.quiet:
         print(file=sys.stderr)
     metric = experiment.data.task.kind.metric
@@ -116,7 +116,7 @@ def _train(args) -> int:
     for name, value in end.test_metrics.items():
         print(f"test {name}: {value:.4f}")
     print(f"{end.status}: {end.reason}")
-    for name, path in end.artifacts.items():
+    for name, path in write_artifacts(end.artifacts, args.out).items():
         print(f"{name}: {path}")
     return 0 if end.status in ("finished", "stopped", "timed_out") else 1
 

@@ -57,4 +57,4 @@ class EndEvent:
     reason: str  # in words, for people
     epochs_done: int
     test_metrics: dict[str, float] = field(default_factory=dict)
-    artifacts: dict[str, str] = field(default_factory=dict)  # name -> file path
+    artifacts: dict[str, bytes] = field(default_factory=dict)  # file name -> content (training.ARTIFACT_NAMES)

@@ -27,7 +27,6 @@ class Limits:
     time_limit_s: float
     upload_mb: int
     slots: int | None  # concurrent training jobs; None: one per core
-    refresh_s: float  # how often a live page redraws: each redraw costs the server about 50 ms per session
 
 
 # Where each limit applies in the experiment.
@@ -38,9 +37,9 @@ LIMITED_FIELDS = {
 }
 
 LOCAL = Limits(name="local", units=1024, layers=4, seq_len=1000, n_sequences=100_000, n_points=200_000,
-               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, slots=None, refresh_s=1.0)
+               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, slots=None)
 HOSTED = Limits(name="hosted", units=128, layers=2, seq_len=200, n_sequences=5_000, n_points=20_000,
-                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, slots=None, refresh_s=2.0)
+                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, slots=None)
 
 
 def hosted_from_env() -> bool:
@@ -70,6 +69,11 @@ def check(experiment: Experiment, limits: Limits) -> None:
         value, cap = getattr(getattr(experiment, section), field), getattr(limits, name)
         if value > cap:
             problems.append((key, value, f"is above this server's {limits.name} limit of {cap:g}"))
+    data = experiment.data
+    steps = data.task.steps(data)
+    if not problems and steps > limits.seq_len:  # a task may read more steps than data.seq_len (copy memory)
+        problems.append(("data.seq_len", data.seq_len, f"gives {steps} steps for the {data.task.label.lower()}, "
+                                                       f"above this server's {limits.name} limit of {limits.seq_len}"))
     if problems:
         raise ConfigError(problems)
 

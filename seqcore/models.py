@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from seqcore import compat
 from seqcore.cells import CELLS
 from seqcore.config import BACKENDS, DataConfig, Experiment
 
@@ -74,16 +75,6 @@ def _layer_kwargs(experiment: Experiment, return_sequences: bool) -> dict:
     return kwargs
 
 
-def _tensorflow_global_seed() -> int | None:
-    """TensorFlow's global seed as it is now, whoever set it; None if unknown (then it is set again)."""
-    try:
-        from tensorflow.python.eager import context  # no public getter; any failure only costs the fast path
-
-        return context.global_seed()
-    except Exception:
-        return None
-
-
 def seed_randomness(seed: int) -> None:
     """`keras.utils.set_random_seed(seed)`, less TensorFlow's part when its global seed already is `seed`.
 
@@ -96,7 +87,7 @@ def seed_randomness(seed: int) -> None:
     import keras
     import numpy as np
 
-    if _tensorflow_global_seed() == seed:
+    if compat.tensorflow_global_seed() == seed:
         random.seed(seed)
         np.random.seed(seed)
     else:

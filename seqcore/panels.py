@@ -66,7 +66,8 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         return plots.token_prediction_figure(
             np.argmax(start.probe_x[probe], axis=-1), target, np.argmax(probs, axis=-1),
             probs[np.arange(len(target)), target], weights=weights, chance=1.0 / vocab,
-            target=spec.target, title=f"Predicted {spec.target}, probe sequence {probe + 1} (epoch {snapshot.epoch})")
+            target=spec.target,
+            title=f"Predictions of the {spec.target}, sequence {probe + 1} (epoch {snapshot.epoch})")
     predicted = snapshot.val_prediction
     if spec.kind is MARKED:  # one number per sequence
         truth = data.y_val[:len(predicted), 0]

@@ -114,7 +114,7 @@ TASKS: dict[str, Task] = {task.name: task for task in (
                "seen L steps earlier (the first L steps have none and do not count)."),
     Task("copy_memory", "Copy memory: repeat k symbols after a long gap", TOKENS,
          ("n_sequences", "vocab_size", "copy_len", "seq_len"),
-         "symbol to copy (blank until the marker)", generators.copy_memory,
+         "symbol to copy", generators.copy_memory,
          sizes=lambda config: (config.vocab_size + 2, config.vocab_size + 2), steps=_copy_steps,
          baselines=baselines.copy_baselines,
          labels={"seq_len": "Gap T (blank steps)", "vocab_size": "Symbols", "copy_len": "Symbols to copy k"},

@@ -8,16 +8,16 @@ of `steps_per_execution` batches.
 
 from __future__ import annotations
 
-import json
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from seqcore import reference
+from seqcore import compat, reference
 from seqcore.baselines import baselines
 from seqcore.cells import CELLS
 from seqcore.config import Experiment
@@ -40,8 +40,12 @@ class Control:
         self.deadline_s = deadline_s
 
     def poll(self) -> str | None:
-        """'stop' if the user asked to stop; pausing happens inside (it blocks until resumed or stopped)."""
+        """What the person asked for since the last poll, without waiting: 'stop', 'pause' or None."""
         return None
+
+    def wait_while_paused(self) -> str | None:
+        """Block until resumed ('resume'), stopped ('stop') or past the deadline (None)."""
+        return "resume"
 
     def timed_out(self) -> bool:
         return self.deadline_s is not None and time.monotonic() - self.started > self.deadline_s
@@ -104,10 +108,8 @@ def build_state(model, data: SequenceData) -> None:
     traced training and test steps, and a tf.function that creates variables while it traces is traced twice:
     a new network's first epoch paid both traces. Keras' own build (what it runs under a distribution strategy
     and on the other backends) from one batch; a no-op for a model already built."""
-    symbolic_build = getattr(model, "_symbolic_build", None)  # private: if Keras renames it, both traces return
-    if symbolic_build is not None:
-        w = None if data.w_train is None else data.w_train[:1]
-        symbolic_build(data_batch=(data.x_train[:1], data.y_train[:1], w))
+    w = None if data.w_train is None else data.w_train[:1]
+    compat.build_training_state(model, (data.x_train[:1], data.y_train[:1], w))
 
 
 def _evaluate(model, x, y, w) -> tuple[float, float]:
@@ -160,7 +162,10 @@ def _make_callback(experiment, data, probe_x, emit, control, state):
             state["epoch_started"] = time.monotonic()
 
         def on_train_batch_end(self, batch, logs=None):
-            if control.poll() == "stop":
+            command = control.poll()
+            if command == "pause":
+                command = control.wait_while_paused()
+            if command == "stop":
                 state["status"], state["reason"] = "stopped", "Stopped by the user."
                 self.model.stop_training = True
             elif control.timed_out():
@@ -190,9 +195,10 @@ def _make_callback(experiment, data, probe_x, emit, control, state):
 
 
 def train(experiment: Experiment, emit: Callable[[object], None], control: Control | None = None, *,
-          csv_values: np.ndarray | None = None, out_dir: str | os.PathLike | None = None,
+          csv_values: np.ndarray | None = None, save_artifacts: bool = True,
           data: SequenceData | None = None, models: ModelCache | None = None) -> EndEvent:
-    """Train one experiment to the end, reporting through `emit`. Returns (and emits) the EndEvent.
+    """Train one experiment to the end, reporting through `emit`. Returns (and emits) the EndEvent, which
+    carries the artifacts (ARTIFACT_NAMES, as bytes) unless `save_artifacts` is False.
 
     `models`: compiled models kept from earlier runs in this process (a worker's), reused by architecture.
     """
@@ -233,7 +239,10 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
         emit(event)
 
     callback = _make_callback(experiment, data, probe_x, record, control, state)
-    if control.poll() == "stop":  # pressed while the data and the model were built: do not start tracing
+    command = control.poll()
+    if command == "pause":  # pressed while the data and the model were built
+        command = control.wait_while_paused()
+    if command == "stop":  # pressed before training began: do not start tracing
         state["status"], state["reason"] = "stopped", "Stopped by the user."
     else:
         try:
@@ -250,7 +259,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     if len(data.x_test) and state["status"] != "failed" and history:  # no epoch trained: nothing worth a test
         test_loss, test_metric = _evaluate(model, data.x_test, data.y_test, data.w_test)
         test_metrics = {"loss": test_loss, metric_name(experiment): test_metric}
-    artifacts = save_artifacts(out_dir, experiment, model, history) if out_dir else {}
+    artifacts = artifact_bytes(experiment, model, history) if save_artifacts else {}
     end = EndEvent(status=state["status"], reason=state["reason"], epochs_done=len(history),
                    test_metrics=test_metrics, artifacts=artifacts)
     emit(end)
@@ -268,12 +277,24 @@ def history_csv(history: list[EpochEvent], metric: str = "metric") -> str:
     return "\n".join(lines) + "\n"
 
 
-def save_artifacts(out_dir, experiment: Experiment, model, history: list[EpochEvent]) -> dict[str, str]:
-    """The .keras model, the history CSV and the experiment JSON of a run."""
+ARTIFACT_NAMES = ("model.keras", "history.csv", "experiment.json")
+
+
+def artifact_bytes(experiment: Experiment, model, history: list[EpochEvent]) -> dict[str, bytes]:
+    """The .keras model, the history CSV and the experiment JSON of a run, by file name."""
+    with tempfile.TemporaryDirectory(prefix="seqcore-model-") as folder:
+        path = Path(folder) / "model.keras"  # keras.saving wants a path, not a buffer
+        model.save(path)
+        model_bytes = path.read_bytes()
+    return {"model.keras": model_bytes, "history.csv": history_csv(history, metric_name(experiment)).encode(),
+            "experiment.json": experiment.to_json().encode()}
+
+
+def write_artifacts(artifacts: dict[str, bytes], out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write a run's artifacts into a folder; their paths by file name."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"model": out / "model.keras", "history": out / "history.csv", "experiment": out / "experiment.json"}
-    model.save(paths["model"])
-    paths["history"].write_text(history_csv(history, metric_name(experiment)))
-    paths["experiment"].write_text(json.dumps(experiment.to_dict(), indent=2))
-    return {name: str(path) for name, path in paths.items()}
+    paths = {name: out / name for name in artifacts}
+    for name, content in artifacts.items():
+        paths[name].write_bytes(content)
+    return paths

@@ -2,9 +2,9 @@
 
 Started by seqcore.jobs with subprocess rather than multiprocessing, because
 under Streamlit `__main__` is the page script and a spawned child would run it
-again. It imports Keras once (seconds), reports 'ready', then trains one job
+again. It imports Keras once (seconds), reports `Ready`, then trains one job
 after another, sending events back over a pipe and reading stop / pause /
-resume between executions.
+resume between executions. The messages are seqcore.protocol's.
 """
 
 from __future__ import annotations
@@ -16,27 +16,39 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 
+from seqcore.protocol import Command, Exit, Idle, JobEvent, Ready, RunJob
 from seqcore.training import Control
 
 
 class PipeControl(Control):
-    """Reads stop / pause / resume from the parent; blocks while paused."""
+    """Reads stop / pause / resume from the parent's pipe."""
 
     def __init__(self, inbox: Connection, deadline_s: float):
         super().__init__(deadline_s)
         self.inbox = inbox
 
+    def _read(self, timeout: float) -> str | None:
+        """The strongest command among those waiting (stop over pause or resume; the later of those two)."""
+        latest = None
+        while self.inbox.poll(timeout):
+            timeout = 0
+            message = self.inbox.recv()
+            if isinstance(message, Exit) or (isinstance(message, Command) and message.name == "stop"):
+                return "stop"
+            if isinstance(message, Command):
+                latest = message.name
+        return latest
+
     def poll(self) -> str | None:
-        paused = False
-        while True:
-            while self.inbox.poll(0):
-                command = self.inbox.recv()[0]
-                if command in ("stop", "exit"):
-                    return "stop"
-                paused = command == "pause" or (paused and command != "resume")
-            if not paused or self.timed_out():
-                return None
-            self.inbox.poll(0.2)  # wait for the next command without spinning
+        command = self._read(0)
+        return command if command in ("stop", "pause") else None
+
+    def wait_while_paused(self) -> str | None:
+        while not self.timed_out():
+            command = self._read(0.2)  # wait for the next command without spinning
+            if command in ("stop", "resume"):
+                return command
+        return None
 
 
 def warm_up(models=None) -> None:
@@ -74,26 +86,25 @@ def serve(inbox: Connection, outbox: Connection) -> None:
 
     models = ModelCache()
     warm_up(models)
-    outbox.send(("ready", os.getpid(), keras.backend.backend()))
+    outbox.send(Ready(pid=os.getpid(), keras_backend=keras.backend.backend()))
     while True:
         try:
             message = inbox.recv()
         except EOFError:  # the parent went away
             return
-        if message[0] == "exit":
+        if isinstance(message, Exit):
             return
-        if message[0] != "run":
+        if not isinstance(message, RunJob):
             continue  # a stop or pause that arrived after its job ended
-        _, job_id, experiment_dict, csv_values, out_dir = message
 
-        def emit(event, job_id=job_id):
-            outbox.send(("event", job_id, event))
+        def emit(event, job_id=message.job_id):
+            outbox.send(JobEvent(job_id=job_id, event=event))
 
         evicted = models.evicted
         try:
-            experiment = Experiment.from_dict(experiment_dict)
+            experiment = Experiment.from_dict(message.experiment)
             train(experiment, emit, PipeControl(inbox, experiment.train.time_limit_s),
-                  csv_values=csv_values, out_dir=out_dir, models=models)
+                  csv_values=message.csv_values, save_artifacts=message.save_artifacts, models=models)
         except (ConfigError, DataError) as err:
             emit(EndEvent(status="failed", reason=str(err), epochs_done=0))
         except MemoryError:
@@ -108,7 +119,7 @@ def serve(inbox: Connection, outbox: Connection) -> None:
             keras.backend.clear_session()
         else:
             gc.collect()
-        outbox.send(("idle", time.time()))
+        outbox.send(Idle(at=time.time()))
 
 
 def main(argv: list[str]) -> None:

@@ -30,11 +30,11 @@ def _worker_children() -> list[psutil.Process]:
 
 
 @pytest.fixture(scope="session")
-def job_manager(tmp_path_factory):
+def job_manager():
     """JobManager(slots=2, warm=1) shared by the job tests; shut down, and its workers gone, at the end."""
     from seqcore.jobs import JobManager
 
-    manager = JobManager(slots=2, warm=1, runs_dir=tmp_path_factory.mktemp("runs"))
+    manager = JobManager(slots=2, warm=1)
     assert manager.wait_ready(180), "the first worker did not import Keras within 3 minutes"
     yield manager
     manager.shutdown()

@@ -24,7 +24,7 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from pages.ui import live
+from pages.ui import refresh
 from seqcore.config import Experiment, preset
 from seqcore.data import build_data
 from seqcore.models import parameter_counts
@@ -395,12 +395,12 @@ def test_unknown_run_token_in_a_link_is_ignored():
 
 def test_the_live_panel_redraws_often_until_the_first_point_then_at_the_usual_rate():
     def timer(status: str, epochs: int = 0, place: int = 0) -> float:
-        return live._timer(SimpleNamespace(status=status, history=[None] * epochs, queue_position=place))
+        return refresh.live_timer(SimpleNamespace(status=status, history=[None] * epochs, queue_position=place))
 
-    usual = live.state.limits().refresh_s
+    usual = refresh.REFRESH_S["local"]
     # Pressed Train: the first point shows within a quarter second of its epoch, not a whole refresh later.
-    assert timer("starting") == timer("running") == live.FIRST_POINT_REFRESH_S < usual
+    assert timer("starting") == timer("running") == refresh.FIRST_POINT_REFRESH_S < usual
     assert timer("running", epochs=1) == usual
     # A run paused before its first epoch, and a queued one, do not keep a fast timer going.
     assert timer("paused") == usual
-    assert timer("queued", place=1) >= usual and timer("queued", place=20) == live.QUEUED_REFRESH_FAR_S
+    assert timer("queued", place=1) >= usual and timer("queued", place=20) == refresh.QUEUED_REFRESH_FAR_S

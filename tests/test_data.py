@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqcore.config import ConfigError, DataConfig
-from seqcore.tasks import TASK_NAMES
 from seqcore.data import (
     DataError,
     Scaler,
@@ -20,6 +19,7 @@ from seqcore.data import (
     numeric_columns,
     one_hot,
 )
+from seqcore.tasks import TASK_NAMES
 
 GENERATED = [g for g in TASK_NAMES if g != "csv"]
 SERIES = ["sine", "sum_of_sines", "ar", "random_walk", "mackey_glass"]

@@ -7,11 +7,10 @@ All tests share one JobManager(slots=2, warm=1) from conftest.py.
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
-from seqcore.config import preset
+from seqcore.config import Experiment, preset
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -35,8 +34,9 @@ def test_submit_answers_at_once_and_the_events_arrive(job_manager):
     assert [h.shape for h in view.latest_snapshot.hidden] == [(4, 9, 8)]
     assert job.snapshot(2).epoch == 2
     assert view.end.epochs_done == 3 and set(view.end.test_metrics) == {"loss", "accuracy"}
-    assert all(Path(path).is_file() for path in view.end.artifacts.values())
-    assert set(view.end.artifacts) == {"model", "history", "experiment"}
+    assert set(view.end.artifacts) == {"model.keras", "history.csv", "experiment.json"}
+    assert view.end.artifacts["model.keras"][:2] == b"PK"  # a .keras file is a zip archive
+    assert Experiment.from_json(view.end.artifacts["experiment.json"].decode()) == SHORT
 
 
 def test_stop_takes_effect_at_once(job_manager, wait_until):
@@ -57,7 +57,7 @@ def test_a_worker_too_busy_to_stop_is_replaced_and_the_run_ends_stopped(tmp_path
     from pages.ui.sidebar import status_line
     from seqcore.jobs import JobManager
 
-    manager = JobManager(slots=1, warm=1, stop_grace_s=2.0, runs_dir=tmp_path)
+    manager = JobManager(slots=1, warm=1, stop_grace_s=2.0)
     try:
         job = manager.submit(LONG, save_artifacts=False)
         wait_until(lambda: job.view().epoch >= 1, START_S, "the first epoch")
@@ -66,7 +66,7 @@ def test_a_worker_too_busy_to_stop_is_replaced_and_the_run_ends_stopped(tmp_path
         job.stop()
         view = job.view()
         assert view.stopping and not view.done
-        assert status_line(view, live_here=True).startswith("⏹️ Stopping at epoch")
+        assert status_line(view).startswith("⏹️ Stopping at epoch")
         assert job.wait(15), f"still {job.view().status} 15 s after Stop"
         view = job.view()
         assert view.status == "stopped" and not view.stopping
@@ -194,7 +194,7 @@ def test_a_killed_worker_fails_only_its_own_job(job_manager, wait_until):
 def test_queue_wait_estimate_grows_with_position_and_uses_recent_run_lengths(tmp_path):
     from seqcore.jobs import JobManager
 
-    manager = JobManager(slots=2, warm=0, runs_dir=tmp_path)  # no worker: nothing runs, only arithmetic
+    manager = JobManager(slots=2, warm=0)  # no worker: nothing runs, only arithmetic
     try:
         assert manager.estimated_wait_s(0) == 0.0
         assert manager.estimated_wait_s(1) == manager.estimated_wait_s(2) == 30.0  # before any run ended
@@ -226,14 +226,14 @@ def test_a_delayed_warm_worker_starts_later_and_a_job_before_it_does_not_wait(tm
     the worker starts after it, and a job submitted in the meantime starts its own worker at once."""
     from seqcore.jobs import JobManager
 
-    delayed = JobManager(slots=1, warm=1, warm_delay_s=1.5, runs_dir=tmp_path / "a")
+    delayed = JobManager(slots=1, warm=1, warm_delay_s=1.5)
     try:
         assert delayed.worker_pids() == []
         wait_until(lambda: len(delayed.worker_pids()) == 1, 10, "the delayed warm worker")
     finally:
         delayed.shutdown()
 
-    eager = JobManager(slots=1, warm=1, warm_delay_s=600, runs_dir=tmp_path / "b")
+    eager = JobManager(slots=1, warm=1, warm_delay_s=600)
     try:
         job = eager.submit(SHORT, save_artifacts=False)
         assert job.wait(START_S) and job.view().status == "finished"

@@ -11,7 +11,7 @@ import pytest
 
 from seqcore.config import Experiment, preset
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.training import Control, ModelCache, train
+from seqcore.training import Control, ModelCache, train, write_artifacts
 
 EPOCHS, EVERY = 5, 2
 
@@ -23,8 +23,9 @@ def seed_run(tmp_path_factory):
         [f"train.epochs={EPOCHS}", f"train.snapshot_every={EVERY}", "model.units=8", "data.n_sequences=40"])
     out = tmp_path_factory.mktemp("seed_run")
     events = []
-    end = train(experiment, events.append, out_dir=out)
-    return SimpleNamespace(experiment=experiment, events=events, end=end, out=out,
+    end = train(experiment, events.append)
+    paths = write_artifacts(end.artifacts, out)
+    return SimpleNamespace(experiment=experiment, events=events, end=end, out=out, paths=paths,
                            epochs=[e for e in events if isinstance(e, EpochEvent)],
                            snapshots=[e for e in events if isinstance(e, SnapshotEvent)])
 
@@ -78,7 +79,7 @@ def test_snapshots_hold_hidden_states_of_the_probe(seed_run):
 
 
 def test_the_saved_model_is_the_trained_one(seed_run):
-    model = keras.saving.load_model(seed_run.end.artifacts["model"])
+    model = keras.saving.load_model(seed_run.paths["model.keras"])
     last = seed_run.snapshots[-1]
     for saved, recorded in zip(model.get_weights(), last.weights, strict=True):
         np.testing.assert_array_equal(saved, recorded)
@@ -88,8 +89,8 @@ def test_the_saved_model_is_the_trained_one(seed_run):
 
 
 def test_history_csv_has_one_row_per_epoch(seed_run):
-    assert seed_run.end.artifacts["history"] == str(seed_run.out / "history.csv")
-    with open(seed_run.end.artifacts["history"], newline="") as file:
+    assert seed_run.paths["history.csv"] == seed_run.out / "history.csv"
+    with open(seed_run.paths["history.csv"], newline="") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "samples_per_s",
                              "elapsed"]
@@ -99,8 +100,7 @@ def test_history_csv_has_one_row_per_epoch(seed_run):
 
 
 def test_experiment_json_reproduces_the_run(seed_run):
-    with open(seed_run.end.artifacts["experiment"]) as file:
-        assert Experiment.from_json(file.read()) == seed_run.experiment
+    assert Experiment.from_json(seed_run.end.artifacts["experiment.json"].decode()) == seed_run.experiment
 
 
 def test_a_diverging_loss_fails_the_run_and_suggests_a_lower_learning_rate():
@@ -119,17 +119,17 @@ def test_a_diverging_loss_fails_the_run_and_suggests_a_lower_learning_rate():
         assert all(np.isfinite(w).all() for w in snapshot.weights)
 
 
-def test_a_stop_pressed_while_the_run_is_built_ends_it_before_any_training(tmp_path):
+def test_a_stop_pressed_while_the_run_is_built_ends_it_before_any_training():
     class StopAtOnce(Control):
         def poll(self):
             return "stop"
 
     events = []
-    end = train(preset("seed"), events.append, StopAtOnce(), out_dir=tmp_path)
+    end = train(preset("seed"), events.append, StopAtOnce())
     assert (end.status, end.reason, end.epochs_done) == ("stopped", "Stopped by the user.", 0)
     assert not [e for e in events if isinstance(e, EpochEvent)]
     assert end.test_metrics == {}  # nothing was trained, so there is nothing to test
-    assert set(end.artifacts) == {"model", "history", "experiment"}
+    assert set(end.artifacts) == {"model.keras", "history.csv", "experiment.json"}
 
 
 def _losses(experiment, models=None) -> list[float]:

@@ -3,44 +3,17 @@
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 import streamlit as st
 
-from pages.ui import runs, sidebar, state
-from seqcore import limits as run_limits
+from pages.ui import refresh, runs, session, state
 from seqcore import panels
+from seqcore.backend import JobHandle, JobView
 from seqcore.config import ConfigError
 from seqcore.data import DataError
-from seqcore.jobs import JobHandle, JobView
-from seqcore.models import installed_backends, keras_script
+from seqcore.models import keras_script
 from seqcore.tasks import SERIES
 from seqcore.training import history_csv
-
-# While queued, a page has only its place in line to show. Far back, it checks seldom; near the front, often,
-# so the run shows as soon as it starts. Each tick is a script run on the server, and a class's queue is long:
-# at one tick every 3 s, 28 queued pages alone were nine reruns a second on a server that runs one at a time.
-QUEUED_REFRESH_S = ((3, 3.0), (9, 6.0))  # (up to this place in line, seconds between checks)
-QUEUED_REFRESH_FAR_S = 15.0
-REDRAW_APP_KEY = "live_redraw_app"  # set by a button's callback: the panel reruns the whole page once
-
-
-def queued_refresh_s(position: int) -> float:
-    return next((seconds for last, seconds in QUEUED_REFRESH_S if position <= last), QUEUED_REFRESH_FAR_S)
-
-
-# Until a run's first epoch is in, the panel looks often: the first point is what a person waits for after
-# pressing Train (a warm worker has it within 0.2 s), and this phase lasts a few ticks. Then the usual rate.
-FIRST_POINT_REFRESH_S = 0.25
-
-
-def _timer(view: JobView) -> float:
-    """Seconds between redraws of the live panel for this (unfinished) run."""
-    if view.status == "queued":
-        return max(state.limits().refresh_s, queued_refresh_s(view.queue_position))
-    if view.status in ("starting", "running") and not view.history:
-        return FIRST_POINT_REFRESH_S
-    return state.limits().refresh_s
 
 
 def _time_left(view: JobView) -> str:
@@ -94,7 +67,6 @@ def _resume(job: JobHandle) -> None:
 def _stop(job: JobHandle) -> None:
     job.stop()
     job.wait(2)  # most runs end within a step: then the page shows "Stopped" at once rather than "Stopping"
-    st.session_state[REDRAW_APP_KEY] = True  # the sidebar's status line follows (a callback cannot st.rerun)
 
 
 def _controls(job: JobHandle | None, view: JobView | None) -> None:
@@ -107,17 +79,12 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
             if state.experiment().data.generator == "csv" and values is None:
                 st.error("data.csv_column: upload a CSV file on the Data page first.")
                 return
-            run_limits.check(state.experiment(), state.limits())
-            backend = state.experiment().train.backend
-            if backend not in installed_backends():
-                raise ConfigError([("train.backend", backend, "is not installed on this server; allowed: "
-                                    + ", ".join(installed_backends()))])
             runs.session_data()  # refuse bad data here, with its message, before queueing
+            job = runs.start_run(state.experiment(), values)  # the backend refuses what is over the limits
         except (ConfigError, DataError) as err:
             st.error(f"Cannot train on these settings: {err}")
             return
-        runs.start_run(state.experiment(), values)
-        st.rerun(scope="app")  # redraw the page with live updates on
+        refresh.follow(job.view(), None, live_panel=True)  # a full rerun starts the live timer
     # Pause and Stop act in callbacks: they run before the script does, so a click cannot be lost when the next
     # timer tick interrupts the run it started (seen under load: Stop clicked, the run went on).
     paused = view is not None and view.status == "paused"
@@ -140,10 +107,12 @@ def _downloads(job: JobHandle, view: JobView) -> None:
                             mime="application/json", on_click="ignore", width="stretch")
     cols[2].download_button("Keras code (.py)", keras_script(view.experiment), file_name="train_model.py",
                             mime="text/x-python", on_click="ignore", width="stretch")
-    model_path = (view.end.artifacts or {}).get("model") if view.end else None
-    if model_path and Path(model_path).exists():
-        cols[3].download_button("Model (.keras)", Path(model_path).read_bytes(), file_name="model.keras",
+    model = view.end.artifacts.get("model.keras") if view.end else None
+    if model:
+        cols[3].download_button("Model (.keras)", model, file_name="model.keras",
                                 mime="application/zip", on_click="ignore", width="stretch")
+    elif view.done:
+        cols[3].caption("No model file: the run ended before it could save one.")
     else:
         cols[3].caption("The model file is ready when the run ends.")
 
@@ -153,10 +122,10 @@ def _live_figures(view: JobView, snapshot, data, **options) -> dict:
     epoch, a click elsewhere on the page): building Plotly figures is most of what a redraw costs the server."""
     key = (view.id, view.start is not None, len(view.history), snapshot.epoch if snapshot else None,
            tuple(sorted(options.items())))
-    memo = st.session_state.get("live_figures_memo")
+    memo = st.session_state.get(session.FIGURES_MEMO)
     if memo is None or memo[0] != key:
         memo = (key, panels.live_figures(view.history, view.start, snapshot, data, **options))
-        st.session_state["live_figures_memo"] = memo
+        st.session_state[session.FIGURES_MEMO] = memo
     return memo[1]
 
 
@@ -170,7 +139,7 @@ def _figures(view: JobView) -> None:
                                  disabled=layers == 1)
     probe = options[3].selectbox("Probe sequence", range(4), format_func=lambda i: f"sequence {i + 1}",
                                  key="live_probe", help="Which of the first validation sequences to show.")
-    options[4].toggle("Freeze view", key="freeze", help="Stop redrawing (training goes on) so you can zoom and "
+    options[4].toggle("Freeze view", key=session.FREEZE, help="Stop redrawing (training goes on) so you can zoom and "
                                                         "hover; live updates reset the zoom.")
     snapshot = view.latest_snapshot
     probe = min(probe, (len(view.start.probe_x) - 1) if view.start else 0)
@@ -191,14 +160,9 @@ def _figures(view: JobView) -> None:
         st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
 
 
-def _panel(timer: float | None = None) -> None:
-    if st.session_state.pop(REDRAW_APP_KEY, False):
-        st.rerun(scope="app")
-    job = runs.current_job()
-    view = job.view() if job else None
-    if timer and view is not None and not view.done and _timer(view) != timer:
-        # Left the queue, moved up in it, or has its first epoch: redraw the page with the timer that fits.
-        st.rerun(scope="app")
+def panel(now: session.RunNow) -> None:
+    """Controls, status, progress and figures of the session's run (refresh.fragment redraws it)."""
+    job, view = now.job, now.view
     _controls(job, view)
     if view is None:
         st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "
@@ -218,19 +182,8 @@ def _panel(timer: float | None = None) -> None:
         _figures(view)
     if view.done:
         _downloads(job, view)
-        # The run ended since the sidebar's status line was drawn (in a timer tick, or while this very script
-        # run drew the page): one full rerun turns the timer off and brings the line up to date. Only one per
-        # run: on a loaded server that rerun's message can lag behind further timer ticks, and rerunning the
-        # whole app on each of them fed the overload the classroom load test found.
-        if (st.session_state.get(sidebar.SHOWN_KEY) != (view.id, True)
-                and st.session_state.get("ended_run_redrawn") != view.id):
-            st.session_state["ended_run_redrawn"] = view.id
-            st.rerun(scope="app")
 
 
 def draw() -> None:
-    """The panel refreshes itself while a run is active, unless the user froze the view."""
-    job = runs.current_job()
-    live = job is not None and not job.done and not st.session_state.get("freeze", False)
-    timer = _timer(job.view()) if live else None
-    st.fragment(_panel, run_every=timer)(timer)
+    """The live panel, in the page's one refreshing fragment (it also keeps the sidebar's status line)."""
+    refresh.fragment(panel)

@@ -14,10 +14,11 @@ import threading
 import numpy as np
 import streamlit as st
 
-from pages.ui import state
+from pages.ui import session, state
+from seqcore.backend import Backend, JobHandle
 from seqcore.config import DataConfig, Experiment
 from seqcore.data import SequenceData, build_data
-from seqcore.jobs import JobHandle, JobManager
+from seqcore.jobs import JobManager
 
 
 class RunRegistry:
@@ -58,10 +59,6 @@ class RunRegistry:
         timer.daemon = True
         timer.start()
 
-    def active_count(self) -> int:
-        with self._lock:
-            return sum(not job.done for job, _ in self._runs.values())
-
 
 # The warm worker imports TensorFlow and trains a warm-up, a few CPU-seconds: started with the server's first
 # page, it slowed that page's first paint from 3 to 4.4 s. Nobody presses Train within seconds of arriving.
@@ -69,8 +66,10 @@ WARM_WORKER_DELAY_S = float(os.environ.get("SEQCORE_WARM_DELAY_S", "4"))
 
 
 @st.cache_resource(show_spinner=False)
-def job_manager() -> JobManager:
-    return JobManager(slots=state.limits().slots, warm=1, warm_delay_s=WARM_WORKER_DELAY_S)
+def backend() -> Backend:
+    """Where this server's runs train: the local worker pool."""
+    limits = state.limits()
+    return JobManager(slots=limits.slots, limits=limits, warm=1, warm_delay_s=WARM_WORKER_DELAY_S)
 
 
 @st.cache_resource(show_spinner=False)
@@ -97,24 +96,25 @@ def _session() -> _SessionToken:
 
 def current_job() -> JobHandle | None:
     """This session's latest run, re-attached from the URL after a reload."""
-    token = st.session_state.get("run_token") or st.query_params.get(state.RUN_PARAM)
+    token = st.session_state.get(session.RUN_TOKEN) or st.query_params.get(session.RUN_PARAM)
     if not token:
         return None
     job = run_registry().attach(token, _session().session_id)
     if job is None:
-        st.session_state.pop("run_token", None)
+        st.session_state.pop(session.RUN_TOKEN, None)
         return None
-    st.session_state["run_token"] = token
-    if st.query_params.get(state.RUN_PARAM) != token:
-        st.query_params[state.RUN_PARAM] = token
+    st.session_state[session.RUN_TOKEN] = token
+    if st.query_params.get(session.RUN_PARAM) != token:
+        st.query_params[session.RUN_PARAM] = token
     return job
 
 
 def start_run(experiment: Experiment, csv_values: np.ndarray | None) -> JobHandle:
-    job = job_manager().submit(experiment, owner=_session().session_id, csv_values=csv_values)
+    """Submit under this server's limits (ConfigError names what is over them) and make it the session's run."""
+    job = backend().submit(experiment, limits=state.limits(), csv_values=csv_values)
     token = run_registry().add(job, _session().session_id)
-    st.session_state["run_token"] = token
-    st.query_params[state.RUN_PARAM] = token
+    st.session_state[session.RUN_TOKEN] = token
+    st.query_params[session.RUN_PARAM] = token
     return job
 
 

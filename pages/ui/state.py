@@ -14,19 +14,10 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
+from pages.ui import compat
+from pages.ui.session import CSV, ERRORS, EXPERIMENT, NOTICES, PRESET_CHOICE, REFUSED, RUN_PARAM, widget_key
 from seqcore import limits as run_limits
-from seqcore.config import SECTIONS, ConfigError, Experiment, preset
-
-EXPERIMENT = "experiment"
-ERRORS = "config_errors"  # widget key -> message
-NOTICES = "notices"  # one-off messages shown at the top of the next page
-REFUSED = "refused_values"  # widget key -> the value the config refused, shown with its error until fixed
-CSV = "csv"  # the uploaded CSV: {"name", "digest", "frame", "columns"}
-RUN_PARAM = "run"  # the URL parameter that re-attaches a reload to its run (never part of a share link)
-
-
-def widget_key(section: str, name: str) -> str:
-    return f"w.{section}.{name}"
+from seqcore.config import ConfigError, Experiment, preset
 
 
 def init_session() -> None:
@@ -113,9 +104,7 @@ def _require_app() -> None:
     and rerun: the rerun goes through app.py, which sets the session up and shows the same page.
     """
     if EXPERIMENT not in st.session_state:
-        from streamlit.runtime.pages_manager import PagesManager
-
-        PagesManager.uses_pages_directory = False
+        compat.leave_pages_directory_mode()
         st.rerun()
 
 
@@ -161,7 +150,7 @@ def on_widget_change(section: str, name: str) -> None:
 def load_preset(name: str) -> None:
     experiment, lowered = run_limits.clamp(preset(name), limits())
     set_experiment(experiment)
-    st.session_state["preset_choice"] = name  # the sidebar's picker shows what was loaded, from any button
+    st.session_state[PRESET_CHOICE] = name  # the sidebar's picker shows what was loaded, from any button
     notice("success", f"Loaded the **{name}** preset." + "".join(f"\n\n{m}." for m in lowered))
 
 
@@ -188,6 +177,3 @@ def csv_values() -> tuple[np.ndarray | None, str | None]:
         return None, None
     return csv_column_values(upload["frame"], column), f"{upload['digest']}:{column}"
 
-
-def section_names() -> list[str]:
-    return list(SECTIONS)

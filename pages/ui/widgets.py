@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import state
+from pages.ui import session, state
 from seqcore import limits as run_limits
 from seqcore.config import SECTIONS
 from seqcore.tasks import TASKS
@@ -41,7 +41,7 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
     if cap is not None and cap < spec["high"]:
         spec["high"] = type(spec["default"])(cap)
         spec["help"] += f" This server allows at most {cap:g}."
-    key = state.widget_key(section, name)
+    key = session.widget_key(section, name)
     kwargs = {"key": key, "help": _help(spec), "disabled": disabled,
               "on_change": state.on_widget_change, "args": (section, name)}
     if label is None and section == "data":  # a task may give a shared setting its own meaning

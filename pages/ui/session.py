@@ -1,0 +1,84 @@
+"""Every key the dashboard keeps in `st.session_state`, who writes it and who reads it, and the session's run.
+
+Keys that only name a widget (`key="inspect_epoch"`, chart keys) live beside their widget; the ones listed
+here are read or written by code, so a change to one is a change to this table.
+
+| key | holds | written by | read by |
+| --- | --- | --- | --- |
+| EXPERIMENT | the session's valid `Experiment` | state (link, widgets, presets) | every page |
+| ERRORS | widget key -> message of a refused value | state.on_widget_change | widgets, live (Train off) |
+| REFUSED | widget key -> the refused value, shown until fixed | state.on_widget_change | state.ensure_widgets |
+| NOTICES | one-off (kind, text) messages for the next page | state.notice | state.show_notices |
+| CSV | the uploaded CSV: name, digest, frame, columns | state.store_csv (Data page) | state.csv_values |
+| widget_key(s, n) | each setting's widget value | Streamlit, state.sync_widgets | state.on_widget_change |
+| PRESET_CHOICE | the sidebar's preset picker | Streamlit, state.load_preset | sidebar |
+| RUN_TOKEN | the token of the session's latest run | runs.start_run, runs.current_job | runs.current_job |
+| RUN_NOW | `RunNow`: the run and its view, taken once per script run | observe_run | run_now (pages, sidebar) |
+| PAGE | url path of the page being drawn | app.py | sidebar (share link), refresh |
+| FREEZE | the live panel's "Freeze view" toggle | Streamlit | refresh (no timer while frozen) |
+| FULL_RERUN_ASKED | (run id, timer) a full rerun was last asked for | refresh.follow | refresh.follow |
+| FIGURES_MEMO | the live figures and what they were drawn from | live | live |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from seqcore.backend import JobHandle, JobView
+
+EXPERIMENT = "experiment"
+ERRORS = "config_errors"
+REFUSED = "refused_values"
+NOTICES = "notices"
+CSV = "csv"
+PRESET_CHOICE = "preset_choice"
+RUN_TOKEN = "run_token"
+RUN_NOW = "run_now"
+PAGE = "page_url_path"
+FREEZE = "freeze"
+FULL_RERUN_ASKED = "full_rerun_asked"
+FIGURES_MEMO = "live_figures_memo"
+
+RUN_PARAM = "run"  # the URL parameter that re-attaches a reload to its run (never part of a share link)
+
+
+def widget_key(section: str, name: str) -> str:
+    return f"w.{section}.{name}"
+
+
+@dataclass(frozen=True)
+class RunNow:
+    """The session's run as one script run sees it: the handle (for buttons) and one view (for drawing)."""
+
+    job: JobHandle | None
+    view: JobView | None
+
+    @property
+    def active(self) -> bool:
+        return self.view is not None and not self.view.done
+
+
+def observe_run() -> RunNow:
+    """Look at the session's run once, at the start of a script run (app.py) or of a fragment's run; everything
+    drawn in that run reads the same picture through `run_now`."""
+    from pages.ui import runs  # runs imports this module for its keys
+
+    job = runs.current_job()
+    now = RunNow(job, job.view() if job else None)
+    st.session_state[RUN_NOW] = now
+    return now
+
+
+def run_now() -> RunNow:
+    now = st.session_state.get(RUN_NOW)
+    return now if now is not None else observe_run()
+
+
+def page() -> str | None:
+    return st.session_state.get(PAGE)
+
+
+def frozen() -> bool:
+    return bool(st.session_state.get(FREEZE, False))

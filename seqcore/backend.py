@@ -1,0 +1,233 @@
+"""The seam between the pages and whatever trains: a `Backend` protocol, job records, and handles for the UI.
+
+A backend takes experiments (`submit`), runs them somewhere (worker processes on this machine today, a
+cluster later), and reports each job's events into its `JobRecord`. Pages hold `JobHandle`s: they read a
+consistent `JobView` and press buttons, and never learn where the job runs. Everything a page shows comes
+through the record, artifacts included (as bytes, not paths on the trainer's disk), so a backend on another
+machine can serve the same pages.
+
+Locking: each record has one lock, which guards every field it holds and is held only while a field is read
+or written (never while calling out). A backend that keeps its own lock may take it first and a record's
+lock inside it, never the other way round: `JobHandle.view` asks the backend for the queue position before
+it takes the record's lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from seqcore.events import FINAL_STATUSES, EndEvent, EpochEvent, SnapshotEvent, StartEvent
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from seqcore.config import Experiment
+    from seqcore.limits import Limits
+
+COMMANDS = ("stop", "pause", "resume")
+MAX_SNAPSHOT_BYTES = 24 * 2**20  # per job: older snapshots are thinned out beyond this
+MAX_SNAPSHOTS = 80
+
+
+class Backend(Protocol):
+    """What a place that trains must offer the pages."""
+
+    slots: int  # jobs it trains at once
+
+    def submit(self, experiment: Experiment, *, limits: Limits | None = None, csv_values: np.ndarray | None = None,
+               save_artifacts: bool = True) -> JobHandle:
+        """Queue a job and return its handle at once. Raises config.ConfigError, naming the setting, when the
+        experiment exceeds `limits` (the backend's own when None) or asks for something this backend lacks."""
+
+    def control(self, job_id: str, command: str) -> None:
+        """Stop, pause or resume a job (one of COMMANDS); a command for an ended or unknown job does nothing."""
+
+    def queue_position(self, job_id: str) -> int:
+        """1-based place of a queued job, 0 once it has left the queue."""
+
+    def estimated_wait_s(self, position: int) -> float:
+        """About how long a job at this queue position waits."""
+
+    def shutdown(self) -> None:
+        """Stop every job and free what the backend holds."""
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A consistent, read-only picture of a job at one moment, for drawing."""
+
+    id: str
+    experiment: Experiment
+    status: str  # queued, starting, running, paused, finished, stopped, timed_out, failed
+    reason: str
+    queue_position: int  # 1-based while queued, else 0
+    start: StartEvent | None
+    history: tuple[EpochEvent, ...]
+    snapshot_epochs: tuple[int, ...]
+    latest_snapshot: SnapshotEvent | None
+    end: EndEvent | None
+    submitted_at: float
+    waited_s: float  # time spent queued
+    estimated_wait_s: float  # while queued: a rough estimate of the wait left, from recent run lengths
+    stopping: bool = False  # Stop was pressed and the run has not ended yet
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def epoch(self) -> int:
+        return self.history[-1].epoch if self.history else 0
+
+
+def snapshot_bytes(snapshot: SnapshotEvent) -> int:
+    return sum(a.nbytes for a in snapshot.weights) + sum(a.nbytes for a in snapshot.hidden)
+
+
+class JobRecord:
+    """One job's state and its bounded buffers of events, written by a backend, read by handles."""
+
+    def __init__(self, job_id: str, experiment: Experiment):
+        self.id, self.experiment = job_id, experiment
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._status, self._reason = "queued", ""
+        self._start: StartEvent | None = None
+        self._end: EndEvent | None = None
+        self._history: list[EpochEvent] = []
+        self._snapshots: list[SnapshotEvent] = []
+        self.submitted_at = time.time()
+        self._started_at: float | None = None
+        self._stop_requested_at: float | None = None  # time.monotonic() of the first Stop
+
+    # --- written by the backend ---
+    def mark_started(self) -> None:
+        """A trainer took the job from the queue."""
+        with self._lock:
+            self._started_at = time.time()
+            if self._status == "queued":
+                self._status = "starting"
+
+    def apply_command(self, command: str) -> None:
+        """What a button changes at once, before the trainer acts on it (the page shows it on the next draw)."""
+        with self._lock:
+            if self._end is not None:
+                return
+            if command == "stop" and self._stop_requested_at is None:
+                self._stop_requested_at = time.monotonic()
+            elif command == "pause" and self._status in ("starting", "running"):
+                self._status = "paused"
+            elif command == "resume" and self._status == "paused":
+                self._status = "running"
+
+    def apply(self, event) -> None:
+        """One event from the trainer."""
+        with self._lock:
+            if isinstance(event, StartEvent):
+                self._start = event
+                if self._status == "starting":
+                    self._status = "running"
+            elif isinstance(event, EpochEvent):
+                self._history.append(event)
+            elif isinstance(event, SnapshotEvent):
+                self._snapshots.append(event)
+                self._thin_snapshots()
+        if isinstance(event, EndEvent):
+            self.finish(event)
+
+    def finish(self, event: EndEvent) -> None:
+        """The job ended (the first end counts: a late one from a killed trainer is ignored)."""
+        with self._lock:
+            if self._end is None:
+                self._end, self._status, self._reason = event, event.status, event.reason
+                self._done.set()
+
+    def _thin_snapshots(self) -> None:
+        """Keep the first and the newest; drop every other one in between while over the budget."""
+        while len(self._snapshots) > 2 and (len(self._snapshots) > MAX_SNAPSHOTS
+                                            or sum(map(snapshot_bytes, self._snapshots)) > MAX_SNAPSHOT_BYTES):
+            middle = self._snapshots[1:-1]
+            self._snapshots = [self._snapshots[0], *middle[1::2], self._snapshots[-1]]
+
+    # --- read by anyone ---
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def started_at(self) -> float | None:
+        with self._lock:
+            return self._started_at
+
+    @property
+    def stop_requested_at(self) -> float | None:
+        with self._lock:
+            return self._stop_requested_at
+
+    @property
+    def epochs_done(self) -> int:
+        with self._lock:
+            return len(self._history)
+
+    def view(self, queue_position: int = 0, estimated_wait_s: float = 0.0) -> JobView:
+        with self._lock:
+            return JobView(id=self.id, experiment=self.experiment, status=self._status, reason=self._reason,
+                           queue_position=queue_position, start=self._start, history=tuple(self._history),
+                           snapshot_epochs=tuple(s.epoch for s in self._snapshots),
+                           latest_snapshot=self._snapshots[-1] if self._snapshots else None, end=self._end,
+                           submitted_at=self.submitted_at,
+                           waited_s=(self._started_at or time.time()) - self.submitted_at,
+                           estimated_wait_s=estimated_wait_s,
+                           stopping=self._stop_requested_at is not None and self._status not in FINAL_STATUSES)
+
+    def snapshot(self, epoch: int) -> SnapshotEvent | None:
+        """The recorded snapshot nearest to `epoch`."""
+        with self._lock:
+            if not self._snapshots:
+                return None
+            return min(self._snapshots, key=lambda s: abs(s.epoch - epoch))
+
+
+class JobHandle:
+    """The pages' side of one job: read its view, press its buttons. Thread-safe; knows no backend's insides."""
+
+    def __init__(self, record: JobRecord, backend: Backend):
+        self.record, self._backend = record, backend
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.record.experiment
+
+    def stop(self) -> None:
+        self._backend.control(self.id, "stop")
+
+    def pause(self) -> None:
+        self._backend.control(self.id, "pause")
+
+    def resume(self) -> None:
+        self._backend.control(self.id, "resume")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has ended; True if it has."""
+        return self.record.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self.record.done
+
+    def view(self) -> JobView:
+        position = self._backend.queue_position(self.id)  # before the record's lock: see the module's docstring
+        return self.record.view(position, self._backend.estimated_wait_s(position))
+
+    def snapshot(self, epoch: int) -> SnapshotEvent | None:
+        return self.record.snapshot(epoch)
