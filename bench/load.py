@@ -61,14 +61,11 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -77,11 +74,10 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from seqcore.config import ConfigError, preset  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
+CHROMIUM_ARGS = [*servers.CHROMIUM_ARGS,
                  # Every student's tab is in the foreground: never slow a page's timers as a background tab's.
                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                  "--disable-backgrounding-occluded-windows"]
@@ -191,67 +187,12 @@ def status_of(line: str) -> str:
 # ------------------------------------------------------------------ the server
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def health(url: str) -> str:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-class Server:
-    """`SEQCORE_HOSTED=1 streamlit run app.py` in its own session (process group); stop() ends the group."""
-
-    def __init__(self, port: int, log_path: Path, slots: int | None):
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = log_path
-        env = {**os.environ, "SEQCORE_HOSTED": "1", "PYTHONUNBUFFERED": "1"}
-        if slots:
-            env["SEQCORE_SLOTS"] = str(slots)
-        with open(log_path, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-
-    def wait_healthy(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while health(self.url) != "ok":
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {self.process.returncode} before it was healthy:\n"
-                                   f"{log_tail(self.log_path)}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit was not healthy at {self.url}/_stcore/health after {timeout_s:g} s:"
-                                   f"\n{log_tail(self.log_path)}")
-            time.sleep(0.25)
-
-    def stop(self) -> None:
-        """TERM, then KILL, the whole group: the server and its training workers."""
-        for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(wait_s)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # workers may outlive the server a moment
-            os.killpg(self.process.pid, signal.SIGKILL)
+def hosted_env(slots: int | None) -> dict[str, str]:
+    """The server's environment: a hosted demo (SEQCORE_HOSTED=1), with SEQCORE_SLOTS when --slots is given."""
+    env = {**os.environ, "SEQCORE_HOSTED": "1", "PYTHONUNBUFFERED": "1"}
+    if slots:
+        env["SEQCORE_SLOTS"] = str(slots)
+    return env
 
 
 # ------------------------------------------------------------------ memory and CPU
@@ -733,7 +674,7 @@ def problems(rows: list[dict]) -> list[str]:
 # ------------------------------------------------------------------ main
 
 
-async def run_rounds(args, server: Server, query: str, artifacts: Path) -> list[dict]:
+async def run_rounds(args, server: servers.StreamlitServer, query: str, artifacts: Path) -> list[dict]:
     from playwright.async_api import async_playwright
 
     rows = []
@@ -754,7 +695,8 @@ async def run_rounds(args, server: Server, query: str, artifacts: Path) -> list[
                 rows.append(row)
                 log(f"N={n}: {row['finished']} finished, {row['lost']} lost in {wall:.0f} s")
                 if server.process.poll() is not None:
-                    log(f"the server exited with code {server.process.returncode}:\n{log_tail(server.log_path)}")
+                    log(f"the server exited with code {server.process.returncode}:\n"
+                        f"{servers.log_tail(server.log_path, 30)}")
                     break
                 row["server_settle_s"] = await asyncio.to_thread(settle, server.process.pid)
                 log(f"N={n}: the server was quiet {row['server_settle_s']:g} s after the round's browsers closed")
@@ -810,7 +752,7 @@ def parse_args(argv=None):
     parser.add_argument("--silence-timeout", type=float, default=180.0,
                         help="a page with an unfinished run that gets no message from the server this long is lost")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds between rounds")
-    parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument("--chromium", default=servers.CHROMIUM)
     parser.add_argument("--browser-nice", type=int, default=10,
                         help="CPU niceness of the browsers (0: same priority as the server); see browser_command")
     parser.add_argument("--artifacts", type=Path, default=None,
@@ -837,11 +779,11 @@ def main(argv=None) -> int:
     artifacts.mkdir(parents=True, exist_ok=True)
     # A TERM (e.g. a CI timeout) becomes SystemExit, so that the finally below still ends the server's group.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    server = Server(args.port or free_port(), artifacts / "server.log", args.slots)
+    server = servers.StreamlitServer("app.py", artifacts / "server.log", hosted_env(args.slots), args.port)
     log(f"server pid {server.process.pid} at {server.url} (hosted mode); log and screenshots in {artifacts}")
     started = time.monotonic()
     try:
-        server.wait_healthy(SERVER_START_S)
+        server.wait_healthy(SERVER_START_S, tail_lines=30)
         from seqcore.limits import active_limits
         slots = args.slots or active_limits(hosted=True).slots or os.cpu_count()
         rows = asyncio.run(run_rounds(args, server, query, artifacts))
@@ -858,7 +800,7 @@ def main(argv=None) -> int:
     print()
     print(notes(rows, meta))
     found = problems(rows)
-    server_errors = [line for line in log_tail(server.log_path, 100_000).splitlines()
+    server_errors = [line for line in servers.log_tail(server.log_path, 100_000).splitlines()
                      if re.search(r"Traceback|Error|Exception", line)]
     meta["server_log_error_lines"] = server_errors[:50]
     if server_errors:

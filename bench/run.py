@@ -32,14 +32,12 @@ import queue
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +47,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from seqcore.config import Experiment, preset  # noqa: E402
 from seqcore.jobs import JobHandle, JobManager, intra_op_threads_for  # noqa: E402
 from seqcore.limits import active_limits  # noqa: E402
@@ -56,9 +55,6 @@ from seqcore.limits import active_limits  # noqa: E402
 TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
 ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7")
 EARLY_ROWS = ("4",)  # measured before anything else loads the machine (see main)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 READY_TIMEOUT_S = 600.0  # a child or worker importing TensorFlow on a busy 2-core machine
 RUN_TIMEOUT_S = 600.0  # one timed task or job
 T0 = time.monotonic()
@@ -259,17 +255,12 @@ class Child:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            kill_group(self.process.pid)
+            servers.kill_group(self.process.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(10)
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
-
-
-def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
 
 
 class Resources:
@@ -280,7 +271,7 @@ class Resources:
         self.prepared: dict[tuple, list[Child]] = {}
         self.children: list[Child] = []
         self.managers: dict[str, JobManager] = {}
-        self.servers: list[subprocess.Popen] = []
+        self.servers: list[servers.StreamlitServer] = []
         self.cleanups: list = []
 
     # --- children ---
@@ -342,7 +333,7 @@ class Resources:
         for child in self.children:
             child.close()
         for server in self.servers:
-            stop_server(server)
+            server.stop()
         # Anything still alive that this process started (a recycled worker still exiting): end it by pid.
         leftovers = psutil.Process().children(recursive=True)
         for process in leftovers:
@@ -350,17 +341,6 @@ class Resources:
                 process.kill()
         psutil.wait_procs(leftovers, timeout=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """SIGTERM to the server's session (its workers included), then SIGKILL to whatever is left of it."""
-    if server.poll() is None:
-        kill_group(server.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(10)
-    kill_group(server.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        server.wait(10)
 
 
 # ------------------------------------------------------------------ jobs
@@ -633,40 +613,15 @@ LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')
 })"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_health(url: str, timeout: float, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/_stcore/health", timeout=1) as reply:
-            if reply.status == 200:
-                return
-        time.sleep(0.02)
-    raise TimeoutError(f"{url} did not answer its health check within {timeout:g} s")
-
-
-def start_app(res: Resources, script: str, log_name: str) -> tuple[subprocess.Popen, str, float]:
-    """`streamlit run SCRIPT` from the project root on a free port; returns (server, url, start time)."""
-    port = free_port()
-    log_path = res.tmp / f"streamlit-{log_name}.log"
+def start_app(res: Resources, script: str, log_name: str) -> servers.StreamlitServer:
+    """`streamlit run SCRIPT` from the project root on a free port, stopped with the other resources at the end."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     # Python's bytecode cache as a person's machine has it (this sandbox sets PYTHONDONTWRITEBYTECODE): the
     # first start after a clone compiles the app's modules once, about 0.2 s of its first script run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    t0 = time.perf_counter()
-    with open(log_path, "wb") as server_log:  # the child keeps its own copy of the descriptor
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=server_log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+    server = servers.StreamlitServer(script, res.tmp / f"streamlit-{log_name}.log", env)
     res.servers.append(server)
-    return server, f"http://127.0.0.1:{port}", t0
+    return server
 
 
 def first_paint_once(res: Resources, browser, index: int, script: str, page_js: str,
@@ -675,9 +630,10 @@ def first_paint_once(res: Resources, browser, index: int, script: str, page_js: 
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     out = {}
-    server, url, t0 = start_app(res, script, f"{Path(script).stem}-{index}")
+    server = start_app(res, script, f"{Path(script).stem}-{index}")
+    url, t0 = server.url, server.started
     try:
-        wait_health(url, 60, server)
+        server.wait_healthy(60, poll_s=0.02)
         out["health_s"] = time.perf_counter() - t0
         page.goto(url + "/", timeout=60_000)
         page.wait_for_function(SCRIPT_DONE_JS, timeout=60_000, polling=20)
@@ -697,7 +653,7 @@ def first_paint_once(res: Resources, browser, index: int, script: str, page_js: 
     finally:
         with contextlib.suppress(Exception):
             context.close()
-        stop_server(server)
+        server.stop()
     return out
 
 
@@ -706,9 +662,10 @@ def train_latency_once(res: Resources, browser, index: int) -> dict:
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     out = {}
-    server, url, t0 = start_app(res, "app.py", f"train-{index}")
+    server = start_app(res, "app.py", f"train-{index}")
+    url, t0 = server.url, server.started
     try:
-        wait_health(url, 60, server)
+        server.wait_healthy(60, poll_s=0.02)
         # Train right away: the app's worker (started by the first visit) may still be importing TensorFlow.
         page.goto(url + "/train", timeout=60_000)
         page.wait_for_function(TRAIN_PAGE_JS, timeout=60_000, polling=20)
@@ -731,7 +688,7 @@ def train_latency_once(res: Resources, browser, index: int) -> dict:
     finally:
         with contextlib.suppress(Exception):
             context.close()
-        stop_server(server)
+        server.stop()
     return out
 
 
@@ -741,7 +698,8 @@ def row_browser(res: Resources, plan: Plan) -> list[Entry]:
     n = plan.repeats_browser
     apps, floors, trains = [], [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(executable_path=servers.CHROMIUM, args=servers.CHROMIUM_ARGS,
+                                             headless=True)
         try:
             # First paints before any training (it leaves the machine slower for a while), the app and the floor
             # alternated so that both see the same drift of this machine's speed.

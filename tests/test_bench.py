@@ -1,6 +1,8 @@
-"""Smoke test of the benchmark: its cheap rows run and print a table. No timed assertions."""
+"""Smoke tests of the benchmark's tools: its cheap rows run and print a table; a server that fails says why.
+No timed assertions."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +35,14 @@ def test_quick_bench_prints_the_cheap_rows(tmp_path):
     payload = json.loads(out_json.read_text())
     assert payload["quick"] is True and payload["rows"] == ["5", "7"]
     assert all(entry["value"] is not None and entry["value"] > 0 for entry in payload["entries"])
+
+
+def test_a_server_that_exits_says_why(tmp_path):
+    from bench import servers
+
+    server = servers.StreamlitServer("no_such_app.py", tmp_path / "server.log", dict(os.environ))
+    with server, pytest.raises(servers.ServerError, match="exited with code") as failure:
+        server.wait_healthy(60)
+    assert "File does not exist: no_such_app.py" in str(failure.value)  # the log's tail
+    assert server.url.startswith("http://127.0.0.1:") and server.process.poll() is not None
+

@@ -10,61 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench import servers
+
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM = os.environ.get("E2E_CHROMIUM", servers.CHROMIUM)
 VIEWPORT = {"width": 1400, "height": 2000}  # tall: Streamlit scrolls an inner container, not the page
 SERVER_START_S = 90  # Python, Streamlit and the app's imports on a busy two-core machine
 STEP_TIMEOUT_MS = 30_000  # the default for one Playwright action or expectation
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _health(url: str) -> str:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
-def _log_tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    """The server and its worker processes share one process group: end them all."""
-    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(wait_s)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    # Workers may outlive the server's own exit by a moment: make sure none is left behind.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -72,32 +29,15 @@ def _streamlit_server(log_name: str, hosted_env: dict[str, str] | None = None):
     """Start `streamlit run app.py` (no file watcher) and yield its base URL once healthy. Local limits, unless
     `hosted_env` gives the environment of a hosted demo (SEQCORE_HOSTED=1 and its settings)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("SEQCORE_HOSTED", None)  # the tests train above the hosted demo's limits
     env.update(hosted_env or {})
-    log_path = SCREENSHOTS / log_name
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while _health(url) != "ok":
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode} before it was healthy:\n"
-                            f"{_log_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit was not healthy at {url}/_stcore/health after {SERVER_START_S} s:\n"
-                            f"{_log_tail(log_path)}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        _stop_group(process)
+    with servers.StreamlitServer("app.py", SCREENSHOTS / log_name, env) as server:
+        try:
+            server.wait_healthy(SERVER_START_S)
+        except servers.ServerError as err:
+            pytest.fail(str(err), pytrace=False)
+        yield server.url
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +67,7 @@ def e2e_browser() -> Browser:
         pytest.fail(f"The e2e tests need the system Chromium at {CHROMIUM} (Debian: apt-get install chromium; "
                     "or set E2E_CHROMIUM to its path). Playwright's own browser downloads are not used.")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=servers.CHROMIUM_ARGS)
         yield browser
         browser.close()
 

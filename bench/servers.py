@@ -1,0 +1,105 @@
+"""Streamlit servers and the system Chromium for the benchmark, the load test and the browser tests, in one place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # never the machine's network address
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: Playwright's own browser downloads are never used
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class ServerError(RuntimeError):
+    """A server that exited or never became healthy; the message ends with its log's tail."""
+
+
+def free_port() -> int:
+    """A port nothing listens on now, so that servers started side by side never collide."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def health(url: str, timeout_s: float = 2.0) -> str:
+    """The body of `/_stcore/health` ("ok" once the server serves pages), or "" while it does not answer."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout_s) as response:
+            return response.read().decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The last lines of a log, for error messages that show why a server failed."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    """Signal a whole process group, since a server's training workers share its group."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+class StreamlitServer:
+    """`python -m streamlit run SCRIPT` from the project root on 127.0.0.1, in its own process group so that
+    stop() ends its workers too; a context manager that stops it on the way out."""
+
+    def __init__(self, script: str, log_path: Path, env: dict[str, str], port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log_path = Path(log_path)
+        self._stopped = False
+        with open(self.log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+            self.started = time.perf_counter()  # for callers that time the start
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+                 "--server.port", str(self.port), "--server.address", HOST, "--browser.gatherUsageStats", "false",
+                 "--server.fileWatcherType", "none"],
+                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
+    def wait_healthy(self, timeout_s: float, poll_s: float = 0.25, tail_lines: int = 40) -> None:
+        """Return once the health check says "ok"; raise ServerError if the server exits or times out first."""
+        deadline = time.monotonic() + timeout_s
+        while health(self.url) != "ok":
+            if self.process.poll() is not None:
+                raise ServerError(f"streamlit exited with code {self.process.returncode} before it was healthy:\n"
+                                  f"{log_tail(self.log_path, tail_lines)}")
+            if time.monotonic() > deadline:
+                raise ServerError(f"streamlit was not healthy at {self.url}/_stcore/health after {timeout_s:g} s:\n"
+                                  f"{log_tail(self.log_path, tail_lines)}")
+            time.sleep(poll_s)
+
+    def stop(self, term_wait_s: float = 10, kill_wait_s: float = 5) -> None:
+        """SIGTERM the group, SIGKILL it if the server outlives `term_wait_s`, and SIGKILL it once more at the end,
+        since workers may outlive the server by a moment; a second call does nothing."""
+        if self._stopped:
+            return
+        kill_group(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(term_wait_s)
+        except subprocess.TimeoutExpired:
+            kill_group(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(kill_wait_s)
+        kill_group(self.process.pid, signal.SIGKILL)
+        self._stopped = True
+
+    def __enter__(self) -> StreamlitServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
