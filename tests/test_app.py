@@ -383,9 +383,11 @@ def test_garbage_link_keeps_its_valid_settings():
     assert query_of(at) == {"m.cell": "GRU", "d.seq_len": "12"}
 
 
-def test_unknown_run_token_in_a_link_is_ignored():
+def test_a_link_naming_an_unknown_run_opens_its_settings_and_says_the_run_is_gone():
     at = open_app(run="no-such-run", **{"m.units": "8"})
     assert not warnings_of(at)
+    assert any("no longer on this server" in i.value for i in at.info)
+    assert "run" not in query_of(at)
     assert experiment_of(at).model.units == 8
     assert "No run yet" in at.sidebar.caption[0].value
     at.switch_page("pages/train.py").run()

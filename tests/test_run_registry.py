@@ -1,45 +1,93 @@
-"""The server's run registry: reloads re-attach, a closed tab's runs stop and are freed, one run per session."""
+"""The server's run registry: a run belongs to the browser that started it; reloads and second tabs find it,
+other browsers never do; a closed browser's queued run is dropped quickly and its running one after a grace."""
 
+import binascii
+import os
 import time
 
-from pages.ui.runs import RunRegistry
+from pages.ui.runs import RunRegistry, browser_key
 
 
 class FakeJob:
-    def __init__(self):
-        self.stopped = False
-        self.done = False
+    def __init__(self, job_id: str, status: str = "running"):
+        self.id, self.status = job_id, status
+        self.stopped = self.done = False
 
     def stop(self):
         self.stopped = self.done = True
 
+    def view(self):
+        return self
+
+
+def xsrf_cookie(token: bytes) -> str:
+    """The cookie as Streamlit's server writes it: the same token under a fresh random mask each time."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+    return f"2|{binascii.b2a_hex(mask).decode()}|{binascii.b2a_hex(masked).decode()}|{int(time.time())}"
+
+
+def test_a_browser_keeps_its_key_under_every_fresh_mask_and_another_browser_has_another():
+    token, other = os.urandom(16), os.urandom(16)
+    keys = {browser_key(xsrf_cookie(token)) for _ in range(5)}
+    assert len(keys) == 1 and None not in keys
+    assert browser_key(xsrf_cookie(other)) not in keys
+    assert browser_key(None) is None and browser_key("garbage|x") is None and browser_key("2|zz|zz|1") is None
+
+
+def test_a_second_tab_and_a_reload_find_the_run_and_another_browser_does_not():
+    registry = RunRegistry()
+    job = FakeJob("job-1")
+    registry.open_session("teacher", "tab-1")
+    registry.add("teacher", job)
+    registry.open_session("teacher", "tab-2")  # a second tab, or the reloaded page
+    assert registry.latest("teacher") is job
+    assert registry.latest("student") is None  # the student opened the teacher's full address
+    assert registry.owner("job-1") == "teacher"
+
+
+def test_a_new_run_stops_only_the_same_browsers_earlier_run():
+    registry = RunRegistry()
+    teacher, student_first, student_second = FakeJob("t"), FakeJob("s1"), FakeJob("s2")
+    registry.add("teacher", teacher)
+    registry.add("student", student_first)
+    registry.add("student", student_second)
+    assert student_first.stopped and not teacher.stopped
+    assert registry.latest("teacher") is teacher and registry.latest("student") is student_second
+
 
 def test_a_reload_within_the_grace_period_keeps_the_run():
     registry = RunRegistry()
-    job = FakeJob()
-    token = registry.add(job, "tab-1")
-    assert registry.attach(token, "tab-2") is job  # the reloaded page, a new session, finds it by its token
-    registry.release_session("tab-1", grace_s=0.05)
+    job = FakeJob("job-1")
+    registry.open_session("b", "tab-1")
+    registry.add("b", job)
+    registry.release_session("b", "tab-1", grace_s=0.1, queued_grace_s=0.05)
+    registry.open_session("b", "tab-2")  # the reloaded page comes back within the grace
     time.sleep(0.3)
-    assert not job.stopped and registry.attach(token, "tab-2") is job
+    assert not job.stopped and registry.latest("b") is job
 
 
-def test_a_closed_tab_stops_its_run_after_the_grace_period_and_frees_it():
+def test_a_closed_browser_drops_its_queued_run_quickly_and_stops_a_running_one_after_the_grace():
     registry = RunRegistry()
-    job = FakeJob()
-    token = registry.add(job, "tab-1")
-    registry.release_session("tab-1", grace_s=0.05)
-    assert not job.stopped  # not at once: the person may be reloading
+    queued, running = FakeJob("q", status="queued"), FakeJob("r")
+    registry.open_session("a", "tab-a")
+    registry.add("a", queued)
+    registry.open_session("b", "tab-b")
+    registry.add("b", running)
+    registry.release_session("a", "tab-a", grace_s=0.5, queued_grace_s=0.05)
+    registry.release_session("b", "tab-b", grace_s=0.5, queued_grace_s=0.05)
+    time.sleep(0.2)
+    assert queued.stopped and not running.stopped  # the place in line is freed for the others
+    time.sleep(0.6)
+    assert running.stopped and registry.latest("b") is None
+
+
+def test_a_closed_tab_leaves_the_run_alone_while_another_tab_of_the_browser_is_open():
+    registry = RunRegistry()
+    job = FakeJob("job-1", status="queued")
+    registry.open_session("b", "tab-1")
+    registry.open_session("b", "tab-2")
+    registry.add("b", job)
+    registry.release_session("b", "tab-1", grace_s=0.1, queued_grace_s=0.05)
     time.sleep(0.3)
-    assert job.stopped and registry.attach(token, "tab-9") is None
-
-
-def test_a_new_run_replaces_the_sessions_previous_one_and_tokens_are_private():
-    registry = RunRegistry()
-    first, second, other = FakeJob(), FakeJob(), FakeJob()
-    first_token = registry.add(first, "tab-1")
-    other_token = registry.add(other, "tab-2")
-    registry.add(second, "tab-1")
-    assert registry.attach(first_token, "tab-1") is None
-    assert registry.attach(other_token, "tab-2") is other and not other.stopped
-    assert len(first_token) >= 16 and first_token != other_token  # unguessable, one per run
+    assert not job.stopped

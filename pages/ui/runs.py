@@ -1,12 +1,18 @@
-"""The dashboard's side of training jobs: one job manager per server, one active run per browser session.
+"""The dashboard's side of training jobs: one backend per server, one active run per browser.
 
-A run is found again after a reload through an unguessable token in the URL
-(`?run=...`), which share links leave out. When a session ends (Streamlit
-releases it after its reconnect grace period), the runs it still owns stop.
+A run belongs to the browser that started it, known by the token in Streamlit's XSRF cookie: a secret that
+every request of that browser carries and that an address never holds. A reload or a second tab of the same
+browser finds the run again; another browser given the full address finds nothing of it. The address holds
+the run's id (`?run=`) only so that a page can say what became of it (another browser's, or gone after a
+restart). When the last tab of a browser closes, its queued run is dropped within seconds and its running
+one stops after a grace period that a reload fits in.
 """
 
 from __future__ import annotations
 
+import binascii
+import collections
+import hashlib
 import os
 import secrets
 import threading
@@ -20,44 +26,86 @@ from seqcore.config import DataConfig, Experiment
 from seqcore.data import SequenceData, build_data
 from seqcore.jobs import JobManager
 
+XSRF_COOKIE = "_streamlit_xsrf"
+MAX_REMEMBERED_OWNERS = 10_000  # run ids whose owner is still known after the run was replaced
+
+
+def browser_key(xsrf_cookie: str | None) -> str | None:
+    """A stable key for the browser behind Streamlit's XSRF cookie, or None without one.
+
+    The cookie is 2|mask|masked token|timestamp (Tornado's format, kept by Streamlit's server): the server
+    masks the same token afresh in every response, so the key is a hash of the unmasked token."""
+    if not xsrf_cookie:
+        return None
+    parts = xsrf_cookie.strip("\"'").split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = binascii.a2b_hex(parts[1]), binascii.a2b_hex(parts[2])
+            token = bytes(byte ^ mask[i % 4] for i, byte in enumerate(masked))
+        elif len(parts) == 1:  # version 1: the token in hex
+            token = binascii.a2b_hex(parts[0])
+        else:
+            return None
+    except (binascii.Error, ValueError, IndexError):
+        return None
+    return hashlib.sha256(b"seqcore-browser:" + token).hexdigest()[:32] if len(token) >= 8 else None
+
 
 class RunRegistry:
-    """token -> job, and which session owns it; shared by every session of this server."""
+    """Which browser owns which run, and which of its tabs are open; shared by every session of this server."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._runs: dict[str, tuple[JobHandle, str]] = {}
+        self._latest: dict[str, JobHandle] = {}  # browser -> its latest run
+        self._owners: collections.OrderedDict[str, str] = collections.OrderedDict()  # run id -> browser
+        self._open: dict[str, set[str]] = {}  # browser -> its open sessions (tabs)
 
-    def add(self, job: JobHandle, session_id: str) -> str:
-        """Register the session's new run; its earlier runs are forgotten (their snapshots freed)."""
-        token = secrets.token_urlsafe(12)
+    def open_session(self, browser: str, session_id: str) -> None:
         with self._lock:
-            for old in [t for t, (_, owner) in self._runs.items() if owner == session_id]:
-                self._runs.pop(old)[0].stop()
-            self._runs[token] = (job, session_id)
-        return token
+            self._open.setdefault(browser, set()).add(session_id)
 
-    def attach(self, token: str, session_id: str) -> JobHandle | None:
+    def add(self, browser: str, job: JobHandle) -> None:
+        """The browser's new run; its earlier one stops if it still runs, and is forgotten (snapshots freed)."""
         with self._lock:
-            entry = self._runs.get(token)
-            if entry is None:
-                return None
-            self._runs[token] = (entry[0], session_id)
-            return entry[0]
+            previous = self._latest.get(browser)
+            self._latest[browser] = job
+            self._owners[job.id] = browser
+            while len(self._owners) > MAX_REMEMBERED_OWNERS:
+                self._owners.popitem(last=False)
+        if previous is not None and not previous.done:
+            previous.stop()
 
-    def release_session(self, session_id: str, grace_s: float) -> None:
-        """The session's tab is gone. After `grace_s`, stop the runs it still owns: a reload of the
-        same URL re-attaches its run to the new session within the grace period and keeps it going."""
-        def stop_orphans():
+    def latest(self, browser: str) -> JobHandle | None:
+        with self._lock:
+            return self._latest.get(browser)
+
+    def owner(self, job_id: str) -> str | None:
+        """The browser a run belongs to, if this server still knows the run."""
+        with self._lock:
+            return self._owners.get(job_id)
+
+    def release_session(self, browser: str, session_id: str, *, grace_s: float, queued_grace_s: float) -> None:
+        """A tab is gone. If no other tab of its browser is open `queued_grace_s` later, a queued run is
+        dropped; if none is open after `grace_s`, a running one stops and is forgotten. A reload opens a new
+        session within seconds and keeps both."""
+        with self._lock:
+            self._open.get(browser, set()).discard(session_id)
+
+        def stop_if_abandoned(only_queued: bool):
             with self._lock:
-                owned = [t for t, (_, owner) in self._runs.items() if owner == session_id]
-                jobs = [self._runs.pop(t)[0] for t in owned]  # nobody can open them again: free them
-            for job in jobs:
-                job.stop()
+                if self._open.get(browser):
+                    return
+                job = self._latest.get(browser)
+                if job is None or job.done or (only_queued and job.view().status != "queued"):
+                    return
+                if not only_queued:
+                    self._latest.pop(browser)
+            job.stop()
 
-        timer = threading.Timer(grace_s, stop_orphans)
-        timer.daemon = True
-        timer.start()
+        for delay, only_queued in ((queued_grace_s, True), (grace_s, False)):
+            timer = threading.Timer(delay, stop_if_abandoned, args=(only_queued,))
+            timer.daemon = True
+            timer.start()
 
 
 # The warm worker imports TensorFlow and trains a warm-up, a few CPU-seconds: started with the server's first
@@ -77,44 +125,64 @@ def run_registry() -> RunRegistry:
     return RunRegistry()
 
 
-class _SessionToken:
-    def __init__(self, session_id: str):
-        self.session_id = session_id
-
-
 RECONNECT_GRACE_S = float(os.environ.get("SEQCORE_RECONNECT_GRACE_S", "60"))
+QUEUED_GRACE_S = 5.0  # a queued run of a closed browser frees its place in line at once, bar a reload
 
 
-def _release(token: _SessionToken) -> None:
-    run_registry().release_session(token.session_id, RECONNECT_GRACE_S)
+class _Tab:
+    """This session and the browser it belongs to (the session itself when the browser sent no XSRF cookie)."""
+
+    def __init__(self, session_id: str, browser: str):
+        self.session_id, self.browser = session_id, browser
+
+
+def _release(tab: _Tab) -> None:
+    run_registry().release_session(tab.browser, tab.session_id, grace_s=RECONNECT_GRACE_S,
+                                   queued_grace_s=QUEUED_GRACE_S)
 
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def _session() -> _SessionToken:
-    return _SessionToken(secrets.token_hex(8))
+def _tab() -> _Tab:
+    session_id = secrets.token_hex(8)
+    tab = _Tab(session_id, browser_key(st.context.cookies.get(XSRF_COOKIE)) or f"session:{session_id}")
+    run_registry().open_session(tab.browser, tab.session_id)
+    return tab
 
 
 def current_job() -> JobHandle | None:
-    """This session's latest run, re-attached from the URL after a reload."""
-    token = st.session_state.get(session.RUN_TOKEN) or st.query_params.get(session.RUN_PARAM)
-    if not token:
-        return None
-    job = run_registry().attach(token, _session().session_id)
-    if job is None:
-        st.session_state.pop(session.RUN_TOKEN, None)
-        return None
-    st.session_state[session.RUN_TOKEN] = token
-    if st.query_params.get(session.RUN_PARAM) != token:
-        st.query_params[session.RUN_PARAM] = token
+    """This browser's latest run (after a reload, in a second tab too); the address names it."""
+    job = run_registry().latest(_tab().browser)
+    named = st.query_params.get(session.RUN_PARAM)
+    if named and (job is None or named != job.id):
+        _explain_named_run(named)
+    if job is not None and named != job.id:
+        st.query_params[session.RUN_PARAM] = job.id
+    elif job is None and named:
+        del st.query_params[session.RUN_PARAM]
     return job
+
+
+def _explain_named_run(job_id: str) -> None:
+    """Say why the run the address names is not shown (once per session and id)."""
+    told = st.session_state.setdefault(session.RUNS_EXPLAINED, set())
+    if job_id in told:
+        return
+    told.add(job_id)
+    owner = run_registry().owner(job_id)
+    if owner is not None and owner != _tab().browser:
+        state.notice("info", "This address names a run that another browser started. Runs belong to the browser "
+                             "that started them, so only the settings in the address were opened here.")
+    elif owner is None:
+        state.notice("info", "The run this address names is no longer on this server: the server restarted since "
+                             "it ran (runs are kept in memory). Its settings were opened; press Train to run it "
+                             "again.")
 
 
 def start_run(experiment: Experiment, csv_values: np.ndarray | None) -> JobHandle:
     """Submit under this server's limits (ConfigError names what is over them) and make it the session's run."""
     job = backend().submit(experiment, limits=state.limits(), csv_values=csv_values)
-    token = run_registry().add(job, _session().session_id)
-    st.session_state[session.RUN_TOKEN] = token
-    st.query_params[session.RUN_PARAM] = token
+    run_registry().add(_tab().browser, job)
+    st.query_params[session.RUN_PARAM] = job.id
     return job
 
 

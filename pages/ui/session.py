@@ -12,7 +12,7 @@ here are read or written by code, so a change to one is a change to this table.
 | CSV | the uploaded CSV: name, digest, frame, columns | state.store_csv (Data page) | state.csv_values |
 | widget_key(s, n) | each setting's widget value | Streamlit, state.sync_widgets | state.on_widget_change |
 | PRESET_CHOICE | the sidebar's preset picker | Streamlit, state.load_preset | sidebar |
-| RUN_TOKEN | the token of the session's latest run | runs.start_run, runs.current_job | runs.current_job |
+| RUNS_EXPLAINED | run ids named by the address whose absence a notice explained | runs.current_job | runs |
 | RUN_NOW | `RunNow`: the run and its view, taken once per script run | observe_run | run_now (pages, sidebar) |
 | PAGE | url path of the page being drawn | app.py | sidebar (share link), refresh |
 | FREEZE | the live panel's "Freeze view" toggle | Streamlit | refresh (no timer while frozen) |
@@ -34,14 +34,14 @@ REFUSED = "refused_values"
 NOTICES = "notices"
 CSV = "csv"
 PRESET_CHOICE = "preset_choice"
-RUN_TOKEN = "run_token"
+RUNS_EXPLAINED = "runs_explained"
 RUN_NOW = "run_now"
 PAGE = "page_url_path"
 FREEZE = "freeze"
 FULL_RERUN_ASKED = "full_rerun_asked"
 FIGURES_MEMO = "live_figures_memo"
 
-RUN_PARAM = "run"  # the URL parameter that re-attaches a reload to its run (never part of a share link)
+RUN_PARAM = "run"  # the URL parameter naming the run on screen (an id, not a key: ownership is the browser's)
 
 
 def widget_key(section: str, name: str) -> str:

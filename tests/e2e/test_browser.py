@@ -218,3 +218,44 @@ def test_a_page_link_is_the_first_request_of_a_fresh_server(e2e_fresh_server, e2
     expect(sidebar(page).get_by_test_id("stSidebarNav").get_by_role("link")).to_have_count(4)
     assert_no_exception(page)
     screenshot(page, "fresh_server_train_link")
+
+
+def test_another_browser_with_the_full_address_cannot_touch_the_run(e2e_server, e2e_new_page):
+    """A teacher trains and pastes the whole address to the class: the students get the settings, never the run.
+    The teacher's second tab (the same browser) shows the run, with its buttons."""
+    teacher = e2e_new_page()
+    open_app(teacher, f"{e2e_server}/train?t.epochs={EPOCHS}", title="Model & training")
+    teacher.get_by_role("button", name="Train").click()
+    poll_until("the teacher's first loss point", lambda: points_of(teacher, "Loss"), FIRST_EPOCH_S)
+    expect(teacher).to_have_url(re.compile(r"[?&]run="))
+    address = teacher.url
+
+    second_tab = teacher.context.new_page()
+    open_app(second_tab, address, title="Model & training")
+    expect(run_status(second_tab)).to_contain_text("Running")
+    expect(second_tab.get_by_role("button", name="Stop")).to_be_enabled()
+    second_tab.close()
+
+    student = e2e_new_page()  # another browser: its own cookies
+    open_app(student, address, title="Model & training")
+    expect(run_status(student)).to_contain_text("No run yet")
+    expect(student.get_by_test_id("stAlertContentInfo").first).to_contain_text("another browser started")
+    expect(student.get_by_role("button", name="Stop")).to_be_disabled()
+    expect(student.get_by_role("spinbutton", name="Epochs")).to_have_value(str(EPOCHS))  # the settings came along
+    expect(student.get_by_role("button", name="Model (.keras)")).to_have_count(0)
+    assert_no_exception(student)
+    screenshot(student, "student_with_teachers_address")
+
+    # The student's own run neither stops nor replaces the teacher's.
+    student.get_by_role("button", name="Train").click()
+    poll_until("the student's own first loss point", lambda: points_of(student, "Loss"), FIRST_EPOCH_S)
+    expect(run_status(teacher)).to_contain_text("Running")
+    before = epochs_done(teacher)
+    poll_until("the teacher's run to go on", lambda: epochs_done(teacher) > before, 30)
+    student.get_by_role("button", name="Stop").click()
+    expect(run_status(student)).to_contain_text("Stopped")
+    expect(run_status(teacher)).to_contain_text("Running")
+
+    teacher.get_by_role("button", name="Stop").click()
+    expect(run_status(teacher)).to_contain_text("Stopped")
+    assert_no_exception(teacher)
