@@ -56,9 +56,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -766,6 +768,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    command = shlex.join(["python", "bench/load.py", *(sys.argv[1:] if argv is None else argv)])
+    date = datetime.datetime.now().isoformat(timespec="seconds")
     try:
         query = preset(args.preset).with_values(**{"train.epochs": args.epochs}).to_query()
     except ConfigError as err:
@@ -793,7 +797,8 @@ def main(argv=None) -> int:
     finally:
         server.stop()
         log(f"server group stopped; total {time.monotonic() - started:.0f} s")
-    meta = {"preset": args.preset, "epochs": args.epochs, "query": query, "slots": slots,
+    meta = {"command": command, "date": date, "preset": args.preset, "epochs": args.epochs, "query": query,
+            "slots": slots,
             "browser_nice": args.browser_nice,
             "cores": os.cpu_count(), "server_log": str(server.log_path), "artifacts": str(artifacts)}
     print(table(rows))

@@ -143,7 +143,17 @@ class Entry:
     def to_dict(self) -> dict:
         return {"row": self.row, "measure": self.measure, "value": self.value, "unit": self.unit, "n": self.n,
                 "target": list(self.target) if self.target else None, "ok": self.ok, "note": self.note,
-                "details": self.details}
+                "decimals": self.decimals, "details": self.details}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Entry:
+        """The entry that to_dict() wrote, so that bench/report.py prints the very table this run printed."""
+        if "decimals" not in data:
+            raise ValueError(f"row {data.get('row')!r}: no 'decimals' in the JSON (written by an older bench/run.py); "
+                             "rerun the benchmark")
+        target = data["target"]
+        return cls(data["row"], data["measure"], data["value"], data["unit"], data["n"], data["note"],
+                   (target[0], target[1]) if target else None, data["decimals"], data["details"])
 
 
 def failed_entry(row: str, err: BaseException) -> Entry:
@@ -162,7 +172,8 @@ def print_table(header: list[str], entries: list[Entry], out=sys.stdout) -> None
     out.flush()
 
 
-def machine_header(command: str) -> tuple[list[str], dict]:
+def machine_info(command: str) -> dict:
+    """The machine, the software and the time of a run, taken at its start (the load average is the start's)."""
     cpu = "unknown CPU"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -176,20 +187,31 @@ def machine_header(command: str) -> tuple[list[str], dict]:
             with contextlib.suppress(importlib.metadata.PackageNotFoundError):
                 versions[name] = importlib.metadata.version(dist)
                 break
-    info = {"cpu": cpu, "cores": os.cpu_count(), "cores_usable": len(os.sched_getaffinity(0)),
+    return {"cpu": cpu, "cores": os.cpu_count(), "cores_usable": len(os.sched_getaffinity(0)),
             "ram_gib": psutil.virtual_memory().total / 2**30, "python": platform.python_version(),
             "versions": versions, "command": command, "load_avg_at_start": os.getloadavg(),
             "date": datetime.datetime.now().isoformat(timespec="seconds")}
-    lines = [
+
+
+def header_lines(info: dict, wall_s: float) -> list[str]:
+    """The lines above the table, from machine_info() (or the JSON's "machine") and the run's wall time."""
+    return [
         "### Sequence Playground benchmark",
         "",
-        f"- Command: `{command}` ({info['date']})",
-        f"- Machine: {cpu}, {info['cores']} cores ({info['cores_usable']} usable), {info['ram_gib']:.1f} GiB RAM; "
-        f"load average at start {info['load_avg_at_start'][0]:.2f}",
-        "- Software: Python " + info["python"] + ", " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        f"- Command: `{info['command']}` ({info['date']})",
+        f"- Machine: {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable), {info['ram_gib']:.1f} GiB "
+        f"RAM; load average at start {info['load_avg_at_start'][0]:.2f}",
+        "- Software: Python " + info["python"] + ", " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
         "- Values are medians over n repeats; every row was measured in this run.",
+        f"- Total wall time of this run: {wall_s:.0f} s",
     ]
-    return lines, info
+
+
+def write_json(path: Path, info: dict, plan: Plan, rows: list[str], wall_s: float, entries: list[Entry]) -> None:
+    """--json: the run's numbers, from which bench/report.py writes docs/performance.md."""
+    payload = {"machine": info, "quick": plan.quick, "rows": rows, "wall_s": wall_s,
+               "entries": [e.to_dict() for e in entries]}
+    Path(path).write_text(json.dumps(payload, indent=2, default=str))
 
 
 # ------------------------------------------------------------------ processes
@@ -890,7 +912,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows, plan = parse_rows(args.rows), Plan.make(args.quick)
     command = shlex.join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)])
-    header, info = machine_header(command)
+    info = machine_info(command)
 
     def terminate(signum, frame):
         raise SystemExit(128 + signum)
@@ -927,12 +949,9 @@ def main(argv: list[str] | None = None) -> int:
         res.close()
     entries = [entry for row in rows if row in by_row for entry in by_row[row]]
     total = time.monotonic() - T0
-    header.append(f"- Total wall time of this run: {total:.0f} s")
-    print_table(header, entries)
+    print_table(header_lines(info, total), entries)
     if args.json:
-        payload = {"machine": info, "quick": plan.quick, "rows": rows, "wall_s": total,
-                   "entries": [e.to_dict() for e in entries]}
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
+        write_json(args.json, info, plan, rows, total, entries)
     return 1 if any(e.measure == "**failed**" for e in entries) else 0
 
 
