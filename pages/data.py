@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages.ui import dataview, runs, session, state, widgets
+from pages.ui.safe import md
 from seqcore.data import DataError, load_csv, numeric_columns
 from seqcore.tasks import SPLIT_FIELDS, TASKS, TOKENS
 
@@ -40,10 +41,10 @@ with settings:
                     state.on_widget_change("data", "csv_column")
                     st.rerun()
             except DataError as err:
-                st.error(f"This file cannot be used: {err}")
+                st.error(f"This file cannot be used: {md(err)}")
         uploaded = st.session_state.get(session.CSV)
         if uploaded:
-            st.caption(f"Using **{uploaded['name']}** ({len(uploaded['frame'])} rows).")
+            st.caption(f"Using **{md(uploaded['name'])}** ({len(uploaded['frame'])} rows).")
             widgets.field("data", "csv_column", options=uploaded["columns"])
             widgets.fields("data", [n for n in upload_task.fields if n != "csv_column"], columns=1)
         else:
@@ -58,7 +59,7 @@ with preview:
     try:
         data = runs.session_data()
     except DataError as err:
-        st.error(f"These settings give no usable data: {err}")
+        st.error(f"These settings give no usable data: {md(err)}")
         data = None
     if data is not None:
         with st.container(key="data_preview"):

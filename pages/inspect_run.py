@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui import runs, session, state
+from pages.ui.safe import md
 from seqcore import panels, plots, probes, reference
 from seqcore.cells import CELLS
 from seqcore.data import DataError
@@ -25,7 +26,7 @@ cell, activation = experiment.model.cell, experiment.model.activation
 try:
     data = runs.data_for(experiment)
 except DataError as err:  # a CSV run whose file is no longer in this session
-    st.error(f"The data of this run cannot be rebuilt: {err}")
+    st.error(f"The data of this run cannot be rebuilt: {md(err)}")
     st.stop()
 token_task = data.task.kind is TOKENS
 
@@ -100,7 +101,7 @@ try:
                                                    title=f"Hidden state of layer {layer + 1} on your sequence"),
                         key="custom_hidden")
 except probes.ProbeError as err:
-    st.error(str(err))
+    st.error(md(err))
 
 with st.expander("Weights of this snapshot"):
     layers_w, (dense_kernel, _) = reference.split_weights(snapshot.weights, cell)

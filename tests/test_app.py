@@ -115,8 +115,13 @@ def figure_titles(at: AppTest) -> list[str]:
     return [spec["layout"].get("title", {}).get("text", "") for spec in specs]
 
 
+def shown(markdown: str) -> str:
+    """What a person reads: Markdown's backslash escapes (pages/ui/safe.py) and zero-width spaces removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
+
+
 def warnings_of(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning]
+    return [shown(w.value) for w in at.warning]
 
 
 # --- every page ---
@@ -244,7 +249,7 @@ def test_delay_lag_not_shorter_than_the_sequence_is_refused_inline():
     at.number_input(key="w.data.lag").set_value(10).run()
 
     assert not at.exception, _exceptions(at)
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert len(errors) == 1 and "data.lag" in errors[0] and "data.seq_len" in errors[0], errors
     assert experiment_of(at).data.lag == 5  # the previous valid value is kept
     assert at.number_input(key="w.data.lag").value == 10  # and the widget keeps what was typed
@@ -266,13 +271,13 @@ def test_a_refused_setting_stays_refused_on_every_page_until_fixed():
     at.switch_page("pages/train.py").run()
     assert not at.exception, _exceptions(at)
     assert at.button(key="train").disabled
-    assert any("data.lag" in c.value for c in at.caption), "the train page does not say why Train is off"
+    assert any("data.lag" in shown(c.value) for c in at.caption), "the train page does not say why Train is off"
     at.number_input(key="w.model.units").set_value(8).run()  # another change does not forget it
     assert at.button(key="train").disabled
 
     at.switch_page("pages/data.py").run()
     assert at.number_input(key="w.data.lag").value == 12  # still the refused value, beside its error
-    assert len(at.error) == 1 and "data.lag" in at.error[0].value
+    assert len(at.error) == 1 and "data.lag" in shown(at.error[0].value)
     at.number_input(key="w.data.lag").set_value(3).run()
     assert not at.error
     assert experiment_of(at).data.lag == 3
@@ -301,7 +306,7 @@ def test_series_window_longer_than_its_part_is_refused_inline():
     # 1000 points: the test part (10 %) holds 100, too few for a window of 100 plus the horizon.
     at.number_input(key="w.data.seq_len").set_value(100).run()
 
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert len(errors) == 1 and "data.seq_len" in errors[0], errors
     assert experiment_of(at).data.seq_len == 10
     assert at.number_input(key="w.data.seq_len").value == 100  # the widget keeps what was typed
@@ -335,7 +340,7 @@ def test_a_csv_link_without_its_file_cannot_train():
     at.switch_page("pages/train.py").run()
     at.button(key="train").click().run()
     assert not at.exception, _exceptions(at)
-    assert any("upload a CSV file" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("upload a CSV file" in shown(e.value) for e in at.error), [e.value for e in at.error]
     assert "run" not in query_of(at)
 
 
@@ -406,3 +411,13 @@ def test_the_live_panel_redraws_often_until_the_first_point_then_at_the_usual_ra
     # A run paused before its first epoch, and a queued one, do not keep a fast timer going.
     assert timer("paused") == usual
     assert timer("queued", place=1) >= usual and timer("queued", place=20) == refresh.QUEUED_REFRESH_FAR_S
+
+
+def test_user_text_is_escaped_wherever_markdown_would_render_it():
+    from pages.ui.safe import md
+
+    crafted = "[Log in](http://x/y) **bold** :red[x] ![i](http://x/i.png) $x$ <b> www.x.org me@x.org"
+    escaped = md(crafted)
+    assert re.search(r"(?<!\\)[\[\]()*!:$<>]", escaped) is None
+    assert "http\u200b" in escaped and "www\u200b" in escaped and "@\u200b" in escaped  # no autolinks
+    assert escaped.replace("\\", "").replace("\u200b", "") == crafted  # the same characters, each shown as itself

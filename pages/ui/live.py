@@ -7,6 +7,7 @@ import statistics
 import streamlit as st
 
 from pages.ui import refresh, runs, session, state
+from pages.ui.safe import md
 from seqcore import panels
 from seqcore.backend import JobHandle, JobView
 from seqcore.config import ConfigError
@@ -46,11 +47,11 @@ def _status(view: JobView) -> None:
     elif view.status == "starting":
         st.info("Building the data and the model; the first epoch also compiles it (a few seconds)…")
     elif view.status == "failed":
-        st.error(f"The run failed: {view.reason}")
+        st.error(f"The run failed: {md(view.reason)}")
     elif view.status == "timed_out":
-        st.warning(view.reason)
+        st.warning(md(view.reason))
     elif view.status in ("finished", "stopped"):
-        summary = view.reason
+        summary = md(view.reason)
         if view.end and view.end.test_metrics:
             summary += " Test set: " + ", ".join(f"{k} {v:.4f}" for k, v in view.end.test_metrics.items()) + "."
         st.success(summary) if view.status == "finished" else st.info(summary)
@@ -82,7 +83,7 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
             runs.session_data()  # refuse bad data here, with its message, before queueing
             job = runs.start_run(state.experiment(), values)  # the backend refuses what is over the limits
         except (ConfigError, DataError) as err:
-            st.error(f"Cannot train on these settings: {err}")
+            st.error(f"Cannot train on these settings: {md(err)}")
             return
         refresh.follow(job.view(), None, live_panel=True)  # a full rerun starts the live timer
     # Pause and Stop act in callbacks: they run before the script does, so a click cannot be lost when the next
@@ -94,7 +95,8 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
     cols[2].button("⏹ Stop", disabled=not active or stopping, key="stop", width="stretch", on_click=_stop,
                    args=(job,))
     if not active and state.pending_errors():  # say why Train is off: the refused setting may be on another page
-        st.caption("Train waits until these refused settings are fixed: " + "; ".join(state.pending_errors()) + ".")
+        refused = "; ".join(map(md, state.pending_errors()))
+        st.caption(f"Train waits until these refused settings are fixed: {refused}.")
 
 
 def _downloads(job: JobHandle, view: JobView) -> None:

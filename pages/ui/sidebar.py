@@ -7,6 +7,7 @@ import threading
 import streamlit as st
 
 from pages.ui import session, state
+from pages.ui.safe import md
 from seqcore.backend import JobView
 from seqcore.config import PRESETS
 
@@ -35,7 +36,7 @@ def status_line(view: JobView | None) -> str:
     if view.status == "queued":
         return (f"⏳ Queued: position {view.queue_position}, waiting {view.waited_s:.0f} s "
                 f"(about {view.estimated_wait_s:.0f} s to go)")
-    text = STATUS_LINES[view.status].format(epoch=view.epoch, epochs=epochs, reason=view.reason)
+    text = STATUS_LINES[view.status].format(epoch=view.epoch, epochs=epochs, reason=md(view.reason))
     return f"{STATUS_ICONS[view.status]} {text}"
 
 

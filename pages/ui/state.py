@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from pages.ui import compat
+from pages.ui.safe import md
 from pages.ui.session import CSV, ERRORS, EXPERIMENT, NOTICES, PRESET_CHOICE, REFUSED, RUN_PARAM, widget_key
 from seqcore import limits as run_limits
 from seqcore.config import ConfigError, Experiment, preset
@@ -37,7 +38,7 @@ def init_session() -> None:
         if problems:
             shown = problems[:8] + ([f"… and {len(problems) - 8} more"] if len(problems) > 8 else [])
             notice("warning", "This link had settings that could not be used, so defaults stand in for them:\n\n"
-                   + "\n".join(f"- {p}" for p in shown))
+                   + "\n".join(f"- {md(p)}" for p in shown))
         sync_widgets(experiment)
     sync_url()
 
@@ -151,7 +152,7 @@ def load_preset(name: str) -> None:
     experiment, lowered = run_limits.clamp(preset(name), limits())
     set_experiment(experiment)
     st.session_state[PRESET_CHOICE] = name  # the sidebar's picker shows what was loaded, from any button
-    notice("success", f"Loaded the **{name}** preset." + "".join(f"\n\n{m}." for m in lowered))
+    notice("success", f"Loaded the **{name}** preset." + "".join(f"\n\n{md(m)}." for m in lowered))
 
 
 def error_for(section: str, name: str) -> str | None:

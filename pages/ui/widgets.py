@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import session, state
+from pages.ui.safe import md
 from seqcore import limits as run_limits
 from seqcore.config import SECTIONS
 from seqcore.tasks import TASKS
@@ -63,7 +64,7 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
         st.text_input(label, **kwargs)
     error = state.error_for(section, name)
     if error:
-        st.error(f"{error}. The last valid value is still in use.", icon=":material/warning:")
+        st.error(f"{md(error)}. The last valid value is still in use.", icon=":material/warning:")
 
 
 def fields(section: str, names, *, columns: int = 2, disabled: bool = False) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 from browser_helpers import (
@@ -259,3 +260,25 @@ def test_another_browser_with_the_full_address_cannot_touch_the_run(e2e_server, 
     teacher.get_by_role("button", name="Stop").click()
     expect(run_status(teacher)).to_contain_text("Stopped")
     assert_no_exception(teacher)
+
+
+def test_a_crafted_link_shows_its_keys_and_values_as_plain_text(e2e_server, e2e_page):
+    """Keys and values of a link are echoed in its warning: Markdown in them must not become a link, bold red
+    text or an image fetched from another host."""
+    page = e2e_page
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url) if urlsplit(request.url).hostname == "127.0.0.9"
+            else None)
+    crafted = {"[Log in again](http://127.0.0.9/login)": "1", "m.units": ":red[**Your run was deleted**]",
+               "![logo](http://127.0.0.9/pixel.png)": "2"}
+    query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in crafted.items())
+    open_app(page, f"{e2e_server}/?{query}")
+    warning = page.get_by_test_id("stAlertContentWarning")
+    expect(warning).to_contain_text("[Log in again](http://127.0.0.9/login)")
+    expect(warning).to_contain_text(":red[**Your run was deleted**]")
+    expect(warning).to_contain_text("![logo](http://127.0.0.9/pixel.png)")
+    expect(warning.locator("a")).to_have_count(0)
+    expect(warning.locator("img")).to_have_count(0)
+    expect(warning.locator("strong")).to_have_count(0)
+    assert not fetched, fetched
+    assert_no_exception(page)
