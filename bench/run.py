@@ -48,8 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import servers  # noqa: E402
+from seqcore.backend import JobHandle  # noqa: E402
 from seqcore.config import Experiment, preset  # noqa: E402
-from seqcore.jobs import JobHandle, JobManager, intra_op_threads_for  # noqa: E402
+from seqcore.jobs import JobManager, intra_op_threads_for  # noqa: E402
 from seqcore.limits import active_limits  # noqa: E402
 
 TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
@@ -321,9 +322,7 @@ class Resources:
     def manager(self, name: str, **kwargs) -> JobManager:
         """A named JobManager with one slot and one warm worker (created on first use)."""
         if name not in self.managers:
-            runs = self.tmp / f"runs-{name}"
-            self.managers[name] = JobManager(slots=1, warm=1, runs_dir=runs, intra_op_threads=APP_INTRA_OP_THREADS,
-                                             **kwargs)
+            self.managers[name] = JobManager(slots=1, warm=1, intra_op_threads=APP_INTRA_OP_THREADS, **kwargs)
         return self.managers[name]
 
     def ready_manager(self, name: str, **kwargs) -> JobManager:
@@ -384,11 +383,12 @@ def watch(job: JobHandle, t0: float, timeout: float = RUN_TIMEOUT_S) -> dict[str
     while True:
         done = job.wait(0.002)
         now = time.perf_counter() - t0
-        if "dispatched" not in marks and job.status != "queued":
+        view = job.view()
+        if "dispatched" not in marks and view.status != "queued":
             marks["dispatched"] = now
-        if "start" not in marks and job.start is not None:
+        if "start" not in marks and view.start is not None:
             marks["start"] = now
-        if "first_epoch" not in marks and job.history:
+        if "first_epoch" not in marks and view.history:
             marks["first_epoch"] = now
         if done:
             marks["end"] = now
@@ -580,13 +580,13 @@ def row_first_epoch(res: Resources, plan: Plan) -> list[Entry]:
     for i in range(plan.repeats_cold):
         log(f"row 3: cold first epoch {i + 1}/{plan.repeats_cold}")
         t0 = time.perf_counter()
-        fresh = JobManager(slots=1, warm=1, runs_dir=res.tmp / f"runs-cold-{i}", intra_op_threads=APP_INTRA_OP_THREADS)
+        fresh = JobManager(slots=1, warm=1, intra_op_threads=APP_INTRA_OP_THREADS)
         res.cleanups.append(fresh.shutdown)
         try:
             job = fresh.submit(experiment)
             marks = watch(job, t0)
-            if job.status != "finished":
-                raise RuntimeError(f"the cold job ended {job.status}: {job.reason}")
+            if job.view().status != "finished":
+                raise RuntimeError(f"the cold job ended {job.view().status}: {job.view().reason}")
             cold.append(marks)
         finally:
             fresh.shutdown()
