@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages.ui import dataview, runs, session, state, widgets
 from pages.ui.safe import md
+from seqcore.config import ConfigError
 from seqcore.data import DataError, load_csv, numeric_columns
 from seqcore.tasks import SPLIT_FIELDS, TASKS, TOKENS
 
@@ -58,7 +59,7 @@ with settings:
 with preview:
     try:
         data = runs.session_data()
-    except DataError as err:
+    except (ConfigError, DataError) as err:
         st.error(f"These settings give no usable data: {md(err)}")
         data = None
     if data is not None:

@@ -24,7 +24,7 @@ if view is None or not view.snapshot_epochs:
 experiment = view.experiment
 cell, activation = experiment.model.cell, experiment.model.activation
 try:
-    data = runs.data_for(experiment)
+    data = runs.data_for(job)
 except DataError as err:  # a CSV run whose file is no longer in this session
     st.error(f"The data of this run cannot be rebuilt: {md(err)}")
     st.stop()

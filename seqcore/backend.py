@@ -32,6 +32,15 @@ MAX_SNAPSHOT_BYTES = 24 * 2**20  # per job: older snapshots are thinned out beyo
 MAX_SNAPSHOTS = 80
 
 
+class QueueFull(Exception):
+    """Too many runs wait already; `retry_after_s` is about when a place frees up."""
+
+    def __init__(self, waiting: int, retry_after_s: float):
+        self.waiting, self.retry_after_s = waiting, retry_after_s
+        super().__init__(f"The queue is full: {waiting} runs are waiting for a training slot. Try again in about "
+                         f"{max(10, round(retry_after_s / 10) * 10):.0f} s.")
+
+
 class Backend(Protocol):
     """What a place that trains must offer the pages."""
 
@@ -40,7 +49,8 @@ class Backend(Protocol):
     def submit(self, experiment: Experiment, *, limits: Limits | None = None, csv_values: np.ndarray | None = None,
                save_artifacts: bool = True) -> JobHandle:
         """Queue a job and return its handle at once. Raises config.ConfigError, naming the setting, when the
-        experiment exceeds `limits` (the backend's own when None) or asks for something this backend lacks."""
+        experiment exceeds `limits` (the backend's own when None) or asks for something this backend lacks;
+        QueueFull when the limits' queue is full."""
 
     def control(self, job_id: str, command: str) -> None:
         """Stop, pause or resume a job (one of COMMANDS); a command for an ended or unknown job does nothing."""
@@ -90,8 +100,9 @@ def snapshot_bytes(snapshot: SnapshotEvent) -> int:
 class JobRecord:
     """One job's state and its bounded buffers of events, written by a backend, read by handles."""
 
-    def __init__(self, job_id: str, experiment: Experiment):
-        self.id, self.experiment = job_id, experiment
+    def __init__(self, job_id: str, experiment: Experiment, csv_values: np.ndarray | None = None):
+        # What the job trains on, kept with it: pages rebuild its data from these, never from a later upload.
+        self.id, self.experiment, self.csv_values = job_id, experiment, csv_values
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._status, self._reason = "queued", ""
@@ -207,6 +218,11 @@ class JobHandle:
     @property
     def experiment(self) -> Experiment:
         return self.record.experiment
+
+    @property
+    def csv_values(self) -> np.ndarray | None:
+        """The uploaded values this job trains on (None for generated data)."""
+        return self.record.csv_values
 
     def stop(self) -> None:
         self._backend.control(self.id, "stop")

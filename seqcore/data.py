@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # pandas is imported where a CSV is read: generated data neve
 MAX_MODEL_VALUES = 50_000_000  # floats in x (200 MB); y, copies and Keras need several times that
 MIN_CSV_VALUES = 20
 MAX_CSV_MAGNITUDE = 1e100  # squares of larger values overflow float64 when the scaler is fitted
+# A series is one column; a sheet of a few hundred is plausible. Parsing 200,001 columns took 33 s of CPU.
+MAX_CSV_COLUMNS = 1_000
 
 _CSV_DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64_000  # enough lines to sniff the delimiter without scanning a 50 MB file
@@ -283,19 +285,21 @@ def _windows(part: np.ndarray, seq_len: int, horizon: int) -> tuple[np.ndarray, 
 
 
 def load_csv(source: bytes | str | io.IOBase | os.PathLike, *, max_bytes: int = 50_000_000,
-             max_rows: int = 1_000_000) -> pd.DataFrame:
+             max_rows: int = 1_000_000, max_columns: int = MAX_CSV_COLUMNS) -> pd.DataFrame:
     """Read an uploaded CSV into a DataFrame, or raise DataError saying what is wrong with it.
 
     `source`: the file's bytes, its text (a str is CSV text, not a path), a file-like object
     (e.g. Streamlit's UploadedFile) or an os.PathLike path. The delimiter (comma, semicolon, tab,
     pipe) is detected; the text may be UTF-8 (with or without BOM), UTF-16 with BOM, or Latin-1.
     A file whose first row is all numbers is read as having no header; its columns are then
-    named 'column 1', 'column 2', ...
+    named 'column 1', 'column 2', ... The numeric columns are found once and kept in
+    `frame.attrs["numeric_columns"]` (what `numeric_columns` returns).
     """
     text = _decode(_read_limited(source, max_bytes))
     if not text.strip():
         raise DataError("csv", "empty file", "holds no data; upload a CSV with a header row and numbers below it")
     delimiter = _sniff_delimiter(text)
+    _check_width(text, delimiter, max_columns)
     frame = _parse(text, delimiter, max_rows, header=0)
     if len(frame.columns) and all(_is_number(name) for name in frame.columns):
         # The first row was data, not names: read it again as data so no value is lost.
@@ -307,10 +311,26 @@ def load_csv(source: bytes | str | io.IOBase | os.PathLike, *, max_bytes: int = 
         raise DataError("csv", "header only", "has a header but no data rows")
     if len(frame) == 1:
         raise DataError("csv", "one data row", "has a single data row; a sequence needs many values")
-    if not numeric_columns(frame):
+    frame.attrs["numeric_columns"] = _numeric_columns(frame)
+    if not frame.attrs["numeric_columns"]:
         names = ", ".join(map(str, frame.columns[:10])) + (", …" if len(frame.columns) > 10 else "")
         raise DataError("csv", "no numeric column", f"was found: the columns ({names}) hold text, not numbers")
     return frame
+
+
+def _check_width(text: str, delimiter: str, max_columns: int) -> None:
+    """Refuse a file wider than max_columns from its first line, before pandas parses (and types) every column."""
+    head = text[:_SNIFF_CHARS * 4]
+    lines = head.splitlines(keepends=True)
+    first = next((line for line in lines if line.strip()), "")
+    try:
+        n_columns = len(next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter), []))
+    except csv.Error:  # a quote left open, say: pandas' reader says what is wrong
+        return
+    if n_columns > max_columns:
+        cut = not first.endswith(("\n", "\r"))  # the line goes on past what was read
+        shown = f"{'more than ' if cut else ''}{n_columns} columns"
+        raise DataError("csv", shown, f"is too wide; the limit is {max_columns} columns (a series needs one)")
 
 
 def _read_limited(source, max_bytes: int) -> bytes | str:
@@ -419,8 +439,13 @@ def numeric_columns(frame: pd.DataFrame) -> list[str]:
     """Columns that are mostly numbers: numeric ones, and text ones where numbers outnumber words.
 
     A column with a stray typo is listed, so choosing it gives a precise error (row and value)
-    instead of the column silently missing from the list.
+    instead of the column silently missing from the list. Found once by `load_csv`.
     """
+    known = frame.attrs.get("numeric_columns")
+    return list(known) if known is not None else _numeric_columns(frame)
+
+
+def _numeric_columns(frame: pd.DataFrame) -> list[str]:
     names = []
     for name in frame.columns:
         column = frame[name]

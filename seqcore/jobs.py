@@ -12,7 +12,6 @@ kills a worker past its memory ceiling or its job's deadline. It implements
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import math
 import os
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcore import limits as run_limits
-from seqcore.backend import COMMANDS, JobHandle, JobRecord
+from seqcore.backend import COMMANDS, JobHandle, JobRecord, QueueFull
 from seqcore.config import ConfigError, Experiment
 from seqcore.events import EndEvent
 from seqcore.models import installed_backends
@@ -65,7 +64,8 @@ class _Worker:
         child_in, self.to_child = os.pipe()
         self.from_child, child_out = os.pipe()
         # The worker's own output (TensorFlow's logs, tracebacks) goes to a file; its last line explains a death.
-        self.log = tempfile.NamedTemporaryFile(prefix="seqcore-worker-", suffix=".log", delete=False)  # noqa: SIM115
+        # An unnamed one: the system frees it with the last process that holds it, even if the server is killed.
+        self.log = tempfile.TemporaryFile(prefix="seqcore-worker-", suffix=".log")  # noqa: SIM115
         # One BLAS thread: the NumPy reference (snapshots, forecasts) does many tiny matmuls, and waking a
         # thread pool for each was measured 3-14x slower; TensorFlow keeps its own thread pools.
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", "OPENBLAS_NUM_THREADS": "1",
@@ -122,8 +122,9 @@ class _Worker:
 
     def last_log_line(self) -> str:
         try:
-            lines = Path(self.log.name).read_text(errors="replace").strip().splitlines()
-        except OSError:
+            self.log.seek(0)
+            lines = self.log.read().decode(errors="replace").strip().splitlines()
+        except (OSError, ValueError):
             return ""
         return lines[-1][-300:] if lines else ""
 
@@ -150,10 +151,11 @@ class JobManager:
 
     def __init__(self, slots: int | None = None, *, warm: int = 1, backend: str = "tensorflow",
                  limits: run_limits.Limits = run_limits.LOCAL, max_jobs_per_worker: int = 20,
-                 worker_memory_limit_mb: float = 3000.0, recycle_above_mb: float = 1500.0,
+                 worker_memory_limit_mb: float | None = None, recycle_above_mb: float = 1500.0,
                  warm_delay_s: float = 0.0, stop_grace_s: float = STOP_GRACE_S, intra_op_threads: int | None = None):
         """`warm` workers start (importing TensorFlow, then a warm-up) after `warm_delay_s`; a job submitted
-        before then starts its worker at once. `limits`: what `submit` accepts unless told otherwise. A worker
+        before then starts its worker at once. `limits`: what `submit` accepts unless told otherwise; a worker
+        above `worker_memory_limit_mb` (default: the limits' worker memory) fails its job and is replaced. A worker
         that has not ended its job `stop_grace_s` after Stop is killed and replaced. `intra_op_threads`:
         TensorFlow's threads per op in each worker (default: `intra_op_threads_for(slots)`)."""
         self.slots = slots or os.cpu_count() or 1
@@ -161,7 +163,7 @@ class JobManager:
         self.backend = backend
         self.limits = limits
         self.max_jobs_per_worker = max_jobs_per_worker
-        self.worker_memory_limit_mb = worker_memory_limit_mb
+        self.worker_memory_limit_mb = worker_memory_limit_mb or limits.worker_memory_mb
         self.recycle_above_mb = recycle_above_mb
         self.stop_grace_s = stop_grace_s
         self._lock = threading.RLock()
@@ -191,7 +193,8 @@ class JobManager:
                csv_values: np.ndarray | None = None, save_artifacts: bool = True) -> JobHandle:
         """Queue a job and return its handle at once; ConfigError if it exceeds the limits or needs a Keras
         backend this machine lacks."""
-        run_limits.check(experiment, limits or self.limits)
+        limits = limits or self.limits
+        run_limits.check(experiment, limits, csv_values=csv_values)
         keras_backend = experiment.train.backend
         if keras_backend not in installed_backends():
             raise ConfigError([("train.backend", keras_backend, "is not installed on this server; allowed: "
@@ -199,7 +202,9 @@ class JobManager:
         with self._lock:
             if self._closed:
                 raise RuntimeError("this JobManager has been shut down")
-            record = JobRecord(f"job-{os.getpid()}-{next(self._ids)}", experiment)
+            if limits.max_queued is not None and len(self._queue) >= limits.max_queued:
+                raise QueueFull(len(self._queue), self.estimated_wait_s(len(self._queue)))
+            record = JobRecord(f"job-{os.getpid()}-{next(self._ids)}", experiment, csv_values)
             job = _Job(record, csv_values, save_artifacts)
             self._jobs[record.id] = job
             self._queue.append(job)
@@ -348,8 +353,7 @@ class JobManager:
         elif job is not None:  # it had ended before its worker did
             with self._lock:
                 self._jobs.pop(job.record.id, None)
-        with contextlib.suppress(OSError):
-            os.unlink(worker.log.name)
+        worker.log.close()
         if replace:
             with self._lock:
                 if not self._closed and len(self._workers) < self.slots:  # shutdown may have begun meanwhile

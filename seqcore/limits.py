@@ -11,7 +11,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+import numpy as np
+
+from seqcore.cells import CELLS
 from seqcore.config import SECTIONS, ConfigError, Experiment
+from seqcore.tasks import SERIES, TOKENS
+
+MB = 2**20
+# What a worker's memory is made of, fitted to peak RSS measured here (docs/performance-notes.md): a warm worker
+# with TensorFlow imported, about 900 MB; each float32 value of the data three times (NumPy, tf.data, one-hot
+# source); and the activations a training step keeps for backpropagation, about 1.5 times batch × steps × units
+# × layers × (gate blocks + 2) float32 values.
+WORKER_BASE_MB = 900.0
+DATA_COPIES = 3
+ACTIVATION_FACTOR = 1.5
+MEMORY_MARGIN = 0.85  # accept what is estimated to use at most this share of the worker's ceiling
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,9 @@ class Limits:
     time_limit_s: float
     upload_mb: int
     slots: int | None  # concurrent training jobs; None: one per core
+    max_queued: int | None  # runs that may wait for a slot; None: no bound
+    max_values: int  # values in a run's input array (sequences × steps × features): what one link may build
+    worker_memory_mb: float  # a worker over this is stopped; runs estimated near it are refused beforehand
 
 
 # Where each limit applies in the experiment.
@@ -37,9 +54,11 @@ LIMITED_FIELDS = {
 }
 
 LOCAL = Limits(name="local", units=1024, layers=4, seq_len=1000, n_sequences=100_000, n_points=200_000,
-               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, slots=None)
+               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, slots=None, max_queued=None,
+               max_values=50_000_000, worker_memory_mb=8000.0)
 HOSTED = Limits(name="hosted", units=128, layers=2, seq_len=200, n_sequences=5_000, n_points=20_000,
-                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, slots=None)
+                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, slots=None, max_queued=60,
+                max_values=5_000_000, worker_memory_mb=3000.0)
 
 
 def hosted_from_env() -> bool:
@@ -61,8 +80,32 @@ def limit_for(key: str, limits: Limits) -> float | None:
     return None
 
 
-def check(experiment: Experiment, limits: Limits) -> None:
-    """Raise ConfigError naming every setting above this server's limits."""
+def data_values(experiment: Experiment, n_points: int | None = None) -> tuple[int, int]:
+    """(values of the input array, values of the target array) the experiment's data holds; `n_points`: a CSV's."""
+    data = experiment.data
+    task = data.task
+    features, outputs = task.sizes(data)
+    steps = task.steps(data)
+    if task.kind is SERIES:
+        rows = max(0, (n_points if n_points is not None else data.n_points) - steps - data.horizon + 1)
+    else:
+        rows = data.n_sequences
+    return rows * steps * features, rows * outputs * (steps if task.kind is TOKENS else 1)
+
+
+def estimated_worker_mb(experiment: Experiment, n_points: int | None = None) -> float:
+    """About how much memory a worker needs at its peak to train this experiment (see WORKER_BASE_MB)."""
+    model, train = experiment.model, experiment.train
+    steps = experiment.data.task.steps(experiment.data)
+    x_values, y_values = data_values(experiment, n_points)
+    activations = (train.batch_size * steps * model.units * model.layers * (CELLS[model.cell].n_blocks + 2)
+                   * ACTIVATION_FACTOR)
+    return WORKER_BASE_MB + (DATA_COPIES * (x_values + y_values) + activations) * 4 / MB
+
+
+def check(experiment: Experiment, limits: Limits, *, csv_values: np.ndarray | None = None) -> None:
+    """Raise ConfigError naming every setting above this server's limits, the data's size and the memory a
+    worker would need among them. `csv_values`: the uploaded column a CSV experiment learns."""
     problems = []
     for name, key in LIMITED_FIELDS.items():
         section, field = key.split(".")
@@ -74,8 +117,41 @@ def check(experiment: Experiment, limits: Limits) -> None:
     if not problems and steps > limits.seq_len:  # a task may read more steps than data.seq_len (copy memory)
         problems.append(("data.seq_len", data.seq_len, f"gives {steps} steps for the {data.task.label.lower()}, "
                                                        f"above this server's {limits.name} limit of {limits.seq_len}"))
+    n_points = None if csv_values is None else len(csv_values)
+    if not problems and n_points is not None and n_points > limits.n_points:
+        problems.append(("data.csv_column", data.csv_column, f"has {n_points} values, above this server's "
+                                                             f"{limits.name} limit of {limits.n_points} points"))
+    if not problems:
+        problems += _size_problems(experiment, limits, n_points)
     if problems:
         raise ConfigError(problems)
+
+
+def check_size(experiment: Experiment, limits: Limits, *, csv_values: np.ndarray | None = None) -> None:
+    """Raise ConfigError if the experiment's data is larger than this server builds, or it would not fit a
+    worker: before a page builds the data to preview it, as `check` does before a run is queued."""
+    problems = _size_problems(experiment, limits, None if csv_values is None else len(csv_values))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _size_problems(experiment: Experiment, limits: Limits, n_points: int | None) -> list:
+    data = experiment.data
+    x_values, _ = data_values(experiment, n_points)
+    if x_values > limits.max_values:
+        field = "data.n_points" if data.task.kind is SERIES else "data.n_sequences"
+        return [(field, getattr(data, field.split(".")[1]),
+                 f"gives {x_values:,} input values ({data.task.label.lower()}: sequences × steps × features), above "
+                 f"this server's {limits.name} limit of {limits.max_values:,}; use fewer or shorter sequences"
+                 + (" or a smaller vocabulary" if data.task.kind is TOKENS else ""))]
+    needed = estimated_worker_mb(experiment, n_points)
+    if needed > MEMORY_MARGIN * limits.worker_memory_mb:
+        return [("train.batch_size", experiment.train.batch_size,
+                 f"with {experiment.model.layers} × {experiment.model.units} units and this data needs about "
+                 f"{needed:,.0f} MB to train, more than this server's {limits.name} workers have "
+                 f"({MEMORY_MARGIN * limits.worker_memory_mb:,.0f} MB); use a smaller batch, fewer units, or less "
+                 "data")]
+    return []
 
 
 def clamp(experiment: Experiment, limits: Limits) -> tuple[Experiment, list[str]]:

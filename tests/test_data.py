@@ -351,3 +351,17 @@ def test_csv_like_text_gives_a_frame_or_a_data_error(text):
     for column in numeric_columns(frame):
         with contextlib.suppress(DataError):
             csv_column_values(frame, column)
+
+
+def test_a_csv_far_too_wide_is_refused_from_its_header_before_parsing():
+    import time
+
+    columns = 200_001  # 2.7 MB: parsing and typing every column took 33 s of server CPU
+    wide = (",".join(f"c{i}" for i in range(columns)) + "\n" + ",".join("1" for _ in range(columns)) + "\n").encode()
+    started = time.process_time()
+    with pytest.raises(DataError, match="is too wide; the limit is 1000 columns") as caught:
+        load_csv(wide)
+    assert time.process_time() - started < 1.0  # generous: it reads one line (about 0.03 s here)
+    assert caught.value.field == "csv" and "more than" in str(caught.value)
+    frame = load_csv(("a,b\n" + "1,2\n" * 30).encode())
+    assert frame.attrs["numeric_columns"] == ["a", "b"] == numeric_columns(frame)

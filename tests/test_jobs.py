@@ -239,3 +239,22 @@ def test_a_delayed_warm_worker_starts_later_and_a_job_before_it_does_not_wait(tm
         assert job.wait(START_S) and job.view().status == "finished"
     finally:
         eager.shutdown()
+
+
+def test_a_full_queue_refuses_politely_and_says_when_to_try_again():
+    import dataclasses
+
+    from seqcore import limits
+    from seqcore.backend import QueueFull
+    from seqcore.jobs import JobManager
+
+    tight = dataclasses.replace(limits.LOCAL, max_queued=2)
+    manager = JobManager(slots=1, warm=0, limits=tight, warm_delay_s=600)
+    try:
+        waiting = [manager.submit(SHORT, save_artifacts=False) for _ in range(2)]  # the worker is still starting
+        assert all(job.view().status == "queued" for job in waiting)
+        with pytest.raises(QueueFull, match=r"The queue is full: 2 runs are waiting .* Try again in about \d+ s"):
+            manager.submit(SHORT, save_artifacts=False)
+        assert manager.queued() == 2
+    finally:
+        manager.shutdown()

@@ -10,6 +10,7 @@ from seqcore.config import ConfigError, Experiment, preset
 from seqcore.data import build_data
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
 from seqcore.models import input_output_sizes
+from seqcore.tasks import TASKS
 
 # --- limits -------------------------------------------------------------------------------------------
 
@@ -72,6 +73,70 @@ def _random_weights(experiment: Experiment, seed: int = 0) -> list[np.ndarray]:
         m = n
     weights += [rng.normal(0, 0.3, (n, k)), np.zeros(k)]
     return [w.astype(np.float32) for w in weights]
+
+
+THE_LINK_THAT_FILLED_THE_SERVER = {"data.generator": "random_digits", "data.n_sequences": 5000,
+                                   "data.seq_len": 200, "data.vocab_size": 50}
+
+
+def test_a_link_asking_for_hundreds_of_megabytes_is_refused_before_its_data_is_built():
+    # Five such links (seeds 1..5) took a hosted server from 373 MB to 2.4 GB.
+    experiment = Experiment().with_values(**THE_LINK_THAT_FILLED_THE_SERVER)
+    with pytest.raises(ConfigError) as caught:
+        limits.check_size(experiment, limits.HOSTED)
+    (field, value, allowed), = caught.value.problems
+    assert (field, value) == ("data.n_sequences", 5000)
+    assert "49,750,000 input values" in allowed and "limit of 5,000,000" in allowed
+    limits.check_size(experiment, limits.LOCAL)  # a machine of one's own may build it
+
+
+def test_the_configuration_that_always_died_at_the_memory_ceiling_is_refused_beforehand():
+    # Delay, 5000 × 200, vocabulary 50, LSTM 128 × 2, batch 512: every setting within the hosted caps, and the
+    # worker died at its 3 GB ceiling after 36 s of CPU, every time.
+    experiment = preset("delay").with_values(**{**THE_LINK_THAT_FILLED_THE_SERVER, "data.generator": "delay",
+                                                "model.units": 128, "model.layers": 2, "train.batch_size": 512,
+                                                "train.time_limit_s": 120.0})
+    assert limits.estimated_worker_mb(experiment) > limits.HOSTED.worker_memory_mb * limits.MEMORY_MARGIN
+    with pytest.raises(ConfigError, match="input values"):
+        limits.check(experiment, limits.HOSTED)
+    smaller = experiment.with_values(**{"data.vocab_size": 4})  # 4,000,000 values: the data fits
+    limits.check(smaller, limits.HOSTED)
+    tight = dataclasses.replace(limits.HOSTED, worker_memory_mb=1500.0)
+    with pytest.raises(ConfigError) as caught:
+        limits.check(smaller, tight)
+    (field, value, allowed), = caught.value.problems
+    assert field == "train.batch_size" and value == 512 and "needs about 1,89" in allowed and "1,275 MB" in allowed
+
+
+@pytest.mark.parametrize("task", [name for name in TASKS if not TASKS[name].needs_upload])
+def test_every_hosted_configuration_at_its_caps_is_refused_for_size_or_fits_a_worker(task):
+    """The hosted limits are a set a worker can always run: no legal configuration reaches the ceiling."""
+    cap = limits.HOSTED
+    experiment = Experiment().with_values(**{"data.generator": task, "model.units": cap.units, "model.layers":
+                                             cap.layers, "train.batch_size": cap.batch_size,
+                                             "train.time_limit_s": cap.time_limit_s, "model.cell": "LSTM"})
+    for n in (cap.n_sequences, 1000, 100):
+        try:
+            sized = experiment.with_values(**{"data.n_sequences": n, "data.n_points": cap.n_points,
+                                              "data.vocab_size": 8, "data.seq_len": 150 if task == "copy_memory"
+                                              else cap.seq_len})
+        except ConfigError:
+            continue
+        try:
+            limits.check(sized, cap)
+        except ConfigError as err:
+            assert "input values" in str(err), err  # refused for its size, never for lack of memory
+            continue
+        assert limits.estimated_worker_mb(sized) <= cap.worker_memory_mb * limits.MEMORY_MARGIN
+
+
+def test_a_csv_column_longer_than_the_hosted_series_is_refused():
+    experiment = preset("sine").with_values(**{"data.generator": "csv", "data.csv_column": "price",
+                                               "train.time_limit_s": 60.0})
+    with pytest.raises(ConfigError, match="data.csv_column: 'price' has 1000000 values, above this server's hosted "
+                                          "limit of 20000 points"):
+        limits.check(experiment, limits.HOSTED, csv_values=np.zeros(1_000_000))
+    limits.check(experiment, limits.HOSTED, csv_values=np.zeros(5_000))
 
 
 def test_token_probe_parses_and_explains_what_is_allowed():

@@ -91,3 +91,18 @@ def test_a_closed_tab_leaves_the_run_alone_while_another_tab_of_the_browser_is_o
     registry.release_session("b", "tab-1", grace_s=0.1, queued_grace_s=0.05)
     time.sleep(0.3)
     assert not job.stopped
+
+
+def test_the_shared_data_cache_is_bounded_by_bytes_and_keeps_what_was_used_last():
+    from pages.ui.runs import DataCache
+    from seqcore.config import DataConfig
+
+    small = [DataConfig(seed=seed) for seed in range(3)]
+    one = DataCache.size(DataCache(2**30).get(small[0], None))
+    cache = DataCache(max_bytes=int(2.5 * one))
+    first = cache.get(small[0], None)
+    cache.get(small[1], None)
+    assert cache.get(small[0], None) is first  # a hit: the same arrays, not a second build
+    cache.get(small[2], None)  # three do not fit: the least recently used one (seed 1) goes
+    assert cache.bytes <= 2.5 * one
+    assert cache.get(small[0], None) is first

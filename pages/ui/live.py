@@ -9,7 +9,7 @@ import streamlit as st
 from pages.ui import refresh, runs, session, state
 from pages.ui.safe import md
 from seqcore import panels
-from seqcore.backend import JobHandle, JobView
+from seqcore.backend import JobHandle, JobView, QueueFull
 from seqcore.config import ConfigError
 from seqcore.data import DataError
 from seqcore.models import keras_script
@@ -85,6 +85,9 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
         except (ConfigError, DataError) as err:
             st.error(f"Cannot train on these settings: {md(err)}")
             return
+        except QueueFull as err:
+            st.warning(md(err))
+            return
         refresh.follow(job.view(), None, live_panel=True)  # a full rerun starts the live timer
     # Pause and Stop act in callbacks: they run before the script does, so a click cannot be lost when the next
     # timer tick interrupts the run it started (seen under load: Stop clicked, the run went on).
@@ -131,7 +134,7 @@ def _live_figures(view: JobView, snapshot, data, **options) -> dict:
     return memo[1]
 
 
-def _figures(view: JobView) -> None:
+def _figures(job: JobHandle, view: JobView) -> None:
     options = st.columns([1, 1, 1, 1, 1])
     log_y = options[0].toggle("Log scale", key="log_y", help="Loss on a logarithmic axis.")
     smoothing = options[1].slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="smoothing",
@@ -145,7 +148,7 @@ def _figures(view: JobView) -> None:
                                                         "hover; live updates reset the zoom.")
     snapshot = view.latest_snapshot
     probe = min(probe, (len(view.start.probe_x) - 1) if view.start else 0)
-    data = runs.data_for(view.experiment) if snapshot is not None else None
+    data = runs.data_for(job) if snapshot is not None else None
     figures = _live_figures(view, snapshot, data, layer=min(layer, layers - 1), probe=probe, log_y=log_y,
                             smoothing=smoothing)
     top = st.columns(2)
@@ -181,7 +184,7 @@ def panel(now: session.RunNow) -> None:
     _status(view)
     _progress(view)
     if view.history or view.latest_snapshot:
-        _figures(view)
+        _figures(job, view)
     if view.done:
         _downloads(job, view)
 

@@ -21,6 +21,7 @@ import numpy as np
 import streamlit as st
 
 from pages.ui import session, state
+from seqcore import limits as run_limits
 from seqcore.backend import Backend, JobHandle
 from seqcore.config import DataConfig, Experiment
 from seqcore.data import SequenceData, build_data
@@ -186,18 +187,54 @@ def start_run(experiment: Experiment, csv_values: np.ndarray | None) -> JobHandl
     return job
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _data(config: DataConfig, csv_digest: str | None, _csv_values: np.ndarray | None) -> SequenceData:
-    return build_data(config, _csv_values)
+class DataCache:
+    """Built data by (settings, CSV digest), least recently used first out, bounded by bytes, not entries: one
+    link may ask for hundreds of megabytes, and every session of the server shares this cache."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._entries: collections.OrderedDict[tuple, SequenceData] = collections.OrderedDict()
+
+    @staticmethod
+    def size(data: SequenceData) -> int:
+        return sum(a.nbytes for a in vars(data).values() if isinstance(a, np.ndarray))
+
+    def get(self, config: DataConfig, csv_values: np.ndarray | None) -> SequenceData:
+        key = (config, None if csv_values is None else hashlib.sha256(csv_values.tobytes()).hexdigest())
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        data = build_data(config, csv_values)  # outside the lock: other sessions keep their cached data meanwhile
+        with self._lock:
+            self._entries[key] = data
+            while len(self._entries) > 1 and sum(map(self.size, self._entries.values())) > self.max_bytes:
+                self._entries.popitem(last=False)
+        return data
+
+    @property
+    def bytes(self) -> int:
+        with self._lock:
+            return sum(map(self.size, self._entries.values()))
+
+
+DATA_CACHE_BYTES = {"local": 2 * 2**30, "hosted": 256 * 2**20}
+
+
+@st.cache_resource(show_spinner=False)
+def data_cache() -> DataCache:
+    return DataCache(DATA_CACHE_BYTES[state.limits().name])
 
 
 def session_data() -> SequenceData:
-    """The data of the session's experiment (NumPy only, cached); raises DataError for bad CSV input."""
-    values, digest = state.csv_values()
-    return _data(state.experiment().data, digest, values)
+    """The data of the session's experiment (NumPy only, cached); raises DataError for bad CSV input and
+    ConfigError for data larger than this server builds."""
+    values, _ = state.csv_values()
+    run_limits.check_size(state.experiment(), state.limits(), csv_values=values)  # before building it here
+    return data_cache().get(state.experiment().data, values)
 
 
-def data_for(experiment: Experiment) -> SequenceData:
-    """The data a run trained on (the same generator, seed and split), rebuilt in this process."""
-    values, digest = state.csv_values() if experiment.data.generator == "csv" else (None, None)
-    return _data(experiment.data, digest, values)
+def data_for(job: JobHandle) -> SequenceData:
+    """The data a run trained on (the same generator, seed and split, and its own CSV values), rebuilt here."""
+    return data_cache().get(job.experiment.data, job.csv_values)
