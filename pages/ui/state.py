@@ -52,8 +52,11 @@ def _hosted_from_secrets() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def limits() -> run_limits.Limits:
-    """This server's limits: hosted when SEQCORE_HOSTED=1 or `hosted = true` in .streamlit/secrets.toml."""
-    return run_limits.active_limits(run_limits.hosted_from_env() or _hosted_from_secrets())
+    """This server's limits: hosted when SEQCORE_HOSTED=1 or `hosted = true` in .streamlit/secrets.toml. The
+    upload limit is the server's too from here on (set once, when the first page asks for the limits)."""
+    limits = run_limits.active_limits(run_limits.hosted_from_env() or _hosted_from_secrets())
+    compat.cap_uploads(limits.upload_mb)
+    return limits
 
 
 def experiment() -> Experiment:

@@ -71,9 +71,20 @@ def test_a_csv_over_the_upload_limit_is_refused_and_the_app_goes_on(e2e_hosted_s
 
     small = tmp_path / "small.csv"
     small.write_text("day,visitors\n" + "".join(f"{i},{100 + (i * 7) % 23}\n" for i in range(300)))
+    uploads = []
+    page.on("request", lambda request: uploads.append(request) if "/_stcore/upload_file/" in request.url
+            and request.method == "PUT" else None)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(small))
     expect(page.get_by_text("Using small.csv (300 rows).")).to_be_visible(timeout=FIRST_LOAD_MS)
     assert_no_exception(page)
+
+    # The server refuses it too: the same request as the browser's, with 6 MB in it, as a script would send.
+    assert uploads, "the browser sent no upload"
+    sent = uploads[-1]
+    headers = {k: v for k, v in sent.headers.items() if k.lower() == "x-xsrftoken"}
+    response = page.request.put(sent.url, headers=headers, multipart={
+        "file": {"name": "big.csv", "mimeType": "text/csv", "buffer": big.read_bytes()}})
+    assert response.status == 413, (response.status, response.text()[:200])
 
 
 def test_a_second_session_queues_for_the_one_slot_and_starts_when_it_frees(e2e_hosted_server, e2e_new_page):
