@@ -14,6 +14,7 @@ import pytest
 from browser_helpers import (
     FIRST_LOAD_MS,
     assert_no_exception,
+    choose,
     epoch_metric,
     epochs_done,
     expect_share_link,
@@ -281,4 +282,50 @@ def test_a_crafted_link_shows_its_keys_and_values_as_plain_text(e2e_server, e2e_
     expect(warning.locator("img")).to_have_count(0)
     expect(warning.locator("strong")).to_have_count(0)
     assert not fetched, fetched
+    assert_no_exception(page)
+
+
+SERIES_MAX_JS = """(part) => {
+    const el = [...document.querySelectorAll('.js-plotly-plot')].find(
+        e => ((e.layout && e.layout.title && e.layout.title.text) || '').includes(part));
+    if (!el) return null;
+    const actual = (el._fullData || el.data).find(trace => trace.name === 'actual');
+    const y = Array.from((actual && actual.y) || []);
+    return y.length ? Math.max(...y) : null;
+}"""
+
+
+def test_a_csv_run_survives_a_reload_and_keeps_its_own_data(e2e_server, e2e_page, tmp_path):
+    """Reloading after training on a CSV, or uploading another file with the same column name, must neither
+    break the page nor draw the run's predictions over the new file's data."""
+    page = e2e_page
+    first, second = tmp_path / "visits.csv", tmp_path / "visits_again.csv"
+    first.write_text("visitors\n" + "".join(f"{100 + (i * 7) % 23}\n" for i in range(300)))
+    second.write_text("visitors\n" + "".join(f"{5000 + (i * 7) % 23}\n" for i in range(300)))
+    open_app(page, e2e_server)
+    choose(page, page.get_by_role("combobox", name="Generator"), "My CSV file")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(first))
+    expect(page.get_by_text("Using visits.csv (300 rows).")).to_be_visible(timeout=FIRST_LOAD_MS)
+    go_to(page, "Model & training", "Model & training")
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("3")
+    epochs.press("Enter")
+    expect_share_link(page, "t.epochs=3")
+    page.get_by_role("button", name="Train").click()
+    expect(run_status(page)).to_contain_text("Finished: 3 epochs", timeout=FIRST_EPOCH_S * 1000)
+
+    page.reload()
+    wait_ready(page, FIRST_LOAD_MS)
+    expect(run_status(page)).to_contain_text("Finished: 3 epochs")
+    expect(page.get_by_role("button", name="Model (.keras)")).to_be_visible()
+    poll_until("the run's predictions after the reload", lambda: has_plot(page, "Validation, then forecast"), 30)
+    assert_no_exception(page)
+
+    go_to(page, "Data", "Data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(second))
+    expect(page.get_by_text("Using visits_again.csv (300 rows).")).to_be_visible(timeout=FIRST_LOAD_MS)
+    go_to(page, "Inspect", "Inspect")
+    top = poll_until("the run's predictions on Inspect",
+                     lambda: page.evaluate(SERIES_MAX_JS, "Validation, then forecast"), 30)
+    assert top == 122, f"Inspect drew values up to {top} as the run's data: the first file's go up to 122"
     assert_no_exception(page)
