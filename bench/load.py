@@ -14,7 +14,7 @@ Timed out or Failed. Between rounds the browsers close and the script waits unti
 
 Per session it records, from the page only (the app is a black box):
 - queue wait: click -> the page first shows a started run (the sidebar line leaves "Queued", or the live
-  panel shows "Building the data" or the epochs of a run). A MutationObserver in the page time-stamps every
+  panel shows "Compiling the network" or the epochs of a run). A MutationObserver in the page time-stamps every
   change of the sidebar line and of the panel, so the times do not depend on how often this script polls
   (they do include how late the page receives and draws them);
 - time per run: click -> the sidebar line shows a final status;
@@ -117,7 +117,7 @@ OBSERVER_JS = """() => {
             return m ? `queued ${m[1]} ${m[3]}` : 'queued';
         }
         if ([...main.querySelectorAll('button')].some(b => b.textContent.includes('History (CSV)'))) return 'done';
-        if (alerts.some(t => t.includes('Building the data'))) return 'starting';
+        if (alerts.some(t => t.includes('Compiling the network'))) return 'starting';
         const metric = [...main.querySelectorAll('[data-testid=stMetric]')]
             .find(e => e.textContent.trim().startsWith('Epoch'));
         const value = metric && metric.querySelector('[data-testid=stMetricValue]');

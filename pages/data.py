@@ -11,13 +11,14 @@ from seqcore.tasks import SPLIT_FIELDS, TASKS, TOKENS
 state.ensure_widgets()
 state.show_notices()
 st.title("Data")
-st.caption("Choose what the network learns. Token tasks predict the next token at every step; "
-           "series predict the next values of a curve.")
+st.caption("Choose what the network learns. Token tasks predict a token at every step (the next one, or one "
+           "seen earlier); series predict the next values of a curve.")
 
 experiment = state.experiment()
 config = experiment.data
 
 settings, preview = st.columns([1, 2], gap="large")
+no_preview = None  # why the preview would show something else than what the settings ask for
 with settings:
     widgets.field("data", "generator")
     # The config refuses the csv generator until a column is named, so offer the upload as soon as the widget
@@ -43,6 +44,7 @@ with settings:
                     st.rerun()
             except DataError as err:
                 st.error(f"This file cannot be used: {md(err)}")
+                no_preview = "No preview: the uploaded file cannot be used (see why on the left)."
         uploaded = st.session_state.get(session.CSV)
         if uploaded:
             st.caption(f"Using **{md(uploaded['name'])}** ({len(uploaded['frame'])} rows).")
@@ -51,17 +53,21 @@ with settings:
         else:
             st.info("Upload a CSV file to learn one of its columns. Links never carry files, so after opening "
                     "a shared link upload the file again.")
+            no_preview = no_preview or "The preview shows your file once it is uploaded."
     else:
         widgets.fields("data", config.task.fields, columns=1)
     with st.expander("Split and seed", expanded=False):
         widgets.fields("data", SPLIT_FIELDS, columns=1)
 
 with preview:
-    try:
-        data = runs.session_data()
-    except (ConfigError, DataError) as err:
-        st.error(f"These settings give no usable data: {md(err)}")
-        data = None
+    data = None
+    if no_preview:
+        st.info(no_preview)
+    else:
+        try:
+            data = runs.session_data()
+        except (ConfigError, DataError) as err:
+            st.error(f"These settings give no usable data: {md(err)}")
     if data is not None:
         with st.container(key="data_preview"):
             if data.task.kind is TOKENS:
@@ -74,7 +80,7 @@ with preview:
         # The CSV is made when the button is pressed, not on every run of the page.
         st.download_button("Download the data (CSV)", lambda: dataview.data_csv(data, config),
                            file_name=f"{config.generator}.csv", mime="text/csv", on_click="ignore")
-    elif not config.task.needs_upload:
+    elif not config.task.needs_upload and not no_preview:
         st.caption("The previous valid data is kept for training until the settings are fixed.")
 
 st.page_link("pages/train.py", label="Next: choose a model and train it", icon=":material/arrow_forward:")

@@ -87,8 +87,8 @@ try:
         result = probes.run_token_probe(snapshot.weights, probes.token_probe(text, vocab), vocab_size=vocab,
                                         cell=cell, activation=activation)
         st.dataframe(pd.DataFrame({"step": np.arange(len(result.inputs)), "input": result.inputs,
-                                   "predicted next": result.next_tokens,
-                                   "probability": np.round(result.next_probability, 3)}).T, key="custom_table")
+                                   f"predicted {data.task.target}": result.next_tokens,
+                                   "its probability": np.round(result.next_probability, 3)}).T, key="custom_table")
     elif probe_kind == "values":
         result = probes.run_series_probe(snapshot.weights, probes.series_probe(text), scaler=data.scaler,
                                          cell=cell, activation=activation)

@@ -421,3 +421,40 @@ def test_user_text_is_escaped_wherever_markdown_would_render_it():
     assert re.search(r"(?<!\\)[\[\]()*!:$<>]", escaped) is None
     assert "http\u200b" in escaped and "www\u200b" in escaped and "@\u200b" in escaped  # no autolinks
     assert escaped.replace("\\", "").replace("\u200b", "") == crafted  # the same characters, each shown as itself
+
+
+def test_time_left_and_speed_come_from_steady_epochs_not_the_one_that_compiled():
+    from pages.ui import live
+
+    def view(status: str, seconds: list[float], epochs: int = 100):
+        history = [SimpleNamespace(seconds=s, samples_per_s=70 / s) for s in seconds]
+        return SimpleNamespace(status=status, history=history, epoch=len(history), done=status == "finished",
+                               experiment=Experiment().with_values(**{"train.epochs": epochs}))
+
+    # The sine preset showed 5.0 min left after a first epoch of 10.25 s that was mostly compiling.
+    assert live._time_left(view("running", [10.25])) == "compiling…"
+    assert live._time_left(view("running", [10.25, 0.1, 0.1, 0.1])) == "10 s"  # 96 epochs × 0.1 s
+    assert live.steady_epochs(view("running", [10.25, 0.1]))[0].seconds == 0.1
+    assert live._time_left(view("paused", [10.25, 0.1])) == "paused"
+    assert live._time_left(view("starting", [])) == "compiling…"
+
+
+def test_the_sidebar_says_custom_for_settings_that_came_from_a_link_and_how_they_differ():
+    at = open_app(**{"m.units": "8", "t.epochs": "7"})
+    captions = [shown(c.value).replace("**", "") for c in at.sidebar.caption]
+    assert any("custom settings (the seed preset with model.units, train.epochs changed)" in c for c in captions)
+    at.sidebar.selectbox(key="preset_choice").set_value("sine").run()
+    at.sidebar.button(key="load_preset").click().run()
+    assert any("Now: the sine preset." in shown(c.value).replace("**", "") for c in at.sidebar.caption)
+
+
+def test_while_an_unusable_csv_is_loaded_the_data_page_previews_nothing_else():
+    at = open_app()
+    assert any("<table" in h.proto.body for h in at.get("html"))  # the random digits' table
+    at.selectbox(key="w.data.generator").set_value("csv").run()
+    at.file_uploader(key="csv_upload").upload("words.csv", b"name,city\nann,rome\nbob,oslo\n", "text/csv").run()
+    assert not at.exception, _exceptions(at)
+    assert any("This file cannot be used" in shown(e.value) for e in at.error)
+    assert not any("<table" in h.proto.body for h in at.get("html"))  # not the previous generator's data
+    assert not [m for m in at.markdown if "Simple models to beat" in m.value]
+    assert any("No preview" in i.value for i in at.info)

@@ -237,3 +237,15 @@ def test_a_baseline_far_above_the_curves_is_left_out_so_they_stay_readable():
     annotations = " ".join(a.text or "" for a in panels.loss_panel(history, start).layout.annotations)
     assert "bigram cross-entropy" in annotations  # the labels of the dashed baseline lines
     assert "mean MSE" not in annotations
+
+
+@pytest.mark.parametrize(("name", "target"), [("seed", "next token"), ("delay", "token L steps back"),
+                                              ("adding", "sum of the two marked numbers")])
+def test_the_prediction_chart_names_what_the_task_predicts(name, target):
+    # The delay task's charts said "Next-token predictions" and "p(true next token)": its target is 20 steps back.
+    experiment = preset(name).with_values(**{"model.units": 8, "data.n_sequences": 200})
+    start, history, snapshot, data = _fake_run(experiment)
+    figure = panels.prediction_panel(snapshot, start, data)
+    words = figure.layout.title.text + " " + (figure.layout.yaxis.title.text or "")
+    assert target in words
+    assert name == "seed" or "next token" not in words

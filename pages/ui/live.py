@@ -17,17 +17,27 @@ from seqcore.tasks import SERIES
 from seqcore.training import history_csv
 
 
+def steady_epochs(view: JobView) -> list:
+    """The epochs that tell the training speed: all but the first, which also compiled the network."""
+    return list(view.history[1:]) if len(view.history) > 1 else []
+
+
 def _time_left(view: JobView) -> str:
-    if not view.history or view.done:
+    if view.done:
         return "–"
-    recent = [e.seconds for e in view.history[-5:]]
-    seconds = statistics.median(recent) * (view.experiment.train.epochs - view.epoch)
+    if view.status == "paused":
+        return "paused"
+    steady = steady_epochs(view)
+    if not steady:
+        return "compiling…" if view.status in ("starting", "running") else "–"
+    seconds = statistics.median(e.seconds for e in steady[-5:]) * (view.experiment.train.epochs - view.epoch)
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _progress(view: JobView) -> None:
     epochs = view.experiment.train.epochs
-    last = view.history[-1] if view.history else None
+    steady = steady_epochs(view)
+    last = steady[-1] if steady else None
     cols = st.columns(4)
     cols[0].metric("Epoch", f"{view.epoch} / {epochs}")
     cols[1].metric("Seconds per epoch", f"{last.seconds:.3f}" if last else "–")
@@ -44,8 +54,11 @@ def _status(view: JobView) -> None:
         st.info(f"Waiting for a free training slot: you are number {view.queue_position} in the queue "
                 f"({view.waited_s:.0f} s so far, about {view.estimated_wait_s:.0f} s to go). Others are training "
                 "on this server; your run starts by itself.")
-    elif view.status == "starting":
-        st.info("Building the data and the model; the first epoch also compiles it (a few seconds)…")
+    elif view.status == "starting" or (view.status == "running" and not view.history):
+        st.info("Compiling the network… Its first epoch also builds the graphs TensorFlow runs (a few seconds for "
+                "a network this worker has not trained before); the speed shows from the second epoch on.")
+    elif view.status == "paused":
+        st.info(f"Paused at epoch {view.epoch}: press Resume to go on, or Stop to end the run here.")
     elif view.status == "failed":
         st.error(f"The run failed: {md(view.reason)}")
     elif view.status == "timed_out":

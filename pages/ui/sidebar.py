@@ -48,11 +48,29 @@ def status_slot():
     return _slots.status
 
 
+def differences(a, b) -> list[str]:
+    """The 'section.field' settings in which two experiments differ."""
+    left, right = a.to_dict(), b.to_dict()
+    return [f"{section}.{name}" for section in left for name in left[section]
+            if left[section][name] != right[section][name]]
+
+
+def settings_line(experiment) -> str:
+    """What the current settings are: a preset, or how they differ from the nearest one."""
+    nearest = min(PRESETS, key=lambda name: len(differences(experiment, PRESETS[name][1])))
+    changed = differences(experiment, PRESETS[nearest][1])
+    if not changed:
+        return f"Now: the **{nearest}** preset."
+    shown = ", ".join(md(key) for key in changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+    return f"Now: custom settings (the **{nearest}** preset with {shown} changed)."
+
+
 def draw() -> None:
     with st.sidebar:
         st.markdown("### :material/repeat: Sequence Playground")
         _slots.status = st.empty()
         st.markdown("**Presets**")
+        st.caption(settings_line(state.experiment()))
         names = list(PRESETS)
         choice = st.selectbox("Preset", names, key=session.PRESET_CHOICE, label_visibility="collapsed",
                               help="Complete experiments, each teaching one thing.")
