@@ -10,6 +10,7 @@ Exit status: 0 success, 2 invalid input (the message names the field), 1 trainin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -63,10 +64,10 @@ def _csv_values(args, experiment: Experiment):
 
 
 class _Progress:
-    """One updating line per epoch on stderr."""
+    """The data and baselines, then Keras' own progress bar over the epochs, on stderr (stdout keeps the results)."""
 
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
+    def __init__(self, quiet: bool, metric: str):
+        self.quiet, self.metric, self.bar = quiet, metric, None
 
     def __call__(self, event) -> None:
         from seqcore.events import EpochEvent, StartEvent
@@ -79,14 +80,15 @@ class _Progress:
             for name, value in event.baselines.items():
                 print(f"baseline {name}: {value:.4f}", file=sys.stderr)
         elif isinstance(event, EpochEvent):
-            if not sys.stderr.isatty() and event.epoch % max(1, event.epochs // 10) and event.epoch != event.epochs:
-                return  # a log file gets about ten lines, not one per epoch
-            width = 30
-            done = int(width * event.epoch / event.epochs)
-            print(f"\r[{'#' * done}{'.' * (width - done)}] epoch {event.epoch}/{event.epochs} "
-                  f"loss {event.loss:.4f} val_loss {event.val_loss:.4f} "
-                  f"({event.seconds * 1000:.0f} ms)", end="" if sys.stderr.isatty() else "\n",
-                  file=sys.stderr, flush=True)
+            import keras
+
+            names = ["loss", "val_loss", self.metric, f"val_{self.metric}"]
+            if self.bar is None:
+                self.bar = keras.utils.Progbar(event.epochs, unit_name="epoch", stateful_metrics=names,
+                                               verbose=1 if sys.stderr.isatty() else 2)  # a log: one line
+            values = zip(names, (event.loss, event.val_loss, event.metric, event.val_metric), strict=True)
+            with contextlib.redirect_stdout(sys.stderr):  # Keras prints to stdout
+                self.bar.update(event.epoch, values=list(values), finalize=event.epoch == event.epochs)
 
 
 def _train(args) -> int:
@@ -98,7 +100,8 @@ def _train(args) -> int:
     from seqcore.training import train, write_artifacts
 
     history: list[EpochEvent] = []
-    progress = _Progress(args.quiet)
+    metric = experiment.data.task.kind.metric
+    progress = _Progress(args.quiet, metric)
 
     def emit(event):
         if isinstance(event, EpochEvent):
@@ -106,9 +109,6 @@ def _train(args) -> int:
         progress(event)
 
     end = train(experiment, emit, csv_values=csv_values)
-    if not args.quiet:
-        print(file=sys.stderr)
-    metric = experiment.data.task.kind.metric
     if history:
         last = history[-1]
         print(f"train: loss {last.loss:.4f}, {metric} {last.metric:.4f}")
