@@ -18,7 +18,7 @@ from pages.ui import compat
 from pages.ui.safe import md
 from pages.ui.session import CSV, ERRORS, EXPERIMENT, NOTICES, PRESET_CHOICE, REFUSED, RUN_PARAM, widget_key
 from seqcore import limits as run_limits
-from seqcore.config import ConfigError, Experiment, preset
+from seqcore.config import SECTIONS, ConfigError, Experiment, preset
 
 
 def init_session() -> None:
@@ -93,11 +93,26 @@ def sync_url() -> None:
         st.query_params.from_dict(params)
 
 
+def to_widget(section: str, name: str, value):
+    """A setting's value as its widget holds it. Whole numbers live in float boxes: an int box rounds a typed 2.5
+    to 2 without a word, a float box hands 2.5 to the check, which says what is allowed."""
+    if SECTIONS[section].spec(name)["type"] is int and type(value) is int:
+        return float(value)
+    return value
+
+
+def from_widget(section: str, name: str, value):
+    """A widget's value as the setting takes it (the inverse of `to_widget` for whole numbers)."""
+    if SECTIONS[section].spec(name)["type"] is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def sync_widgets(new: Experiment) -> None:
     values = new.to_dict()
     for section, fields in values.items():
         for name, value in fields.items():
-            st.session_state[widget_key(section, name)] = value
+            st.session_state[widget_key(section, name)] = to_widget(section, name, value)
 
 
 def _require_app() -> None:
@@ -123,7 +138,7 @@ def ensure_widgets() -> None:
     for section, fields in experiment().to_dict().items():
         for name, value in fields.items():
             key = widget_key(section, name)
-            wanted = refused[key] if key in errors and key in refused else value
+            wanted = refused[key] if key in errors and key in refused else to_widget(section, name, value)
             if key not in st.session_state or st.session_state[key] != wanted:
                 st.session_state[key] = wanted
 
@@ -134,7 +149,7 @@ def on_widget_change(section: str, name: str) -> None:
     errors = st.session_state.setdefault(ERRORS, {})
     refused = st.session_state.setdefault(REFUSED, {})
     try:
-        new = experiment().with_values(**{f"{section}.{name}": st.session_state[key]})
+        new = experiment().with_values(**{f"{section}.{name}": from_widget(section, name, st.session_state[key])})
         run_limits.check(new, limits())
     except ConfigError as err:
         errors[key], refused[key] = str(err), st.session_state[key]
@@ -144,7 +159,8 @@ def on_widget_change(section: str, name: str) -> None:
     for other in list(errors):
         _, other_section, other_name = other.split(".")
         try:
-            new = new.with_values(**{f"{other_section}.{other_name}": refused.get(other, st.session_state.get(other))})
+            pending = from_widget(other_section, other_name, refused.get(other, st.session_state.get(other)))
+            new = new.with_values(**{f"{other_section}.{other_name}": pending})
             errors.pop(other)
         except ConfigError as err:
             errors[other] = str(err)

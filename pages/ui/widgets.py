@@ -54,12 +54,12 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
             st.session_state[key] = choices[0] if choices else None
         format_func = (lambda g: TASKS[g].label) if name == "generator" else str
         st.selectbox(label, list(choices), format_func=format_func, **kwargs)
+    # No min_value / max_value: with them the box kept a value out of range beside a tiny icon and Train used the
+    # old one. Every value reaches the config's check, which refuses it under the box, naming the range.
     elif spec["type"] is int:
-        st.number_input(label, min_value=spec["low"], max_value=spec["high"], step=1, **kwargs)
+        st.number_input(label, step=1.0, format="%.10g", **kwargs)
     elif spec["type"] is float:
-        step = FLOAT_STEPS.get(name, 0.05)
-        st.number_input(label, min_value=float(spec["low"]), max_value=float(spec["high"]), step=step,
-                        format="%g", **kwargs)
+        st.number_input(label, step=FLOAT_STEPS.get(name, 0.05), format="%g", **kwargs)
     else:
         st.text_input(label, **kwargs)
     error = state.error_for(section, name)

@@ -329,3 +329,28 @@ def test_a_csv_run_survives_a_reload_and_keeps_its_own_data(e2e_server, e2e_page
                      lambda: page.evaluate(SERIES_MAX_JS, "Validation, then forecast"), 30)
     assert top == 122, f"Inspect drew values up to {top} as the run's data: the first file's go up to 122"
     assert_no_exception(page)
+
+
+def test_an_out_of_range_or_fractional_number_is_refused_beside_its_box(e2e_server, e2e_page):
+    """Typing 99999, 0, -5 or 2.5 into Units left the value in the box beside a tiny icon, and Train ran with the
+    old value (2.5 became 2): each is refused under the box with the allowed range, and Train waits."""
+    page = e2e_page
+    open_app(page, f"{e2e_server}/train", title="Model & training")
+    units = page.get_by_role("spinbutton", name="Units per layer")
+    error = page.get_by_test_id("stAlertContentError")
+    for typed, words in (("99999", "model.units: 99999 is above the maximum 1024"),
+                         ("0", "model.units: 0 is below the minimum 1"),
+                         ("-5", "model.units: -5 is below the minimum 1"),
+                         ("2.5", "model.units: 2.5 is not a whole number")):
+        units.fill(typed)
+        units.press("Enter")
+        expect(error).to_contain_text(words)
+        expect(error).to_contain_text("The last valid value is still in use")
+        expect(page.get_by_role("button", name="Train")).to_be_disabled()
+        expect(units).to_have_value(typed)  # what was typed stays, so the person sees what was refused
+    units.fill("8")
+    units.press("Enter")
+    expect(error).to_have_count(0)
+    expect(page.get_by_role("button", name="Train")).to_be_enabled()
+    expect_share_link(page, "m.units=8")
+    assert_no_exception(page)
