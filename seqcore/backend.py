@@ -113,6 +113,7 @@ class JobRecord:
         self.submitted_at = time.time()
         self._started_at: float | None = None
         self._stop_requested_at: float | None = None  # time.monotonic() of the first Stop
+        self._ended_at: float | None = None
 
     # --- written by the backend ---
     def mark_started(self) -> None:
@@ -154,6 +155,7 @@ class JobRecord:
         with self._lock:
             if self._end is None:
                 self._end, self._status, self._reason = event, event.status, event.reason
+                self._ended_at = time.time()
                 self._done.set()
 
     def _thin_snapshots(self) -> None:
@@ -185,6 +187,19 @@ class JobRecord:
     def epochs_done(self) -> int:
         with self._lock:
             return len(self._history)
+
+    @property
+    def nbytes(self) -> int:
+        """About how much memory the record holds: its snapshots, artifacts and inputs."""
+        with self._lock:
+            held = sum(map(snapshot_bytes, self._snapshots))
+            held += sum(map(len, self._end.artifacts.values())) if self._end else 0
+        return held + (self.csv_values.nbytes if self.csv_values is not None else 0)
+
+    @property
+    def ended_at(self) -> float | None:
+        with self._lock:
+            return self._ended_at
 
     def view(self, queue_position: int = 0, estimated_wait_s: float = 0.0) -> JobView:
         with self._lock:
@@ -247,3 +262,11 @@ class JobHandle:
 
     def snapshot(self, epoch: int) -> SnapshotEvent | None:
         return self.record.snapshot(epoch)
+
+    @property
+    def nbytes(self) -> int:
+        return self.record.nbytes
+
+    @property
+    def ended_at(self) -> float | None:
+        return self.record.ended_at

@@ -9,9 +9,10 @@ from pages.ui.runs import RunRegistry, browser_key
 
 
 class FakeJob:
-    def __init__(self, job_id: str, status: str = "running"):
-        self.id, self.status = job_id, status
-        self.stopped = self.done = False
+    def __init__(self, job_id: str, status: str = "running", ended_at: float | None = None, nbytes: int = 0):
+        self.id, self.status, self.ended_at, self.nbytes = job_id, status, ended_at, nbytes
+        self.stopped = False
+        self.done = ended_at is not None
 
     def stop(self):
         self.stopped = self.done = True
@@ -106,3 +107,16 @@ def test_the_shared_data_cache_is_bounded_by_bytes_and_keeps_what_was_used_last(
     cache.get(small[2], None)  # three do not fit: the least recently used one (seed 1) goes
     assert cache.bytes <= 2.5 * one
     assert cache.get(small[0], None) is first
+
+
+def test_ended_runs_are_kept_for_the_day_and_within_a_memory_budget():
+    registry = RunRegistry(max_age_s=3600, max_bytes=250)
+    now = time.time()
+    registry.add("old", FakeJob("a", ended_at=now - 7200, nbytes=10))  # two hours old
+    registry.add("big", FakeJob("b", ended_at=now - 60, nbytes=200))
+    registry.add("new", FakeJob("c", ended_at=now - 30, nbytes=100))  # together over 250 bytes: the oldest goes
+    running = FakeJob("d")
+    registry.add("busy", running)
+    assert registry.latest("old") is None and registry.latest("big") is None
+    assert registry.latest("new").id == "c" and registry.latest("busy") is running  # a running one stays
+    assert registry.owner("a") == "old"  # its page can still say it is gone, not someone else's

@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import threading
+import time
 
 import numpy as np
 import streamlit as st
@@ -53,9 +54,13 @@ def browser_key(xsrf_cookie: str | None) -> str | None:
 
 
 class RunRegistry:
-    """Which browser owns which run, and which of its tabs are open; shared by every session of this server."""
+    """Which browser owns which run, and which of its tabs are open; shared by every session of this server.
 
-    def __init__(self):
+    Retention: an ended run is kept (for its charts, Inspect and downloads) until it is `max_age_s` old, or until
+    the ended runs together hold more than `max_bytes`, the oldest going first."""
+
+    def __init__(self, max_age_s: float = 24 * 3600.0, max_bytes: int = 2 * 2**30):
+        self.max_age_s, self.max_bytes = max_age_s, max_bytes
         self._lock = threading.Lock()
         self._latest: dict[str, JobHandle] = {}  # browser -> its latest run
         self._owners: collections.OrderedDict[str, str] = collections.OrderedDict()  # run id -> browser
@@ -75,6 +80,23 @@ class RunRegistry:
                 self._owners.popitem(last=False)
         if previous is not None and not previous.done:
             previous.stop()
+        self.prune()
+
+    def prune(self, now: float | None = None) -> list[str]:
+        """Forget ended runs past the retention limits; the ids forgotten."""
+        now = time.time() if now is None else now
+        with self._lock:
+            ended = sorted(((job.ended_at, browser, job) for browser, job in self._latest.items()
+                            if job.done and job.ended_at is not None), key=lambda item: item[0])
+            total = sum(job.nbytes for _, _, job in ended)
+            forgotten = []
+            for ended_at, browser, job in ended:
+                if now - ended_at <= self.max_age_s and total <= self.max_bytes:
+                    break  # the oldest left is young enough, and the rest fit
+                total -= job.nbytes
+                del self._latest[browser]
+                forgotten.append(job.id)
+        return forgotten
 
     def latest(self, browser: str) -> JobHandle | None:
         with self._lock:
@@ -121,9 +143,16 @@ def backend() -> Backend:
     return JobManager(slots=limits.slots, limits=limits, warm=1, warm_delay_s=WARM_WORKER_DELAY_S)
 
 
+# Ended runs kept in memory for their charts and downloads: a class's runs for the day (SEQCORE_RUN_RETENTION_H),
+# within a memory budget (SEQCORE_RUN_MEMORY_MB; by default 512 MB hosted, 2 GB locally).
+RUN_MEMORY_MB = {"local": 2048, "hosted": 512}
+
+
 @st.cache_resource(show_spinner=False)
 def run_registry() -> RunRegistry:
-    return RunRegistry()
+    hours = float(os.environ.get("SEQCORE_RUN_RETENTION_H", "24"))
+    megabytes = float(os.environ.get("SEQCORE_RUN_MEMORY_MB", RUN_MEMORY_MB[state.limits().name]))
+    return RunRegistry(max_age_s=hours * 3600, max_bytes=int(megabytes * 2**20))
 
 
 RECONNECT_GRACE_S = float(os.environ.get("SEQCORE_RECONNECT_GRACE_S", "60"))
@@ -177,6 +206,9 @@ def _explain_named_run(job_id: str) -> None:
         state.notice("info", "The run this address names is no longer on this server: the server restarted since "
                              "it ran (runs are kept in memory). Its settings were opened; press Train to run it "
                              "again.")
+    elif run_registry().latest(owner) is None:
+        state.notice("info", "This run of yours was cleared from the server's memory (ended runs are kept for a "
+                             "day, within a memory budget). Its settings were opened; press Train to run it again.")
 
 
 def start_run(experiment: Experiment, csv_values: np.ndarray | None) -> JobHandle:
