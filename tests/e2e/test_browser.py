@@ -133,6 +133,15 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     assert_no_exception(page)
     screenshot(page, "train_running")
 
+    # Pause says so at once, in the sidebar and on the panel, and the time left stops counting; Resume goes on.
+    page.get_by_role("button", name="Pause").click()
+    expect(run_status(page)).to_contain_text(re.compile(rf"Paused at epoch \d+ of {EPOCHS}"))
+    expect(page.get_by_test_id("stAlertContentInfo").filter(has_text="press Resume")).to_be_visible()
+    time_left = page.get_by_test_id("stMetric").filter(has_text="Time left").get_by_test_id("stMetricValue")
+    expect(time_left).to_have_text("paused")
+    page.get_by_role("button", name="Resume").click()
+    expect(run_status(page)).to_contain_text("Running")
+
     page.get_by_role("button", name="Stop").click()
     expect(run_status(page)).to_contain_text(re.compile(rf"Stopped at epoch \d+ of {EPOCHS}"))
     stopped_at = int(re.search(r"Stopped at epoch (\d+)", run_status(page).inner_text()).group(1))
