@@ -26,8 +26,7 @@ page = st.navigation([
 ])
 st.session_state[session.PAGE] = page.url_path
 session.observe_run()
-sidebar.draw()
-if page.url_path != "train":  # there the live panel's fragment keeps the status line
-    with st.sidebar:
-        refresh.fragment()
+# Where the live panel redraws the run (the Train page, view not frozen), the status line follows its full runs;
+# elsewhere it follows the run itself. One timer per page either way: each tick is a script run on the server.
+sidebar.draw(lambda: refresh.status(live_panel=page.url_path == "train" and not session.frozen()))
 page.run()

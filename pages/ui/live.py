@@ -72,15 +72,18 @@ def _status(view: JobView) -> None:
 
 def _pause(job: JobHandle) -> None:
     job.pause()
+    refresh.redraw_all()  # the sidebar's line says Paused
 
 
 def _resume(job: JobHandle) -> None:
     job.resume()
+    refresh.redraw_all()
 
 
 def _stop(job: JobHandle) -> None:
     job.stop()
     job.wait(2)  # most runs end within a step: then the page shows "Stopped" at once rather than "Stopping"
+    refresh.redraw_all()
 
 
 def _controls(job: JobHandle | None, view: JobView | None) -> None:
@@ -179,7 +182,7 @@ def _figures(job: JobHandle, view: JobView) -> None:
 
 
 def panel(now: session.RunNow) -> None:
-    """Controls, status, progress and figures of the session's run (refresh.fragment redraws it)."""
+    """Controls, status, progress and figures of the session's run (refresh.live_fragment redraws it)."""
     job, view = now.job, now.view
     _controls(job, view)
     if view is None:
@@ -204,4 +207,4 @@ def panel(now: session.RunNow) -> None:
 
 def draw() -> None:
     """The live panel, in the page's one refreshing fragment (it also keeps the sidebar's status line)."""
-    refresh.fragment(panel)
+    refresh.live_fragment(panel)

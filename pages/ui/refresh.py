@@ -1,14 +1,20 @@
-"""The one fragment of a page that owns the refresh timer and draws the sidebar's status line.
+"""The one fragment of a page that owns the refresh timer: the live panel on the Train page, the sidebar's
+status line on every other page.
 
-On the Train page it also draws the live panel; on every other page only the status line. Each tick looks at
-the run once (`session.observe_run`), so the panel and the status line can never disagree. A fragment's timer
+Each tick looks at the run once (`session.observe_run`). On the Train page the sidebar's line is drawn by full
+runs (it says the run is live on the page, or how it ended), and `follow` asks for a full run whenever the line
+would change: when the run changes rate or ends, and after Pause, Resume or Stop. (A fragment may write into a
+sidebar container made outside it, but in the 30-session load test those writes lagged the panel by more than
+a minute for most pages, so each fragment draws only inside its own container.) A fragment's timer
 is fixed when a full script run creates it: when the run needs another rate (it left the queue, has its first
-epoch, ended), `follow` asks for one full rerun, once per run and rate, so a loaded server whose rerun lags
-behind further ticks is not asked again and again (the classroom load test found that feeding an overload).
+epoch, ended), `follow` asks for one full rerun per run and rate, and again only if it has not come within
+RERUN_AGAIN_S: a loaded server whose rerun lags behind further ticks is not asked again and again (the classroom
+load test found that feeding an overload), and a rerun that a tick interrupted is asked for once more.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -27,6 +33,7 @@ QUEUED_REFRESH_FAR_S = 15.0
 # Until a run's first epoch is in, the panel looks often: the first point is what a person waits for after
 # pressing Train (a warm worker has it within 0.2 s), and this phase lasts a few ticks.
 FIRST_POINT_REFRESH_S = 0.25
+RERUN_AGAIN_S = 10.0
 
 
 def refresh_s() -> float:
@@ -54,26 +61,48 @@ def timer_for(view: JobView | None, *, live_panel: bool) -> float | None:
     return live_timer(view) if live_panel else 2 * refresh_s()
 
 
+def redraw_all() -> None:
+    """From a button's callback (which cannot rerun): the next tick reruns the whole page, sidebar included."""
+    st.session_state[session.REDRAW_ALL] = True
+
+
 def follow(view: JobView | None, timer: float | None, *, live_panel: bool) -> None:
-    """Ask for one full rerun when this run wants another timer than the fragment has."""
+    """Ask for one full rerun when this run wants another timer than the fragment has, or a button asked."""
+    if st.session_state.pop(session.REDRAW_ALL, False):
+        st.rerun(scope="app")
     wanted = timer_for(view, live_panel=live_panel)
     if wanted == timer:
         return
     asked = (view.id if view else None, wanted)
-    if st.session_state.get(session.FULL_RERUN_ASKED) != asked:
-        st.session_state[session.FULL_RERUN_ASKED] = asked
+    last = st.session_state.get(session.FULL_RERUN_ASKED)
+    if last is None or last[0] != asked or time.monotonic() - last[1] > RERUN_AGAIN_S:
+        st.session_state[session.FULL_RERUN_ASKED] = (asked, time.monotonic())
         st.rerun(scope="app")
 
 
-def _tick(body: Callable[[session.RunNow], None] | None, timer: float | None, status_slot) -> None:
+def _live_tick(body: Callable[[session.RunNow], None], timer: float | None) -> None:
     now = session.observe_run()
-    follow(now.view, timer, live_panel=body is not None)
-    if body is not None:
-        body(now)
-    status_slot.caption(sidebar.status_line(now.view))
+    follow(now.view, timer, live_panel=True)
+    body(now)
 
 
-def fragment(body: Callable[[session.RunNow], None] | None = None) -> None:
-    """Draw `body` (the live panel, or nothing) and the sidebar's status line in one fragment with one timer."""
-    timer = timer_for(session.run_now().view, live_panel=body is not None)
-    st.fragment(_tick, run_every=timer)(body, timer, sidebar.status_slot())
+def live_fragment(body: Callable[[session.RunNow], None]) -> None:
+    """The Train page's live panel, redrawn by its own timer."""
+    timer = timer_for(session.run_now().view, live_panel=True)
+    st.fragment(_live_tick, run_every=timer)(body, timer)
+
+
+def _status_tick(timer: float | None) -> None:
+    now = session.observe_run()
+    follow(now.view, timer, live_panel=False)
+    st.caption(sidebar.status_line(now.view))
+
+
+def status(live_panel: bool) -> None:
+    """The sidebar's status line: drawn once per full run where the live panel shows the run, else by a fragment
+    of its own that follows the run."""
+    if live_panel:
+        st.caption(sidebar.status_line(session.run_now().view, live_here=True))
+        return
+    timer = timer_for(session.run_now().view, live_panel=False)
+    st.fragment(_status_tick, run_every=timer)(timer)

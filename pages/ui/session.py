@@ -16,7 +16,8 @@ here are read or written by code, so a change to one is a change to this table.
 | RUN_NOW | `RunNow`: the run and its view, taken once per script run | observe_run | run_now (pages, sidebar) |
 | PAGE | url path of the page being drawn | app.py | sidebar (share link), refresh |
 | FREEZE | the live panel's "Freeze view" toggle | Streamlit | refresh (no timer while frozen) |
-| FULL_RERUN_ASKED | (run id, timer) a full rerun was last asked for | refresh.follow | refresh.follow |
+| REDRAW_ALL | a button asked for a full rerun (a callback cannot rerun) | live: Pause, Resume, Stop | refresh |
+| FULL_RERUN_ASKED | ((run id, timer), when) a full rerun was last asked for | refresh.follow | refresh.follow |
 | FIGURES_MEMO | the live figures and what they were drawn from | live | live |
 """
 
@@ -39,6 +40,7 @@ RUN_NOW = "run_now"
 PAGE = "page_url_path"
 FREEZE = "freeze"
 FULL_RERUN_ASKED = "full_rerun_asked"
+REDRAW_ALL = "redraw_all"
 FIGURES_MEMO = "live_figures_memo"
 
 RUN_PARAM = "run"  # the URL parameter naming the run on screen (an id, not a key: ownership is the browser's)

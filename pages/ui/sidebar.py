@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -26,26 +26,23 @@ STATUS_LINES = {  # what the line says in each status, filled from the view
 }
 
 
-def status_line(view: JobView | None) -> str:
-    """One line that says where the session's run is."""
+def status_line(view: JobView | None, live_here: bool = False) -> str:
+    """One line that says where the session's run is; `live_here`: the page shows the run live (the line is
+    drawn once per full run there, so it says nothing that changes every epoch)."""
     if view is None:
         return "No run yet: press **Train** on *Model & training*."
     epochs = view.experiment.train.epochs
     if view.stopping:
         return f"⏹️ Stopping at epoch {view.epoch} of {epochs}…"
+    if live_here and view.status == "queued":
+        return "⏳ Queued: your place in line is shown on this page"
+    if live_here and view.status in ("starting", "running"):
+        return "🏃 Running: live on this page"
     if view.status == "queued":
         return (f"⏳ Queued: position {view.queue_position}, waiting {view.waited_s:.0f} s "
                 f"(about {view.estimated_wait_s:.0f} s to go)")
     text = STATUS_LINES[view.status].format(epoch=view.epoch, epochs=epochs, reason=md(view.reason))
     return f"{STATUS_ICONS[view.status]} {text}"
-
-
-_slots = threading.local()  # this script run's status slot: script runs of a session share no other state
-
-
-def status_slot():
-    """The sidebar's place for the status line, made by this script run's `draw` (refresh.fragment fills it)."""
-    return _slots.status
 
 
 def differences(a, b) -> list[str]:
@@ -65,10 +62,11 @@ def settings_line(experiment) -> str:
     return f"Now: custom settings (the **{nearest}** preset with {shown} changed)."
 
 
-def draw() -> None:
+def draw(status: Callable[[], None]) -> None:
+    """The sidebar; `status` draws the run's status line under the title."""
     with st.sidebar:
         st.markdown("### :material/repeat: Sequence Playground")
-        _slots.status = st.empty()
+        status()
         st.markdown("**Presets**")
         st.caption(settings_line(state.experiment()))
         names = list(PRESETS)
