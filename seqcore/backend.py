@@ -14,6 +14,7 @@ it takes the record's lock.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -103,6 +104,8 @@ class JobRecord:
     def __init__(self, job_id: str, experiment: Experiment, csv_values: np.ndarray | None = None):
         # What the job trains on, kept with it: pages rebuild its data from these, never from a later upload.
         self.id, self.experiment, self.csv_values = job_id, experiment, csv_values
+        # Hashed once here: pages key cached data by it on every redraw.
+        self.csv_digest = None if csv_values is None else hashlib.sha256(csv_values.tobytes()).hexdigest()
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._status, self._reason = "queued", ""

@@ -86,14 +86,14 @@ class RunRegistry:
         """Forget ended runs past the retention limits; the ids forgotten."""
         now = time.time() if now is None else now
         with self._lock:
-            ended = sorted(((job.ended_at, browser, job) for browser, job in self._latest.items()
+            ended = sorted(((job.ended_at, browser, job, job.nbytes) for browser, job in self._latest.items()
                             if job.done and job.ended_at is not None), key=lambda item: item[0])
-            total = sum(job.nbytes for _, _, job in ended)
+            total = sum(nbytes for *_, nbytes in ended)
             forgotten = []
-            for ended_at, browser, job in ended:
+            for ended_at, browser, job, nbytes in ended:
                 if now - ended_at <= self.max_age_s and total <= self.max_bytes:
                     break  # the oldest left is young enough, and the rest fit
-                total -= job.nbytes
+                total -= nbytes
                 del self._latest[browser]
                 forgotten.append(job.id)
         return forgotten
@@ -232,8 +232,11 @@ class DataCache:
     def size(data: SequenceData) -> int:
         return sum(a.nbytes for a in vars(data).values() if isinstance(a, np.ndarray))
 
-    def get(self, config: DataConfig, csv_values: np.ndarray | None) -> SequenceData:
-        key = (config, None if csv_values is None else hashlib.sha256(csv_values.tobytes()).hexdigest())
+    def get(self, config: DataConfig, csv_values: np.ndarray | None, digest: str | None = None) -> SequenceData:
+        """The data of `config` (with `csv_values`, whose `digest` the caller may know already), built once."""
+        if csv_values is not None and digest is None:
+            digest = hashlib.sha256(csv_values.tobytes()).hexdigest()
+        key = (config, digest)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -262,11 +265,11 @@ def data_cache() -> DataCache:
 def session_data() -> SequenceData:
     """The data of the session's experiment (NumPy only, cached); raises DataError for bad CSV input and
     ConfigError for data larger than this server builds."""
-    values, _ = state.csv_values()
+    values, digest = state.csv_values()
     run_limits.check_size(state.experiment(), state.limits(), csv_values=values)  # before building it here
-    return data_cache().get(state.experiment().data, values)
+    return data_cache().get(state.experiment().data, values, digest)
 
 
 def data_for(job: JobHandle) -> SequenceData:
     """The data a run trained on (the same generator, seed and split, and its own CSV values), rebuilt here."""
-    return data_cache().get(job.experiment.data, job.csv_values)
+    return data_cache().get(job.experiment.data, job.csv_values, job.record.csv_digest)
