@@ -15,6 +15,7 @@ it takes the record's lock.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
     from seqcore.config import Experiment
     from seqcore.limits import Limits
+
+log = logging.getLogger(__name__)
 
 COMMANDS = ("stop", "pause", "resume")
 MAX_SNAPSHOT_BYTES = 24 * 2**20  # per job: older snapshots are thinned out beyond this
@@ -48,10 +51,11 @@ class Backend(Protocol):
     slots: int  # jobs it trains at once
 
     def submit(self, experiment: Experiment, *, limits: Limits | None = None, csv_values: np.ndarray | None = None,
-               save_artifacts: bool = True) -> JobHandle:
+               save_artifacts: bool = True, owner: str | None = None, pair: str | None = None) -> JobHandle:
         """Queue a job and return its handle at once. Raises config.ConfigError, naming the setting, when the
         experiment exceeds `limits` (the backend's own when None) or asks for something this backend lacks;
-        QueueFull when the limits' queue is full."""
+        QueueFull when the limits' queue is full. `owner` (a browser's key) and `pair` (the other run of an A/B
+        comparison) are recorded with the run."""
 
     def control(self, job_id: str, command: str) -> None:
         """Stop, pause or resume a job (one of COMMANDS); a command for an ended or unknown job does nothing."""
@@ -64,6 +68,30 @@ class Backend(Protocol):
 
     def shutdown(self) -> None:
         """Stop every job and free what the backend holds."""
+
+
+class Recorder(Protocol):
+    """Where a record reports what happens to its job as it happens (the run store). Called outside the
+    record's lock, from the backend's threads; a recorder that fails is logged and the run goes on."""
+
+    def submitted(self, record: JobRecord) -> None: ...
+
+    def started(self, record: JobRecord) -> None: ...
+
+    def event(self, record: JobRecord, event: StartEvent | EpochEvent | SnapshotEvent) -> None: ...
+
+    def paused(self, record: JobRecord, status: str) -> None: ...
+
+    def ended(self, record: JobRecord, event: EndEvent) -> None: ...
+
+
+def thinned(sizes: list[int], max_count: int, max_bytes: int) -> list[int]:
+    """Which of a run's snapshots (their sizes, oldest first) to keep: the first and the newest always, and every
+    other one in between dropped while there are more than `max_count` or they hold more than `max_bytes`."""
+    kept = list(range(len(sizes)))
+    while len(kept) > 2 and (len(kept) > max_count or sum(sizes[i] for i in kept) > max_bytes):
+        kept = [kept[0], *kept[1:-1][1::2], kept[-1]]
+    return kept
 
 
 @dataclass(frozen=True)
@@ -101,9 +129,12 @@ def snapshot_bytes(snapshot: SnapshotEvent) -> int:
 class JobRecord:
     """One job's state and its bounded buffers of events, written by a backend, read by handles."""
 
-    def __init__(self, job_id: str, experiment: Experiment, csv_values: np.ndarray | None = None):
+    def __init__(self, job_id: str, experiment: Experiment, csv_values: np.ndarray | None = None, *,
+                 owner: str | None = None, pair: str | None = None, recorder: Recorder | None = None):
         # What the job trains on, kept with it: pages rebuild its data from these, never from a later upload.
         self.id, self.experiment, self.csv_values = job_id, experiment, csv_values
+        self.owner, self.pair, self._recorder = owner, pair, recorder
+        self.record_error: str | None = None  # the first failure of the recorder, if any
         # Hashed once here: pages key cached data by it on every redraw.
         self.csv_digest = None if csv_values is None else hashlib.sha256(csv_values.tobytes()).hexdigest()
         self._lock = threading.Lock()
@@ -117,6 +148,18 @@ class JobRecord:
         self._started_at: float | None = None
         self._stop_requested_at: float | None = None  # time.monotonic() of the first Stop
         self._ended_at: float | None = None
+        self._record("submitted")
+
+    def _record(self, what: str, *args) -> None:
+        """Tell the recorder, outside the lock; a failing store (a full disk) must not end the run."""
+        if self._recorder is None:
+            return
+        try:
+            getattr(self._recorder, what)(self, *args)
+        except Exception as err:  # noqa: BLE001 - any failure of the store is reported, never raised into a run
+            if self.record_error is None:
+                self.record_error = f"{type(err).__name__}: {err}"
+                log.exception("recording %s of run %s failed", what, self.id)
 
     # --- written by the backend ---
     def mark_started(self) -> None:
@@ -125,22 +168,29 @@ class JobRecord:
             self._started_at = time.time()
             if self._status == "queued":
                 self._status = "starting"
+        self._record("started")
 
     def apply_command(self, command: str) -> None:
         """What a button changes at once, before the trainer acts on it (the page shows it on the next draw)."""
         with self._lock:
             if self._end is not None:
                 return
+            before = self._status
             if command == "stop" and self._stop_requested_at is None:
                 self._stop_requested_at = time.monotonic()
             elif command == "pause" and self._status in ("starting", "running"):
                 self._status = "paused"
             elif command == "resume" and self._status == "paused":
                 self._status = "running"
+            after = self._status
+        if after != before:
+            self._record("paused", after)
 
     def apply(self, event) -> None:
-        """One event from the trainer."""
+        """One event from the trainer (none after its end: a killed trainer's late words are ignored)."""
         with self._lock:
+            if self._end is not None:
+                return
             if isinstance(event, StartEvent):
                 self._start = event
                 if self._status == "starting":
@@ -149,24 +199,23 @@ class JobRecord:
                 self._history.append(event)
             elif isinstance(event, SnapshotEvent):
                 self._snapshots.append(event)
-                self._thin_snapshots()
+                kept = thinned([snapshot_bytes(s) for s in self._snapshots], MAX_SNAPSHOTS, MAX_SNAPSHOT_BYTES)
+                self._snapshots = [self._snapshots[i] for i in kept]
         if isinstance(event, EndEvent):
             self.finish(event)
+        else:
+            self._record("event", event)
 
     def finish(self, event: EndEvent) -> None:
         """The job ended (the first end counts: a late one from a killed trainer is ignored)."""
         with self._lock:
-            if self._end is None:
+            first = self._end is None
+            if first:
                 self._end, self._status, self._reason = event, event.status, event.reason
                 self._ended_at = time.time()
-                self._done.set()
-
-    def _thin_snapshots(self) -> None:
-        """Keep the first and the newest; drop every other one in between while over the budget."""
-        while len(self._snapshots) > 2 and (len(self._snapshots) > MAX_SNAPSHOTS
-                                            or sum(map(snapshot_bytes, self._snapshots)) > MAX_SNAPSHOT_BYTES):
-            middle = self._snapshots[1:-1]
-            self._snapshots = [self._snapshots[0], *middle[1::2], self._snapshots[-1]]
+        if first:
+            self._record("ended", event)  # recorded before waiters wake: a page that waited finds it stored
+            self._done.set()
 
     # --- read by anyone ---
     @property

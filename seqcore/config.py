@@ -454,3 +454,16 @@ def preset(name: str) -> Experiment:
     if name not in PRESETS:
         raise ConfigError([("preset", name, f"is not one of {', '.join(PRESETS)}")])
     return PRESETS[name][1]
+
+
+def differences(a: Experiment, b: Experiment) -> list[str]:
+    """The 'section.field' settings in which two experiments differ."""
+    left, right = a.to_dict(), b.to_dict()
+    return [f"{section}.{name}" for section in left for name in left[section]
+            if left[section][name] != right[section][name]]
+
+
+def nearest_preset(experiment: Experiment) -> tuple[str, list[str]]:
+    """The preset closest to `experiment` and the settings in which they differ (none: it is that preset)."""
+    nearest = min(PRESETS, key=lambda name: len(differences(experiment, PRESETS[name][1])))
+    return nearest, differences(experiment, PRESETS[nearest][1])

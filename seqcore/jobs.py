@@ -15,6 +15,7 @@ import collections
 import itertools
 import math
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcore import limits as run_limits
-from seqcore.backend import COMMANDS, JobHandle, JobRecord, QueueFull
+from seqcore.backend import COMMANDS, JobHandle, JobRecord, QueueFull, Recorder
 from seqcore.config import ConfigError, Experiment
 from seqcore.events import EndEvent
 from seqcore.models import installed_backends
@@ -152,12 +153,14 @@ class JobManager:
     def __init__(self, slots: int | None = None, *, warm: int = 1, backend: str = "tensorflow",
                  limits: run_limits.Limits = run_limits.LOCAL, max_jobs_per_worker: int = 20,
                  worker_memory_limit_mb: float | None = None, recycle_above_mb: float = 1500.0,
-                 warm_delay_s: float = 0.0, stop_grace_s: float = STOP_GRACE_S, intra_op_threads: int | None = None):
+                 warm_delay_s: float = 0.0, stop_grace_s: float = STOP_GRACE_S, intra_op_threads: int | None = None,
+                 store: Recorder | None = None):
         """`warm` workers start (importing TensorFlow, then a warm-up) after `warm_delay_s`; a job submitted
         before then starts its worker at once. `limits`: what `submit` accepts unless told otherwise; a worker
         above `worker_memory_limit_mb` (default: the limits' worker memory) fails its job and is replaced. A worker
         that has not ended its job `stop_grace_s` after Stop is killed and replaced. `intra_op_threads`:
-        TensorFlow's threads per op in each worker (default: `intra_op_threads_for(slots)`)."""
+        TensorFlow's threads per op in each worker (default: `intra_op_threads_for(slots)`). `store`: where every
+        job is recorded as it goes (a `seqcore.store.RunStore`), or None."""
         self.slots = slots or os.cpu_count() or 1
         self.intra_op_threads = intra_op_threads or intra_op_threads_for(self.slots)
         self.backend = backend
@@ -166,12 +169,14 @@ class JobManager:
         self.worker_memory_limit_mb = worker_memory_limit_mb or limits.worker_memory_mb
         self.recycle_above_mb = recycle_above_mb
         self.stop_grace_s = stop_grace_s
+        self.store = store
         self._lock = threading.RLock()
         self._queue: collections.deque[_Job] = collections.deque()
         self._jobs: dict[str, _Job] = {}  # every job not yet ended, by id
         self._durations: collections.deque[float] = collections.deque(maxlen=20)  # seconds of recent runs
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
+        self._prefix = f"{int(time.time()):x}{secrets.token_hex(2)}"
         self._closed = False
         self._warm = min(warm, self.slots)
         if warm_delay_s > 0:
@@ -190,7 +195,8 @@ class JobManager:
 
     # --- the Backend protocol ---
     def submit(self, experiment: Experiment, *, limits: run_limits.Limits | None = None,
-               csv_values: np.ndarray | None = None, save_artifacts: bool = True) -> JobHandle:
+               csv_values: np.ndarray | None = None, save_artifacts: bool = True, owner: str | None = None,
+               pair: str | None = None) -> JobHandle:
         """Queue a job and return its handle at once; ConfigError if it exceeds the limits or needs a Keras
         backend this machine lacks."""
         limits = limits or self.limits
@@ -204,8 +210,16 @@ class JobManager:
                 raise RuntimeError("this JobManager has been shut down")
             if limits.max_queued is not None and len(self._queue) >= limits.max_queued:
                 raise QueueFull(len(self._queue), self.estimated_wait_s(len(self._queue)))
-            record = JobRecord(f"job-{os.getpid()}-{next(self._ids)}", experiment, csv_values)
-            job = _Job(record, csv_values, save_artifacts)
+        # Made outside the lock: the record writes its first row to the store. Ids stay unique across restarts
+        # of the server, since the store keeps the runs of earlier processes.
+        record = JobRecord(f"job-{self._prefix}-{next(self._ids)}", experiment, csv_values, owner=owner, pair=pair,
+                           recorder=self.store)
+        job = _Job(record, csv_values, save_artifacts)
+        with self._lock:
+            if self._closed:
+                record.finish(EndEvent(status="stopped", reason="The server shut down before the job started.",
+                                       epochs_done=0))
+                raise RuntimeError("this JobManager has been shut down")
             self._jobs[record.id] = job
             self._queue.append(job)
         self._dispatch()

@@ -14,6 +14,11 @@ import pytest
 # Before anything imports TensorFlow (the test modules, and the workers and commands they start, inherit it).
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Runs recorded by tests (and by the servers and commands they start) go to a throwaway store, never runs/.
+if "SEQCORE_STORE" not in os.environ:
+    import tempfile
+
+    os.environ["SEQCORE_STORE"] = tempfile.mkdtemp(prefix="seqcore-test-store-")
 
 
 

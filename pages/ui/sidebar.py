@@ -9,7 +9,7 @@ import streamlit as st
 from pages.ui import session, state
 from pages.ui.safe import md
 from seqcore.backend import JobView
-from seqcore.config import PRESETS
+from seqcore.config import PRESETS, nearest_preset
 
 STATUS_ICONS = {"queued": "⏳", "starting": "⚙️", "running": "🏃", "paused": "⏸️", "finished": "✅",
                 "stopped": "⏹️", "timed_out": "⌛", "failed": "❌"}
@@ -45,17 +45,9 @@ def status_line(view: JobView | None, live_here: bool = False) -> str:
     return f"{STATUS_ICONS[view.status]} {text}"
 
 
-def differences(a, b) -> list[str]:
-    """The 'section.field' settings in which two experiments differ."""
-    left, right = a.to_dict(), b.to_dict()
-    return [f"{section}.{name}" for section in left for name in left[section]
-            if left[section][name] != right[section][name]]
-
-
 def settings_line(experiment) -> str:
     """What the current settings are: a preset, or how they differ from the nearest one."""
-    nearest = min(PRESETS, key=lambda name: len(differences(experiment, PRESETS[name][1])))
-    changed = differences(experiment, PRESETS[nearest][1])
+    nearest, changed = nearest_preset(experiment)
     if not changed:
         return f"Now: the **{nearest}** preset."
     shown = ", ".join(md(key) for key in changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
