@@ -1,30 +1,54 @@
-"""The command line: the dashboard's experiments, headless.
+"""The command line: the dashboard's experiments, headless, and the runs it recorded.
 
     python -m seqcore presets
-    python -m seqcore train --preset seed [--config FILE.json] [--set model.units=32 ...] [--out DIR]
+    python -m seqcore train --preset seed [--config FILE.json] [--set model.units=32 ...] [--out DIR] [--store DIR]
     python -m seqcore code --preset delay > delay.py
+    python -m seqcore runs list [--json] [--store DIR]
+    python -m seqcore runs show ID [--store DIR]
+    python -m seqcore runs compare ID ID [ID ...] [--store DIR]
+    python -m seqcore runs export ID --out DIR [--store DIR]
+    python -m seqcore runs delete ID [--force] [--store DIR]
 
-Exit status: 0 success, 2 invalid input (the message names the field), 1 training failed.
+`train` records the run in the run store as it goes (every epoch, then its test metrics and artifacts), where
+the app's Runs page and `runs` find it. `--store` is a folder or an SQLAlchemy URL; by default the app's own
+store (`SEQCORE_STORE_URL`, else the folder `SEQCORE_STORE`, else runs/ beside the app).
+
+Exit status: 0 success, 2 invalid input (the message names the field), 1 training failed, 130 training
+interrupted by Ctrl-C (the run is recorded as stopped, with the epochs it trained).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import math
 import os
+import secrets
 import sys
+import time
 from pathlib import Path
 
 from seqcore.config import PRESETS, ConfigError, Experiment, preset
+
+HISTORY_SHOWN = 20  # `runs show`: the last epochs of a longer history
+
+
+class InputError(ValueError):
+    """Bad input outside an experiment's settings (a run id, a store); the message names the argument."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m seqcore", description="Sequence Playground, headless.")
     commands = parser.add_subparsers(dest="command", required=True)
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", metavar="DIR", help="the run store: a folder or an SQLAlchemy URL (default: "
+                                                      "$SEQCORE_STORE_URL, else $SEQCORE_STORE, else runs/ beside "
+                                                      "the app)")
     commands.add_parser("presets", help="list the presets")
-    for name, text in (("train", "train an experiment and write its artifacts"),
+    for name, text in (("train", "train an experiment, record it in the run store and write its artifacts"),
                        ("code", "print the experiment as a standalone Keras script")):
-        command = commands.add_parser(name, help=text)
+        command = commands.add_parser(name, help=text, parents=[store] if name == "train" else [])
         command.add_argument("--preset", default="seed", help=f"one of: {', '.join(PRESETS)} (default seed)")
         command.add_argument("--config", help="an experiment JSON file (as downloaded from the app)")
         command.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
@@ -34,6 +58,21 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument("--out", default="runs/latest", help="folder for model.keras, history.csv and "
                                                                       "experiment.json (default runs/latest)")
             command.add_argument("--quiet", action="store_true", help="no progress bar")
+    runs = commands.add_parser("runs", help="the recorded runs: list, show, compare, export, delete")
+    actions = runs.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", parents=[store], help="every run in the store, newest first")
+    listing.add_argument("--json", action="store_true", help="a JSON list of objects instead of a table")
+    actions.add_parser("show", parents=[store], help="one run: summary, settings, history, metrics, artifacts"
+                       ).add_argument("id", metavar="ID")
+    actions.add_parser("compare", parents=[store], help="the settings that differ between runs, and their metrics"
+                       ).add_argument("ids", nargs="+", metavar="ID")
+    export = actions.add_parser("export", parents=[store], help="write a run's files (model.keras if it has one, "
+                                                                "history.csv, experiment.json) into a folder")
+    export.add_argument("id", metavar="ID")
+    export.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
+    delete = actions.add_parser("delete", parents=[store], help="delete a run and all it holds")
+    delete.add_argument("id", metavar="ID")
+    delete.add_argument("--force", action="store_true", help="also a run that has not ended (its server is gone)")
     return parser
 
 
@@ -61,6 +100,53 @@ def _csv_values(args, experiment: Experiment):
     except OSError as err:
         raise ConfigError([("--csv", args.csv, f"cannot be read ({err.strerror})")]) from None
     return csv_column_values(load_csv(raw), experiment.data.csv_column)
+
+
+# --- the run store ---
+def _store_name(location: str) -> str:
+    """The store as people know it: its folder, or its URL without a password."""
+    if "://" not in location:
+        return location
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(location).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return location
+
+
+def _open_store(location: str | None, *, create: bool = True):
+    """(RunStore or None, its name): None when `create` is False and the folder holds no store yet (nothing to
+    read: no empty store is made at a mistyped path). InputError when it cannot be opened."""
+    import sqlalchemy as sa
+
+    from seqcore.store import RunStore, StoreError, default_location
+
+    location = str(location or default_location())
+    name = _store_name(location)
+    if "://" not in location:
+        folder = Path(location)
+        if folder.is_file():
+            raise InputError(f"--store {location}: is a file; give the folder that holds store.sqlite, or an "
+                             f"SQLAlchemy URL (sqlite:///{location})")
+        if not create and not (folder / "store.sqlite").is_file():
+            return None, name
+    try:
+        return RunStore(location), name
+    except StoreError as err:
+        raise InputError(str(err)) from None
+    except (OSError, ImportError, sa.exc.SQLAlchemyError) as err:
+        cause = getattr(err, "orig", None) or err  # a database error's own words, without SQLAlchemy's SQL
+        detail = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise InputError(f"--store {name}: cannot be opened ({detail})") from None
+
+
+def _new_run_id(store) -> str:
+    """cli-<time><random>: unique across processes and restarts, like the server's job ids."""
+    while True:
+        run_id = f"cli-{int(time.time()):x}{secrets.token_hex(3)}"
+        if not store.exists(run_id):
+            return run_id
 
 
 class _Progress:
@@ -94,21 +180,47 @@ class _Progress:
 def _train(args) -> int:
     experiment = _experiment(args)
     csv_values = _csv_values(args, experiment)
+    store, store_name = _open_store(args.store)  # after the settings: invalid input records nothing
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
-    from seqcore.events import EpochEvent
+    from seqcore.backend import JobRecord
+    from seqcore.events import EndEvent, EpochEvent
     from seqcore.training import train, write_artifacts
 
     history: list[EpochEvent] = []
     metric = experiment.data.task.kind.metric
     progress = _Progress(args.quiet, metric)
+    record = JobRecord(_new_run_id(store), experiment, csv_values, owner="cli", recorder=store)
+    record.mark_started()
 
     def emit(event):
         if isinstance(event, EpochEvent):
             history.append(event)
+        record.apply(event)  # the EndEvent too: it ends the record, with the artifacts
         progress(event)
 
-    end = train(experiment, emit, csv_values=csv_values)
+    def recorded() -> None:
+        if record.record_error is None:
+            print(f"recorded as run {record.id} in {store_name}")
+        else:
+            print(f"warning: run {record.id} is not fully recorded in {store_name}: {record.record_error}",
+                  file=sys.stderr)
+
+    try:
+        end = train(experiment, emit, csv_values=csv_values)
+    except KeyboardInterrupt:
+        done = len(history)
+        reason = f"Interrupted (Ctrl-C) after {done} of {experiment.train.epochs} epochs."
+        record.finish(EndEvent(status="stopped", reason=reason, epochs_done=done))
+        print(file=sys.stderr)
+        print(f"stopped: {reason}")
+        recorded()
+        return 130
+    except BaseException as err:  # the record must not stay 'running': the run ended here
+        reason = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+        record.finish(EndEvent(status="failed", reason=reason, epochs_done=len(history)))
+        raise
+    record.finish(end)  # already ended by the EndEvent train emitted; a no-op then
     if history:
         last = history[-1]
         print(f"train: loss {last.loss:.4f}, {metric} {last.metric:.4f}")
@@ -118,7 +230,245 @@ def _train(args) -> int:
     print(f"{end.status}: {end.reason}")
     for name, path in write_artifacts(end.artifacts, args.out).items():
         print(f"{name}: {path}")
+    recorded()
     return 0 if end.status in ("finished", "stopped", "timed_out") else 1
+
+
+# --- runs: reading the store (no TensorFlow, no Keras) ---
+def _number(value) -> float | None:
+    """A float for JSON and tables: None where missing or not finite (JSON has no NaN)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _fmt(value, digits: int = 4) -> str:
+    value = _number(value)
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _when(timestamp: float | None) -> str:
+    return "-" if timestamp is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _preset_label(experiment: Experiment) -> tuple[str, str, list[str]]:
+    """(what the list shows, the nearest preset, the settings changed from it)."""
+    from seqcore.config import nearest_preset
+
+    name, changed = nearest_preset(experiment)
+    if not changed:
+        return name, name, changed
+    return f"custom ({name} + {len(changed)} change{'s' if len(changed) > 1 else ''})", name, changed
+
+
+def _metric(summary) -> str:
+    """The run's metric: the one it reported, else the one its task reports (a run that never started)."""
+    return summary.metric or summary.experiment.data.task.kind.metric
+
+
+def _best_baseline(baselines: dict[str, float], metric: str) -> tuple[str, float] | None:
+    """The strongest simple predictor a run had to beat: for accuracy the highest of the accuracy baselines;
+    for MAE runs the lowest of the MSE ones (the baselines give no MAE: compare it with the validation loss)."""
+    if metric == "accuracy":
+        scores = {k: v for k, v in baselines.items() if "accuracy" in k and _number(v) is not None}
+        return max(scores.items(), key=lambda item: item[1]) if scores else None
+    scores = {k: v for k, v in baselines.items() if "MSE" in k and _number(v) is not None}
+    return min(scores.items(), key=lambda item: item[1]) if scores else None
+
+
+def _row(summary) -> dict:
+    """One run as `runs list --json` gives it."""
+    experiment, last, metric = summary.experiment, summary.last, _metric(summary)
+    label, nearest, changed = _preset_label(experiment)
+    baseline = _best_baseline(summary.baselines, metric)
+    return {
+        "id": summary.id, "owner": summary.owner, "when": _when(summary.submitted_at),
+        "submitted_at": summary.submitted_at, "preset": label, "nearest_preset": nearest, "changes": changed,
+        "cell": experiment.model.cell, "layers": experiment.model.layers, "units": experiment.model.units,
+        "generator": experiment.data.generator, "epochs_done": summary.epochs_done,
+        "epochs": experiment.train.epochs, "metric": metric,
+        "train_loss": _number(last.loss) if last else None, "train_metric": _number(last.metric) if last else None,
+        "val_loss": _number(last.val_loss) if last else None, "val_metric": _number(last.val_metric) if last else None,
+        "test_metric": _number(summary.test_metric()),
+        "test_metrics": {k: _number(v) for k, v in summary.test_metrics.items()},
+        "best_baseline": baseline[0] if baseline else None,
+        "best_baseline_value": _number(baseline[1]) if baseline else None,
+        "seconds": _number(summary.seconds), "status": summary.status, "reason": summary.reason,
+        "pair": summary.pair, "experiment": experiment.to_dict(),
+    }
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    """Plain aligned columns; the columns in `right` (numbers) aligned right."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells):
+        parts = [str(c).rjust(w) if i in right else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def _runs_list(args) -> int:
+    store, name = _open_store(args.store, create=False)
+    summaries = store.runs(any_owner=True) if store is not None else []
+    if args.json:
+        print(json.dumps([_row(s) for s in summaries], indent=2))
+        return 0
+    if not summaries:
+        print(f"no runs in {name}", file=sys.stderr)
+        return 0
+    headers = ["id", "when", "preset", "cell", "size", "data", "epochs", "metric", "train", "val", "test",
+               "best baseline", "time", "status"]
+    rows = []
+    for summary in summaries:
+        row = _row(summary)
+        baseline = (f"{row['best_baseline']} {_fmt(row['best_baseline_value'])}" if row["best_baseline"] else "-")
+        rows.append([row["id"], row["when"], row["preset"], row["cell"], f"{row['layers']}×{row['units']}",
+                     row["generator"], f"{row['epochs_done']}/{row['epochs']}", row["metric"],
+                     _fmt(row["train_metric"]), _fmt(row["val_metric"]), _fmt(row["test_metric"]), baseline,
+                     _duration(row["seconds"]), row["status"]])
+    print(_table(headers, rows, right={6, 8, 9, 10, 12}))
+    return 0
+
+
+def _found(args, run_ids: list[str]):
+    """The store and the summaries of these runs, in order; InputError naming the first unknown id."""
+    store, name = _open_store(args.store, create=False)
+    summaries = []
+    for run_id in run_ids:
+        summary = store.run(run_id) if store is not None else None
+        if summary is None:
+            raise InputError(f"run {run_id}: no such run in {name}")
+        summaries.append(summary)
+    return store, name, summaries
+
+
+def _history_table(history, metric: str) -> str:
+    headers = ["epoch", "loss", metric, "val_loss", f"val_{metric}", "seconds", "elapsed"]
+    rows = [[str(e.epoch), _fmt(e.loss), _fmt(e.metric), _fmt(e.val_loss), _fmt(e.val_metric), _fmt(e.seconds, 2),
+             _fmt(e.elapsed, 1)] for e in history]
+    return _table(headers, rows, right=set(range(len(headers))))
+
+
+def _runs_show(args) -> int:
+    store, _, (summary,) = _found(args, [args.id])
+    row, metric = _row(summary), _metric(summary)
+    experiment = summary.experiment
+    changes = f": {', '.join(row['changes'])}" if row["changes"] else ""
+    lines = [f"run {summary.id}",
+             f"  submitted   {_when(summary.submitted_at)} by {summary.owner or 'anonymous'}",
+             f"  status      {summary.status}" + (f": {summary.reason}" if summary.reason else ""),
+             f"  preset      {row['preset']}{changes}",
+             f"  model       {experiment.model.cell}, {experiment.model.layers}×{experiment.model.units} units",
+             f"  data        {experiment.data.generator}",
+             f"  epochs      {summary.epochs_done} of {experiment.train.epochs}",
+             f"  time        {_duration(summary.seconds)}"]
+    if summary.last:
+        lines += [f"  train       loss {_fmt(row['train_loss'])}, {metric} {_fmt(row['train_metric'])}",
+                  f"  validation  loss {_fmt(row['val_loss'])}, {metric} {_fmt(row['val_metric'])}"]
+    if summary.test_metrics:
+        lines.append("  test        " + ", ".join(f"{k} {_fmt(v)}" for k, v in summary.test_metrics.items()))
+    elif summary.done:
+        lines.append("  test        none (the run ended before a test)")
+    print("\n".join(lines))
+    print("\nsettings (experiment.json):")
+    print(experiment.to_json())
+    history = store.history(summary.id)
+    print(f"\nhistory ({len(history)} epochs):" if history else "\nhistory: no epoch recorded")
+    if history:
+        if len(history) > HISTORY_SHOWN:
+            print(f"(the last {HISTORY_SHOWN}; `runs export` writes them all to history.csv)")
+        print(_history_table(history[-HISTORY_SHOWN:], metric))
+    if summary.baselines:
+        print("\nbaselines (validation):")
+        print(_table(["baseline", "score"], [[k, _fmt(v)] for k, v in summary.baselines.items()], right={1}))
+    artifacts = store.artifacts(summary.id)
+    print("\nartifacts:" if artifacts else "\nartifacts: none")
+    if artifacts:
+        print(_table(["file", "bytes"], [[k, f"{len(v):,}"] for k, v in sorted(artifacts.items())], right={1}))
+    return 0
+
+
+def _setting_value(value) -> str:
+    return repr(value) if value == "" else str(value)
+
+
+def _runs_compare(args) -> int:
+    if len(args.ids) < 2:
+        raise InputError(f"ID: compare needs at least two run ids (got {len(args.ids)})")
+    from seqcore.config import differences
+
+    _, _, summaries = _found(args, args.ids)
+    experiments = [s.experiment for s in summaries]
+    differing = set().union(*(differences(experiments[0], other) for other in experiments[1:]))
+    values = [e.to_dict() for e in experiments]
+    names = [f"{section}.{field}" for section in values[0] for field in values[0][section]]
+    headers = ["setting", *(s.id for s in summaries)]
+    rows = [[name, *(_setting_value(v[name.split(".")[0]][name.split(".")[1]]) for v in values)]
+            for name in names if name in differing]
+    if rows:
+        print(_table(headers, rows))
+    else:
+        print(f"no settings differ between {', '.join(args.ids)}")
+    summary_rows = [_row(s) for s in summaries]
+    metrics = [["metric", *(r["metric"] for r in summary_rows)],
+               ["epochs", *(f"{r['epochs_done']}/{r['epochs']}" for r in summary_rows)],
+               ["train loss", *(_fmt(r["train_loss"]) for r in summary_rows)],
+               ["train metric", *(_fmt(r["train_metric"]) for r in summary_rows)],
+               ["val loss", *(_fmt(r["val_loss"]) for r in summary_rows)],
+               ["val metric", *(_fmt(r["val_metric"]) for r in summary_rows)],
+               ["test metric", *(_fmt(r["test_metric"]) for r in summary_rows)],
+               ["time", *(_duration(r["seconds"]) for r in summary_rows)],
+               ["status", *(r["status"] for r in summary_rows)]]
+    print()
+    print(_table(["final", *(s.id for s in summaries)], metrics))
+    return 0
+
+
+def _runs_export(args) -> int:
+    from seqcore.training import history_csv, write_artifacts
+
+    store, _, (summary,) = _found(args, [args.id])
+    files = store.artifacts(summary.id)
+    # Rebuilt from the store whatever the artifacts hold: a run that failed mid-way has its curve too.
+    files["history.csv"] = history_csv(list(store.history(summary.id)), _metric(summary)).encode()
+    files["experiment.json"] = summary.experiment.to_json().encode()
+    try:
+        paths = write_artifacts(files, args.out)
+    except OSError as err:
+        raise InputError(f"--out {args.out}: cannot be written ({err.strerror or err})") from None
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _runs_delete(args) -> int:
+    store, name, (summary,) = _found(args, [args.id])
+    if not summary.done and not args.force:
+        raise InputError(f"run {summary.id}: has not ended (status {summary.status}); stop it first, or pass "
+                         "--force if the server that trained it is gone")
+    store.delete(summary.id)
+    print(f"deleted run {summary.id} ({summary.status}, {summary.epochs_done} epochs, {summary.nbytes:,} bytes) "
+          f"from {name}")
+    return 0
+
+
+RUNS = {"list": _runs_list, "show": _runs_show, "compare": _runs_compare, "export": _runs_export,
+        "delete": _runs_delete}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,8 +485,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(keras_script(_experiment(args)))
             return 0
+        if args.command == "runs":
+            return RUNS[args.action](args)
         return _train(args)
-    except (ConfigError, DataError) as err:
+    except (ConfigError, DataError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

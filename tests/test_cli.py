@@ -52,6 +52,7 @@ def test_train_writes_the_artifacts_and_prints_the_scores(tmp_path):
         assert 0.0 <= scores[part] <= 1.0
     assert "finished: Trained all 3 epochs." in result.stdout
     assert re.search(r"^test accuracy: [\d.]+$", result.stdout, re.M)
+    assert re.search(r"^recorded as run cli-[0-9a-f]+ in \S", result.stdout, re.M)  # the default store: see conftest
     assert len((out / "history.csv").read_text().splitlines()) == 1 + 3
     saved = Experiment.from_json((out / "experiment.json").read_text())
     assert saved == preset("seed").with_values(**{"train.epochs": 3})
