@@ -22,6 +22,7 @@ page = st.navigation([
     st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True),
     st.Page("pages/train.py", title="Model & training", icon=":material/neurology:", url_path="train"),
     st.Page("pages/inspect_run.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/table_view:", url_path="runs"),
     st.Page("pages/theory.py", title="Theory", icon=":material/menu_book:", url_path="theory"),
 ])
 st.session_state[session.PAGE] = page.url_path

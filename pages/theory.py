@@ -5,7 +5,7 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from pages.ui import state
+from pages.ui import compare, state
 from pages.ui import theory_text as text
 from seqcore import plots, reference
 from seqcore.config import PRESETS
@@ -88,11 +88,13 @@ with chart:
                                           lag_label="the delay presets' lag"), key="theory.jacobians")
 st.caption(text.JACOBIAN_EXPLAIN)
 st.markdown(text.LONG_SEQUENCES_TRY)
+compare.preset_pair_button("long", "delay", "delay_simplernn", "Train LSTM and SimpleRNN side by side")
 preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay")])
 
 st.subheader("How do we fight overfitting?", anchor="overfitting")
 blocks(text.OVERFITTING)
 st.markdown(text.OVERFITTING_TRY)
+compare.preset_pair_button("overfit", "overfit", "overfit_cured", "Train overfit and cured side by side")
 preset_buttons("overfit", [("overfit", "Overfitting"), ("overfit_cured", "Overfitting cured")])
 
 st.subheader("How do RNNs differ from HMMs and CRFs?", anchor="hmm-crf")

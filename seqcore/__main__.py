@@ -396,10 +396,10 @@ def _runs_show(args) -> int:
     if summary.baselines:
         print("\nbaselines (validation):")
         print(_table(["baseline", "score"], [[k, _fmt(v)] for k, v in summary.baselines.items()], right={1}))
-    artifacts = store.artifacts(summary.id)
-    print("\nartifacts:" if artifacts else "\nartifacts: none")
-    if artifacts:
-        print(_table(["file", "bytes"], [[k, f"{len(v):,}"] for k, v in sorted(artifacts.items())], right={1}))
+    sizes = store.artifact_sizes(summary.id)
+    print("\nartifacts:" if sizes else "\nartifacts: none")
+    if sizes:
+        print(_table(["file", "bytes"], [[k, f"{n:,}"] for k, n in sorted(sizes.items())], right={1}))
     return 0
 
 

@@ -39,10 +39,16 @@ MAX_SNAPSHOTS = 80
 class QueueFull(Exception):
     """Too many runs wait already; `retry_after_s` is about when a place frees up."""
 
-    def __init__(self, waiting: int, retry_after_s: float):
+    def __init__(self, waiting: int, retry_after_s: float, pair: bool = False):
         self.waiting, self.retry_after_s = waiting, retry_after_s
-        super().__init__(f"The queue is full: {waiting} runs are waiting for a training slot. Try again in about "
-                         f"{max(10, round(retry_after_s / 10) * 10):.0f} s.")
+        retry = f"{max(10, round(retry_after_s / 10) * 10):.0f} s"
+        if pair:
+            super().__init__(f"A comparison trains two runs, and {waiting} runs are waiting for a training slot "
+                             f"already: while the queue is this long the server takes single runs only. Train one "
+                             f"run now, or compare again in about {retry}.")
+        else:
+            super().__init__(f"The queue is full: {waiting} runs are waiting for a training slot. Try again in "
+                             f"about {retry}.")
 
 
 class Backend(Protocol):
@@ -290,6 +296,10 @@ class JobHandle:
     def csv_values(self) -> np.ndarray | None:
         """The uploaded values this job trains on (None for generated data)."""
         return self.record.csv_values
+
+    @property
+    def csv_digest(self) -> str | None:
+        return self.record.csv_digest
 
     def stop(self) -> None:
         self._backend.control(self.id, "stop")

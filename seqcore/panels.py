@@ -27,19 +27,59 @@ def _near(baselines: dict[str, float], *curves: np.ndarray) -> dict[str, float]:
     return {k: v for k, v in baselines.items() if v <= top}
 
 
-def loss_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, log_y=False, smoothing=0.0):
-    base = {k: v for k, v in (start.baselines if start else {}).items() if "entropy" in k or "MSE" in k}
+def _previous(previous: tuple[str, tuple[EpochEvent, ...]] | None, train: str, val: str):
+    if previous is None or not previous[1]:
+        return None
+    label, history = previous
+    return label, _column(history, "epoch"), _column(history, train), _column(history, val)
+
+
+def loss_baselines(baselines: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in baselines.items() if "entropy" in k or "MSE" in k}
+
+
+def metric_baselines(baselines: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in baselines.items() if "accuracy" in k}
+
+
+def metric_label(metric: str) -> str:
+    return "accuracy" if metric == "accuracy" else "mean absolute error"
+
+
+def loss_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, log_y=False, smoothing=0.0,
+               previous: tuple[str, tuple[EpochEvent, ...]] | None = None):
+    """`previous`: (label, history) of the run before, drawn faded."""
+    base = loss_baselines(start.baselines if start else {})
     base = _near(base, _column(history, "loss"), _column(history, "val_loss"))
     return plots.loss_figure(_column(history, "epoch"), _column(history, "loss"), _column(history, "val_loss"),
-                             log_y=log_y, smoothing=smoothing, baselines=base, title="Loss (train and validation)")
+                             log_y=log_y, smoothing=smoothing, baselines=base, title="Loss (train and validation)",
+                             previous=_previous(previous, "loss", "val_loss"))
 
 
-def metric_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, smoothing=0.0):
+def metric_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, smoothing=0.0,
+                 previous: tuple[str, tuple[EpochEvent, ...]] | None = None):
     metric = start.metric if start else "metric"
-    base = {k: v for k, v in (start.baselines if start else {}).items() if "accuracy" in k} if start else {}
-    label = "accuracy" if metric == "accuracy" else "mean absolute error"
+    base = metric_baselines(start.baselines) if start else {}
+    label = metric_label(metric)
     return plots.loss_figure(_column(history, "epoch"), _column(history, "metric"), _column(history, "val_metric"),
-                             smoothing=smoothing, baselines=base, title=label.capitalize(), y_label=label)
+                             smoothing=smoothing, baselines=base, title=label.capitalize(), y_label=label,
+                             previous=_previous(previous, "metric", "val_metric"))
+
+
+def compare_panels(runs: list[tuple[str, tuple[EpochEvent, ...]]], metric: str, *, baselines: dict[str, float],
+                   log_y=False, smoothing=0.0) -> dict:
+    """The loss and metric curves of several runs on shared axes (`runs`: label and history, one colour each)."""
+    def curves(train, val):
+        return [(label, _column(h, "epoch"), _column(h, train), _column(h, val)) for label, h in runs]
+
+    label = metric_label(metric)
+    loss_lines = curves("loss", "val_loss")
+    return {"loss": plots.compare_figure(loss_lines, log_y=log_y, smoothing=smoothing,
+                                         baselines=_near(loss_baselines(baselines), *[c[2] for c in loss_lines]),
+                                         title="Loss (solid: train, dotted: validation)"),
+            "metric": plots.compare_figure(curves("metric", "val_metric"), smoothing=smoothing,
+                                           baselines=metric_baselines(baselines), y_label=label,
+                                           title=f"{label.capitalize()} (solid: train, dotted: validation)")}
 
 
 def token_labels(x: np.ndarray) -> list[str]:
@@ -86,10 +126,12 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         forecast=forecast, title=f"Validation, then forecast (epoch {snapshot.epoch})")
 
 
-def live_figures(history, start, snapshot, data, *, layer=0, probe=0, log_y=False, smoothing=0.0) -> dict:
-    """Every figure of one live update of the training page."""
-    figures = {"loss": loss_panel(history, start, log_y=log_y, smoothing=smoothing),
-               "metric": metric_panel(history, start, smoothing=smoothing)}
+def live_figures(history, start, snapshot, data, *, layer=0, probe=0, log_y=False, smoothing=0.0,
+                 previous=None) -> dict:
+    """Every figure of one live update of the training page; `previous` (label, history): the run before,
+    faded under the curves."""
+    figures = {"loss": loss_panel(history, start, log_y=log_y, smoothing=smoothing, previous=previous),
+               "metric": metric_panel(history, start, smoothing=smoothing, previous=previous)}
     if snapshot is not None and start is not None:
         figures["predictions"] = prediction_panel(snapshot, start, data, probe=probe)
         figures["hidden"] = hidden_panel(snapshot, start, data, layer=layer, probe=probe)

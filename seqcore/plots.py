@@ -26,6 +26,7 @@ from plotly.subplots import make_subplots
 __all__ = [
     "MAX_POINTS",
     "adding_data_figure",
+    "compare_figure",
     "figure_size_bytes",
     "gate_heatmaps",
     "hidden_state_heatmap",
@@ -169,17 +170,28 @@ def _curve(fig: go.Figure, x: np.ndarray, y, *, name: str, colour: str, smoothin
 
 
 def loss_figure(epochs, train_loss, val_loss=None, *, log_y: bool = False, smoothing: float = 0.0,
-                baselines: dict[str, float] | None = None, title: str = "Loss", y_label: str = "loss") -> go.Figure:
+                baselines: dict[str, float] | None = None, title: str = "Loss", y_label: str = "loss",
+                previous: tuple[str, Sequence, Sequence, Sequence] | None = None) -> go.Figure:
     """Training (blue) and validation (orange) loss per epoch; also used for metrics such as accuracy or MAE.
 
     `smoothing` in [0, 1) draws TensorBoard's debiased moving average over a faint raw curve.
     `baselines` (name -> value) are dashed horizontal reference lines, e.g. 'bigram cross-entropy'.
+    `previous` (label, epochs, train, validation): the run before, drawn faded underneath for comparison.
     NaN or infinite values are left out of the curves and an annotation says where the first one appeared.
     """
     if not 0.0 <= smoothing < 1.0:
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
     x = _axis(epochs)
     fig = go.Figure()
+    if previous is not None:
+        label, px, ptrain, pval = previous
+        for values, dash, part in ((ptrain, "solid", "train"), (pval, "dot", "validation")):
+            y = np.asarray(values, dtype=np.float64)
+            keep = _thin(len(y))
+            fig.add_trace(go.Scatter(x=_axis(px)[keep], y=_f32(_ema(y, smoothing) if smoothing else y)[keep],
+                                     name=f"previous run, {part}", legendgroup="previous", mode="lines",
+                                     line=dict(color=GREY, width=1.5, dash=dash), opacity=0.6,
+                                     hovertemplate=f"{label} {part}: %{{y:.4g}}<extra></extra>"))
     bads = [_curve(fig, x, train_loss, name="train", colour=BLUE, smoothing=smoothing)]
     if val_loss is not None:
         bads.append(_curve(fig, x, val_loss, name="validation", colour=ORANGE, smoothing=smoothing))
@@ -197,6 +209,36 @@ def loss_figure(epochs, train_loss, val_loss=None, *, log_y: bool = False, smoot
                            xanchor="right", yanchor="top", showarrow=False, font=dict(color="#b35900"))
     fig.update_yaxes(type="log" if log_y else "linear")
     return _style(fig, kind=f"loss:{y_label}", title=title, x_title="epoch", y_title=y_label, hovermode="x unified")
+
+
+def compare_figure(runs: Sequence[tuple[str, Sequence, Sequence, Sequence]], *, log_y: bool = False,
+                   smoothing: float = 0.0, baselines: dict[str, float] | None = None, title: str = "Loss",
+                   y_label: str = "loss") -> go.Figure:
+    """Several runs on the same axes, one colour each: `runs` is (label, epochs, train, validation) per run,
+    train solid and validation dotted; `baselines` dashed grey. Hover shows every run's exact values."""
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
+    fig = go.Figure()
+    for i, (label, epochs, train, val) in enumerate(runs):
+        colour, x = PALETTE[i % len(PALETTE)], _axis(epochs)
+        for values, dash, part in ((train, "solid", "train"), (val, "dot", "validation")):
+            y = np.asarray(values, dtype=np.float64).reshape(-1)
+            finite = np.isfinite(y)
+            xs, ys = x[finite], y[finite]
+            keep = _thin(len(ys))
+            shown = _ema(ys, smoothing) if smoothing and len(ys) else ys
+            fig.add_trace(go.Scatter(x=xs[keep], y=_f32(shown[keep]), name=f"{label}: {part}", legendgroup=label,
+                                     mode="lines", line=dict(color=colour, width=2, dash=dash),
+                                     hovertemplate=f"{y_label} %{{y:.4f}}<extra>{label} {part}</extra>"))
+    for name, value in (baselines or {}).items():
+        if value is None or not math.isfinite(value) or (log_y and value <= 0):
+            continue
+        fig.add_hline(y=value, line=dict(color="#555555", dash="dash", width=1.5))
+        fig.add_annotation(text=name, xref="paper", x=0.01, xanchor="left", yanchor="bottom", showarrow=False,
+                           y=math.log10(value) if log_y else value, font=dict(size=12, color="#555555"))
+    fig.update_yaxes(type="log" if log_y else "linear")
+    return _style(fig, kind=f"compare:{y_label}", title=title, x_title="epoch", y_title=y_label,
+                  hovermode="x unified")
 
 
 # ---------------------------------------------------------------- inside the network

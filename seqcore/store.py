@@ -101,10 +101,12 @@ class StoreError(RuntimeError):
 
 def default_location() -> str:
     """The store in force: `SEQCORE_STORE_URL` (any SQLAlchemy URL), else `SEQCORE_STORE` (a folder), else
-    `runs/` beside the app."""
+    `runs/` beside the app (or in the working folder, for the engine installed as a package)."""
     if os.environ.get("SEQCORE_STORE_URL"):
         return os.environ["SEQCORE_STORE_URL"]
-    return os.environ.get("SEQCORE_STORE") or str(Path(__file__).resolve().parent.parent / "runs")
+    project = Path(__file__).resolve().parent.parent
+    beside = project if (project / "app.py").is_file() else Path.cwd()
+    return os.environ.get("SEQCORE_STORE") or str(beside / "runs")
 
 
 def _url(location: str | os.PathLike) -> str:
@@ -114,6 +116,14 @@ def _url(location: str | os.PathLike) -> str:
     folder = Path(text)
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(folder / 'store.sqlite').resolve()}"
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
 
 
 def _process_start(pid: int) -> float | None:
@@ -228,7 +238,7 @@ class RunStore:
             self.recover()
 
     def __repr__(self) -> str:
-        return f"RunStore({self.url!r})"
+        return f"RunStore({redacted(self.url)!r})"
 
     # --- schema ---
     def _create_or_migrate(self) -> None:
@@ -236,19 +246,19 @@ class RunStore:
             inspector = sa.inspect(conn)
             if not inspector.has_table("store_version"):
                 if inspector.has_table("runs"):
-                    raise StoreError(f"{self.url} has a runs table but no store version: not a run store")
+                    raise StoreError(f"{redacted(self.url)} has a runs table but no store version: not a run store")
                 metadata.create_all(conn)
                 conn.execute(store_version.insert().values(version=SCHEMA_VERSION))
                 return
             version = conn.execute(sa.select(store_version.c.version)).scalar_one()
             if version > SCHEMA_VERSION:
-                raise StoreError(f"The run store {self.url} was written by a newer version of Sequence Playground "
-                                 f"(store schema {version}; this one reads up to {SCHEMA_VERSION}).")
+                raise StoreError(f"The run store {redacted(self.url)} was written by a newer version of Sequence "
+                                 f"Playground (store schema {version}; this one reads up to {SCHEMA_VERSION}).")
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[step]:
                     conn.execute(sa.text(statement))
                 conn.execute(store_version.update().values(version=step))
-                log.info("run store %s migrated to schema %d", self.url, step)
+                log.info("run store %s migrated to schema %d", redacted(self.url), step)
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -282,19 +292,21 @@ class RunStore:
 
     def event(self, record: JobRecord, event) -> None:
         run = runs_table.c
+        # Each write updates the run's row first: a run deleted while it trains takes no more rows.
         with self.engine.begin() as conn:
             if isinstance(event, EpochEvent):
-                conn.execute(epochs_table.insert().values(
-                    run_id=record.id, epoch=event.epoch, epochs=event.epochs,
-                    **{name: float(getattr(event, name)) for name in EPOCH_COLUMNS}))
-                conn.execute(runs_table.update().where(run.id == record.id)
-                             .values(epochs_done=event.epoch, nbytes=run.nbytes + 128))
+                if conn.execute(runs_table.update().where(run.id == record.id)
+                                .values(epochs_done=event.epoch, nbytes=run.nbytes + 128)).rowcount:
+                    conn.execute(epochs_table.insert().values(
+                        run_id=record.id, epoch=event.epoch, epochs=event.epochs,
+                        **{name: float(getattr(event, name)) for name in EPOCH_COLUMNS}))
             elif isinstance(event, SnapshotEvent):
                 body = codec.encode(event)
-                conn.execute(snapshots_table.insert().values(run_id=record.id, epoch=event.epoch,
-                                                             nbytes=len(body), body=body))
-                conn.execute(runs_table.update().where(run.id == record.id).values(nbytes=run.nbytes + len(body)))
-                self._thin(conn, record.id)
+                if conn.execute(runs_table.update().where(run.id == record.id)
+                                .values(nbytes=run.nbytes + len(body))).rowcount:
+                    conn.execute(snapshots_table.insert().values(run_id=record.id, epoch=event.epoch,
+                                                                 nbytes=len(body), body=body))
+                    self._thin(conn, record.id)
             elif isinstance(event, StartEvent):
                 body = codec.encode(event)
                 conn.execute(runs_table.update().where(run.id == record.id, run.ended_at.is_(None)).values(
@@ -309,12 +321,13 @@ class RunStore:
     def ended(self, record: JobRecord, event: EndEvent) -> None:
         artifacts = {name: body for name, body in event.artifacts.items()}
         with self.engine.begin() as conn:
-            for name, body in artifacts.items():
-                conn.execute(artifacts_table.insert().values(run_id=record.id, name=name, body=body))
-            conn.execute(runs_table.update().where(runs_table.c.id == record.id).values(
-                status=event.status, reason=event.reason, ended_at=record.ended_at or time.time(),
-                epochs_done=max(event.epochs_done, record.epochs_done), test_metrics=json.dumps(event.test_metrics),
-                nbytes=runs_table.c.nbytes + sum(map(len, artifacts.values()))))
+            if conn.execute(runs_table.update().where(runs_table.c.id == record.id).values(
+                    status=event.status, reason=event.reason, ended_at=record.ended_at or time.time(),
+                    epochs_done=max(event.epochs_done, record.epochs_done),
+                    test_metrics=json.dumps(event.test_metrics),
+                    nbytes=runs_table.c.nbytes + sum(map(len, artifacts.values())))).rowcount:
+                for name, body in artifacts.items():
+                    conn.execute(artifacts_table.insert().values(run_id=record.id, name=name, body=body))
         self.prune()
 
     def _thin(self, conn, run_id: str) -> None:
@@ -382,9 +395,9 @@ class RunStore:
                 runs_table.c.start, runs_table.c.nbytes, runs_table.c.pair)
 
     def runs(self, owner: str | None = None, *, data: str | None = None, ids: list[str] | None = None,
-             limit: int | None = None, any_owner: bool = False) -> list[RunSummary]:
+             pair: str | None = None, limit: int | None = None, any_owner: bool = False) -> list[RunSummary]:
         """Runs, newest first: one browser's (`owner`), or everyone's with `any_owner`; optionally only those
-        on one data key or with the given ids."""
+        on one data key, of one A/B pair or with the given ids."""
         run = runs_table.c
         query = sa.select(*self._SUMMARY).order_by(run.submitted_at.desc(), run.id.desc())
         if not any_owner:
@@ -393,6 +406,8 @@ class RunStore:
             query = query.where(run.data_key == data)
         if ids is not None:
             query = query.where(run.id.in_(ids))
+        if pair is not None:
+            query = query.where(run.pair == pair)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -465,6 +480,13 @@ class RunStore:
             rows = conn.execute(sa.select(artifacts_table.c.name, artifacts_table.c.body)
                                 .where(artifacts_table.c.run_id == run_id)).all()
         return {name: bytes(body) for name, body in rows}
+
+    def artifact_sizes(self, run_id: str) -> dict[str, int]:
+        """The artifacts' names and sizes in bytes, without reading them."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(artifacts_table.c.name, sa.func.length(artifacts_table.c.body))
+                                .where(artifacts_table.c.run_id == run_id)).all()
+        return dict(rows)
 
     def csv_values(self, run_id: str) -> tuple[np.ndarray | None, str | None]:
         with self.engine.connect() as conn:

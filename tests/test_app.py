@@ -37,6 +37,7 @@ PAGES = {  # file -> title
     "pages/train.py": "Model & training",
     "pages/inspect_run.py": "Inspect",
     "pages/theory.py": "Theory",
+    "pages/runs.py": "Runs",
 }
 
 
@@ -391,7 +392,7 @@ def test_garbage_link_keeps_its_valid_settings():
 def test_a_link_naming_an_unknown_run_opens_its_settings_and_says_the_run_is_gone():
     at = open_app(run="no-such-run", **{"m.units": "8"})
     assert not warnings_of(at)
-    assert any("no longer on this server" in i.value for i in at.info)
+    assert any("no longer kept" in i.value for i in at.info)
     assert "run" not in query_of(at)
     assert experiment_of(at).model.units == 8
     assert "No run yet" in at.sidebar.caption[0].value

@@ -285,3 +285,23 @@ def test_the_store_folder_comes_from_the_environment(tmp_path, monkeypatch):
     store = RunStore()
     assert store.url == f"sqlite:///{tmp_path / 'elsewhere' / 'store.sqlite'}"
     assert os.path.exists(tmp_path / "elsewhere" / "store.sqlite")
+
+
+def test_a_run_deleted_while_it_trains_takes_no_more_rows(tmp_path):
+    store = RunStore(tmp_path)
+    run = record(store)
+    run.apply(epoch_event(1))
+    assert store.delete("run-1")
+    run.apply(epoch_event(2))
+    run.apply(snapshot_event(2))
+    run.finish(EndEvent("finished", "done", 2, {}, {"model.keras": b"zip"}))
+    assert store.run("run-1") is None and run.record_error is None
+    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
+        assert [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("epochs", "snapshots", "artifacts")] == [0, 0, 0]
+
+
+def test_messages_about_a_database_url_hide_its_password():
+    from seqcore.store import redacted
+
+    assert redacted("postgresql://teacher:s3cret@db.example/runs") == "postgresql://teacher:***@db.example/runs"

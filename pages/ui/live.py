@@ -6,7 +6,7 @@ import statistics
 
 import streamlit as st
 
-from pages.ui import refresh, runs, session, state
+from pages.ui import compare, refresh, runs, session, state
 from pages.ui.safe import md
 from seqcore import panels
 from seqcore.backend import JobHandle, JobView, QueueFull
@@ -86,11 +86,9 @@ def _stop(job: JobHandle) -> None:
     refresh.redraw_all()
 
 
-def _controls(job: JobHandle | None, view: JobView | None) -> None:
-    active = view is not None and not view.done
-    cols = st.columns([2, 1, 1, 3])
-    if cols[0].button("▶️ Train", type="primary", disabled=active or bool(state.pending_errors()), key="train",
-                      width="stretch", help="Start a new run with the current settings."):
+def _train_button(active: bool) -> None:
+    if st.button("▶️ Train", type="primary", disabled=active or bool(state.pending_errors()), key="train",
+                 width="stretch", help="Start a new run with the current settings."):
         try:
             values, _ = state.csv_values()
             if state.experiment().data.generator == "csv" and values is None:
@@ -105,6 +103,15 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
             st.warning(md(err))
             return
         refresh.follow(job.view(), None, live_panel=True)  # a full rerun starts the live timer
+
+
+def _controls(job: JobHandle | None, view: JobView | None) -> None:
+    active = view is not None and not view.done
+    cols = st.columns([2, 1, 1, 2, 1])
+    with cols[0]:
+        _train_button(active)
+    with cols[3]:
+        compare.controls(disabled=active or bool(state.pending_errors()))
     # Pause and Stop act in callbacks: they run before the script does, so a click cannot be lost when the next
     # timer tick interrupts the run it started (seen under load: Stop clicked, the run went on).
     paused = view is not None and view.status == "paused"
@@ -138,14 +145,38 @@ def _downloads(job: JobHandle, view: JobView) -> None:
         cols[3].caption("The model file is ready when the run ends.")
 
 
+def previous_run(view: JobView):
+    """(label, history) of this browser's run before the one on screen, if it scored the same metric: drawn
+    faded under the curves, so a person sees at once whether the change helped. Looked up once per run."""
+    memo = st.session_state.get(session.PREVIOUS_RUN)
+    if memo is not None and memo[0] == view.id:
+        return memo[1]
+    found = None
+    store = runs.store()
+    if store is not None and view.start is not None:
+        earlier = [r for r in store.runs(runs.browser(), limit=4)
+                   if r.submitted_at < view.submitted_at and r.id != view.id and r.metric == view.start.metric]
+        if earlier:
+            before = earlier[0]
+            found = (run_label(before.experiment), store.history(before.id, max_points=500))
+    st.session_state[session.PREVIOUS_RUN] = (view.id, found)
+    return found
+
+
+def run_label(experiment) -> str:
+    model = experiment.model
+    return f"{model.cell} {model.layers}×{model.units}" if model.layers > 1 else f"{model.cell} {model.units}"
+
+
 def _live_figures(view: JobView, snapshot, data, **options) -> dict:
     """panels.live_figures, kept for the next redraw while nothing they show has changed (a tick without a new
     epoch, a click elsewhere on the page): building Plotly figures is most of what a redraw costs the server."""
+    previous = previous_run(view)
     key = (view.id, view.start is not None, len(view.history), snapshot.epoch if snapshot else None,
            tuple(sorted(options.items())))
     memo = st.session_state.get(session.FIGURES_MEMO)
     if memo is None or memo[0] != key:
-        memo = (key, panels.live_figures(view.history, view.start, snapshot, data, **options))
+        memo = (key, panels.live_figures(view.history, view.start, snapshot, data, previous=previous, **options))
         st.session_state[session.FIGURES_MEMO] = memo
     return memo[1]
 
@@ -170,6 +201,10 @@ def _figures(job: JobHandle, view: JobView) -> None:
     top = st.columns(2)
     top[0].plotly_chart(figures["loss"], key="fig_loss")
     top[1].plotly_chart(figures["metric"], key="fig_metric")
+    previous = previous_run(view)
+    if previous is not None:
+        st.caption(f"Grey: your previous run ({previous[0]}), for comparison. All your runs are on the *Runs* "
+                   "page.")
     if "predictions" in figures:
         bottom = st.columns(2)
         bottom[0].plotly_chart(figures["predictions"], key="fig_predictions")
@@ -184,6 +219,9 @@ def _figures(job: JobHandle, view: JobView) -> None:
 def panel(now: session.RunNow) -> None:
     """Controls, status, progress and figures of the session's run (refresh.live_fragment redraws it)."""
     job, view = now.job, now.view
+    if now.partner is not None and view is not None:
+        compare.panel(now, lambda: _train_button(now.active))
+        return
     _controls(job, view)
     if view is None:
         st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "

@@ -82,27 +82,28 @@ def follow(view: JobView | None, timer: float | None, *, live_panel: bool) -> No
 
 def _live_tick(body: Callable[[session.RunNow], None], timer: float | None) -> None:
     now = session.observe_run()
-    follow(now.view, timer, live_panel=True)
+    follow(now.pace, timer, live_panel=True)
     body(now)
 
 
 def live_fragment(body: Callable[[session.RunNow], None]) -> None:
     """The Train page's live panel, redrawn by its own timer."""
-    timer = timer_for(session.run_now().view, live_panel=True)
+    timer = timer_for(session.run_now().pace, live_panel=True)
     st.fragment(_live_tick, run_every=timer)(body, timer)
 
 
 def _status_tick(timer: float | None) -> None:
     now = session.observe_run()
-    follow(now.view, timer, live_panel=False)
-    st.caption(sidebar.status_line(now.view))
+    follow(now.pace, timer, live_panel=False)
+    st.caption(sidebar.status_line(now.pace, pair=now.partner is not None))
 
 
 def status(live_panel: bool) -> None:
     """The sidebar's status line: drawn once per full run where the live panel shows the run, else by a fragment
     of its own that follows the run."""
+    now = session.run_now()
     if live_panel:
-        st.caption(sidebar.status_line(session.run_now().view, live_here=True))
+        st.caption(sidebar.status_line(now.pace, live_here=True, pair=now.partner is not None))
         return
-    timer = timer_for(session.run_now().view, live_panel=False)
+    timer = timer_for(now.pace, live_panel=False)
     st.fragment(_status_tick, run_every=timer)(timer)

@@ -23,7 +23,7 @@ import streamlit as st
 
 from pages.ui import session, state
 from seqcore import limits as run_limits
-from seqcore.backend import Backend, JobHandle
+from seqcore.backend import Backend, JobHandle, QueueFull
 from seqcore.config import DataConfig, Experiment
 from seqcore.data import SequenceData, build_data
 from seqcore.jobs import JobManager
@@ -63,6 +63,7 @@ class RunRegistry:
         self.max_age_s, self.max_bytes = max_age_s, max_bytes
         self._lock = threading.Lock()
         self._latest: dict[str, JobHandle] = {}  # browser -> its latest run
+        self._partner: dict[str, JobHandle] = {}  # browser -> the other run of its latest A/B comparison
         self._owners: collections.OrderedDict[str, str] = collections.OrderedDict()  # run id -> browser
         self._open: dict[str, set[str]] = {}  # browser -> its open sessions (tabs)
 
@@ -70,24 +71,36 @@ class RunRegistry:
         with self._lock:
             self._open.setdefault(browser, set()).add(session_id)
 
-    def add(self, browser: str, job: JobHandle) -> None:
-        """The browser's new run; its earlier one stops if it still runs, and is forgotten (snapshots freed)."""
+    def add(self, browser: str, job: JobHandle, partner: JobHandle | None = None) -> None:
+        """The browser's new run (with `partner`, the other run of an A/B comparison); its earlier ones stop if
+        they still run, and are forgotten here (the run store keeps them)."""
         with self._lock:
-            previous = self._latest.get(browser)
+            previous = [self._latest.get(browser), self._partner.pop(browser, None)]
             self._latest[browser] = job
-            self._owners[job.id] = browser
+            if partner is not None:
+                self._partner[browser] = partner
+            for run in (job, partner):
+                if run is not None:
+                    self._owners[run.id] = browser
             while len(self._owners) > MAX_REMEMBERED_OWNERS:
                 self._owners.popitem(last=False)
-        if previous is not None and not previous.done:
-            previous.stop()
+        for run in previous:
+            if run is not None and not run.done:
+                run.stop()
         self.prune()
+
+    def partner(self, browser: str) -> JobHandle | None:
+        with self._lock:
+            return self._partner.get(browser)
 
     def prune(self, now: float | None = None) -> list[str]:
         """Forget ended runs past the retention limits; the ids forgotten."""
         now = time.time() if now is None else now
         with self._lock:
-            ended = sorted(((job.ended_at, browser, job, job.nbytes) for browser, job in self._latest.items()
-                            if job.done and job.ended_at is not None), key=lambda item: item[0])
+            ended = sorted(((job.ended_at, browser, job, job.nbytes + self._partner_bytes(browser))
+                            for browser, job in self._latest.items()
+                            if job.done and job.ended_at is not None and self._partner_done(browser)),
+                           key=lambda item: item[0])
             total = sum(nbytes for *_, nbytes in ended)
             forgotten = []
             for ended_at, browser, job, nbytes in ended:
@@ -95,8 +108,17 @@ class RunRegistry:
                     break  # the oldest left is young enough, and the rest fit
                 total -= nbytes
                 del self._latest[browser]
+                self._partner.pop(browser, None)
                 forgotten.append(job.id)
         return forgotten
+
+    def _partner_done(self, browser: str) -> bool:
+        partner = self._partner.get(browser)
+        return partner is None or partner.done
+
+    def _partner_bytes(self, browser: str) -> int:
+        partner = self._partner.get(browser)
+        return partner.nbytes if partner is not None else 0
 
     def latest(self, browser: str) -> JobHandle | None:
         with self._lock:
@@ -118,12 +140,15 @@ class RunRegistry:
             with self._lock:
                 if self._open.get(browser):
                     return
-                job = self._latest.get(browser)
-                if job is None or job.done or (only_queued and job.view().status != "queued"):
+                jobs = [j for j in (self._latest.get(browser), self._partner.get(browser))
+                        if j is not None and not j.done and not (only_queued and j.view().status != "queued")]
+                if not jobs:
                     return
                 if not only_queued:
-                    self._latest.pop(browser)
-            job.stop()
+                    self._latest.pop(browser, None)
+                    self._partner.pop(browser, None)
+            for job in jobs:
+                job.stop()
 
         for delay, only_queued in ((queued_grace_s, True), (grace_s, False)):
             timer = threading.Timer(delay, stop_if_abandoned, args=(only_queued,))
@@ -136,11 +161,62 @@ class RunRegistry:
 WARM_WORKER_DELAY_S = float(os.environ.get("SEQCORE_WARM_DELAY_S", "4"))
 
 
+# How long the run store keeps ended runs and how much it may hold (SEQCORE_STORE_RETENTION_H, SEQCORE_STORE_MB):
+# hosted, a class's runs for the day and a half around a lesson; locally, three months.
+STORE_RETENTION_H = {"local": 90 * 24.0, "hosted": 36.0}
+STORE_MB = {"local": 4096.0, "hosted": 1024.0}
+
+
+class StoreOnFirstUse:
+    """The server's run store, opened when first needed: SQLAlchemy's import (0.3 s) stays out of the first
+    page a visitor waits for. Recorder calls from the backend open it too. When it cannot be opened (a store
+    written by a newer version, say), `error` says why and runs go on unrecorded."""
+
+    def __init__(self, limits_name: str):
+        self.limits_name = limits_name
+        self.error: str | None = None
+        self._store = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        """The RunStore, or None when it cannot be opened (see `error`)."""
+        with self._lock:
+            if self._store is None and self.error is None:
+                from seqcore.store import RunStore, StoreError
+
+                hours = float(os.environ.get("SEQCORE_STORE_RETENTION_H", STORE_RETENTION_H[self.limits_name]))
+                megabytes = float(os.environ.get("SEQCORE_STORE_MB", STORE_MB[self.limits_name]))
+                try:
+                    self._store = RunStore(max_age_s=hours * 3600, max_bytes=int(megabytes * 2**20))
+                except (StoreError, OSError, ValueError) as err:
+                    self.error = str(err)
+                except Exception as err:  # noqa: BLE001 - any database driver's error: the app works on without it
+                    self.error = f"{type(err).__name__}: {err}"
+            return self._store
+
+    def __getattr__(self, name):  # the Recorder methods: submitted, started, event, paused, ended
+        store = self.get()
+        if store is None:
+            raise RuntimeError(f"the run store is not open: {self.error}")
+        return getattr(store, name)
+
+
+@st.cache_resource(show_spinner=False)
+def store_access() -> StoreOnFirstUse:
+    return StoreOnFirstUse(state.limits().name)
+
+
+def store():
+    """This server's RunStore, or None when it cannot be opened (`store_access().error` says why)."""
+    return store_access().get()
+
+
 @st.cache_resource(show_spinner=False)
 def backend() -> Backend:
-    """Where this server's runs train: the local worker pool."""
+    """Where this server's runs train: the local worker pool, recording into the run store."""
     limits = state.limits()
-    return JobManager(slots=limits.slots, limits=limits, warm=1, warm_delay_s=WARM_WORKER_DELAY_S)
+    return JobManager(slots=limits.slots, limits=limits, warm=1, warm_delay_s=WARM_WORKER_DELAY_S,
+                      store=store_access())
 
 
 # Ended runs kept in memory for their charts and downloads: a class's runs for the day (SEQCORE_RUN_RETENTION_H),
@@ -176,20 +252,59 @@ def _tab() -> _Tab:
     session_id = secrets.token_hex(8)
     tab = _Tab(session_id, browser_key(st.context.cookies.get(XSRF_COOKIE)) or f"session:{session_id}")
     run_registry().open_session(tab.browser, tab.session_id)
+    st.session_state[session.BROWSER] = tab.browser
     return tab
 
 
+def browser() -> str:
+    """The key of this tab's browser (its session's own key without an XSRF cookie)."""
+    return _tab().browser
+
+
 def current_job() -> JobHandle | None:
-    """This browser's latest run (after a reload, in a second tab too); the address names it."""
-    job = run_registry().latest(_tab().browser)
-    named = st.query_params.get(session.RUN_PARAM)
+    """The run on screen: the one the address names if it is this browser's (a past run opened from the Runs
+    page, or any run after a server restart, read from the store), else this browser's latest run."""
+    return current_runs()[0]
+
+
+def current_runs() -> tuple[JobHandle | None, JobHandle | None]:
+    """The run on screen and, for an A/B comparison, the other run of its pair."""
+    tab = _tab()
+    job = run_registry().latest(tab.browser)
+    # A page link drops the address's parameters: the run opened from the Runs page stays on screen anyway.
+    named = st.query_params.get(session.RUN_PARAM) or st.session_state.get(session.SHOWN_RUN)
     if named and (job is None or named != job.id):
+        partner = run_registry().partner(tab.browser)
+        if partner is not None and partner.id == named:
+            return partner, job
+        stored = _stored_run(named, tab.browser)
+        if stored is not None:
+            st.session_state[session.SHOWN_RUN] = named
+            st.query_params[session.RUN_PARAM] = named
+            return stored, _stored_partner(stored)
+        st.session_state.pop(session.SHOWN_RUN, None)
         _explain_named_run(named)
     if job is not None and named != job.id:
         st.query_params[session.RUN_PARAM] = job.id
     elif job is None and named:
         del st.query_params[session.RUN_PARAM]
-    return job
+    return job, run_registry().partner(tab.browser) if job is not None else None
+
+
+def _stored_run(run_id: str, owner: str):
+    """The stored run `run_id` if this browser owns it, else None."""
+    opened = store()
+    if opened is None or opened.owner(run_id) != owner:
+        return None
+    return opened.stored_run(run_id)
+
+
+def _stored_partner(run):
+    pair = run.summary.pair
+    if not pair:
+        return None
+    others = [r for r in store().runs(run.summary.owner, pair=pair) if r.id != run.id]
+    return store().stored_run(others[0].id) if others else None
 
 
 def _explain_named_run(job_id: str) -> None:
@@ -198,25 +313,47 @@ def _explain_named_run(job_id: str) -> None:
     if job_id in told:
         return
     told.add(job_id)
-    owner = run_registry().owner(job_id)
+    opened = store()
+    owner = run_registry().owner(job_id) or (opened.owner(job_id) if opened is not None else None)
     if owner is not None and owner != _tab().browser:
         state.notice("info", "This address names a run that another browser started. Runs belong to the browser "
                              "that started them, so only the settings in the address were opened here.")
-    elif owner is None:
-        state.notice("info", "The run this address names is no longer on this server: the server restarted since "
-                             "it ran (runs are kept in memory). Its settings were opened; press Train to run it "
-                             "again.")
-    elif run_registry().latest(owner) is None:
-        state.notice("info", "This run of yours was cleared from the server's memory (ended runs are kept for a "
-                             "day, within a memory budget). Its settings were opened; press Train to run it again.")
+    elif opened is None:
+        state.notice("info", "The run this address names cannot be shown: the run store is not available "
+                             f"({store_access().error}). Its settings were opened; press Train to run it again.")
+    else:
+        state.notice("info", "The run this address names is no longer kept (the run store deletes old runs after "
+                             "a while, and runs can be deleted on the Runs page). Its settings were opened; press "
+                             "Train to run it again.")
 
 
 def start_run(experiment: Experiment, csv_values: np.ndarray | None) -> JobHandle:
     """Submit under this server's limits (ConfigError names what is over them) and make it the session's run."""
-    job = backend().submit(experiment, limits=state.limits(), csv_values=csv_values)
+    job = backend().submit(experiment, limits=state.limits(), csv_values=csv_values, owner=_tab().browser)
     run_registry().add(_tab().browser, job)
+    st.session_state.pop(session.SHOWN_RUN, None)
     st.query_params[session.RUN_PARAM] = job.id
     return job
+
+
+def start_pair(first: Experiment, second: Experiment, csv_values: np.ndarray | None) -> tuple[JobHandle, JobHandle]:
+    """Two runs side by side (an A/B comparison), queued as two jobs; QueueFull (or ConfigError) for either
+    leaves neither running. Hosted, a pair is refused while the queue is already long (`limits.max_pair_queue`)."""
+    limits = state.limits()
+    queued = getattr(backend(), "queued", lambda: 0)()
+    if limits.max_pair_queue is not None and queued >= limits.max_pair_queue:
+        raise QueueFull(queued, backend().estimated_wait_s(queued), pair=True)
+    pair = f"pair-{secrets.token_hex(6)}"
+    job = backend().submit(first, limits=limits, csv_values=csv_values, owner=_tab().browser, pair=pair)
+    try:
+        partner = backend().submit(second, limits=limits, csv_values=csv_values, owner=_tab().browser, pair=pair)
+    except Exception:
+        job.stop()
+        raise
+    run_registry().add(_tab().browser, job, partner)
+    st.session_state.pop(session.SHOWN_RUN, None)
+    st.query_params[session.RUN_PARAM] = job.id
+    return job, partner
 
 
 class DataCache:
@@ -272,4 +409,4 @@ def session_data() -> SequenceData:
 
 def data_for(job: JobHandle) -> SequenceData:
     """The data a run trained on (the same generator, seed and split, and its own CSV values), rebuilt here."""
-    return data_cache().get(job.experiment.data, job.csv_values, job.record.csv_digest)
+    return data_cache().get(job.experiment.data, job.csv_values, job.csv_digest)

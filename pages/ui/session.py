@@ -13,12 +13,15 @@ here are read or written by code, so a change to one is a change to this table.
 | widget_key(s, n) | each setting's widget value | Streamlit, state.sync_widgets | state.on_widget_change |
 | PRESET_CHOICE | the sidebar's preset picker | Streamlit, state.load_preset | sidebar |
 | RUNS_EXPLAINED | run ids named by the address whose absence a notice explained | runs.current_job | runs |
+| BROWSER | the key of this tab's browser, owner of its runs (code asks runs.browser()) | runs._tab | tests |
+| SHOWN_RUN | id of a past run opened from the store (Runs page, address), kept on screen across pages | runs | runs |
 | RUN_NOW | `RunNow`: the run and its view, taken once per script run | observe_run | run_now (pages, sidebar) |
 | PAGE | url path of the page being drawn | app.py | sidebar (share link), refresh |
 | FREEZE | the live panel's "Freeze view" toggle | Streamlit | refresh (no timer while frozen) |
 | REDRAW_ALL | a button asked for a full rerun (a callback cannot rerun) | live: Pause, Resume, Stop | refresh |
 | FULL_RERUN_ASKED | ((run id, timer), when) a full rerun was last asked for | refresh.follow | refresh.follow |
 | FIGURES_MEMO | the live figures and what they were drawn from | live | live |
+| PREVIOUS_RUN | (run id, (label, history) of the browser's run before it, or None) | live | live |
 """
 
 from __future__ import annotations
@@ -37,11 +40,14 @@ CSV = "csv"
 PRESET_CHOICE = "preset_choice"
 RUNS_EXPLAINED = "runs_explained"
 RUN_NOW = "run_now"
+BROWSER = "browser"
+SHOWN_RUN = "shown_run"
 PAGE = "page_url_path"
 FREEZE = "freeze"
 FULL_RERUN_ASKED = "full_rerun_asked"
 REDRAW_ALL = "redraw_all"
 FIGURES_MEMO = "live_figures_memo"
+PREVIOUS_RUN = "previous_run"
 
 RUN_PARAM = "run"  # the URL parameter naming the run on screen (an id, not a key: ownership is the browser's)
 
@@ -56,10 +62,20 @@ class RunNow:
 
     job: JobHandle | None
     view: JobView | None
+    partner: JobHandle | None = None  # the other run of an A/B comparison
+    partner_view: JobView | None = None
 
     @property
     def active(self) -> bool:
-        return self.view is not None and not self.view.done
+        return any(v is not None and not v.done for v in (self.view, self.partner_view))
+
+    @property
+    def pace(self) -> JobView | None:
+        """The view that sets the refresh rate and the status line: an unfinished run of the pair (a running one
+        before a queued one), else the run's own."""
+        views = [v for v in (self.view, self.partner_view) if v is not None and not v.done]
+        views.sort(key=lambda v: v.status == "queued")
+        return views[0] if views else self.view
 
 
 def observe_run() -> RunNow:
@@ -67,8 +83,8 @@ def observe_run() -> RunNow:
     drawn in that run reads the same picture through `run_now`."""
     from pages.ui import runs  # runs imports this module for its keys
 
-    job = runs.current_job()
-    now = RunNow(job, job.view() if job else None)
+    job, partner = runs.current_runs()
+    now = RunNow(job, job.view() if job else None, partner, partner.view() if partner else None)
     st.session_state[RUN_NOW] = now
     return now
 

@@ -26,11 +26,17 @@ STATUS_LINES = {  # what the line says in each status, filled from the view
 }
 
 
-def status_line(view: JobView | None, live_here: bool = False) -> str:
+def status_line(view: JobView | None, live_here: bool = False, pair: bool = False) -> str:
     """One line that says where the session's run is; `live_here`: the page shows the run live (the line is
-    drawn once per full run there, so it says nothing that changes every epoch)."""
+    drawn once per full run there, so it says nothing that changes every epoch); `pair`: `view` is the
+    leading run of an A/B comparison."""
     if view is None:
         return "No run yet: press **Train** on *Model & training*."
+    line = _status_line(view, live_here)
+    return f"A/B comparison · {line}" if pair else line
+
+
+def _status_line(view: JobView, live_here: bool) -> str:
     epochs = view.experiment.train.epochs
     if view.stopping:
         return f"⏹️ Stopping at epoch {view.epoch} of {epochs}…"

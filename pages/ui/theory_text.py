@@ -277,9 +277,10 @@ JACOBIAN_EXPLAIN = (
 )
 
 LONG_SEQUENCES_TRY = (
-    "Load both delay presets one after the other and compare their accuracy charts: same task, same size, "
-    "only the cell differs. The result may surprise you: Keras starts a SimpleRNN's $U$ as an orthogonal "
-    "matrix ($\\rho = 1$, the edge between fading and exploding), so at a 20-step lag the SimpleRNN learns "
+    "Train both delay presets side by side with the button below (same data, same seed, same size: only the "
+    "cell differs) and watch their curves grow on one chart. The result may surprise you: Keras starts a "
+    "SimpleRNN's $U$ as an orthogonal matrix ($\\rho = 1$, the edge between fading and exploding), so at a "
+    "20-step lag the SimpleRNN learns "
     "this shift task faster than the LSTM, whose forget gates start half closed ($\\sigma(1) \\approx 0.73$ per "
     "step). Raise `data.lag` to 50 and both struggle within 30 epochs: long memories need longer training, "
     "a bigger state, or both."
@@ -308,8 +309,8 @@ OVERFITTING = [
 ]
 
 OVERFITTING_TRY = (
-    "Load *overfit*, train, and watch the orange curve turn up; then load *overfit_cured* (a smaller network, "
-    "dropout and L2 on the same data) and compare."
+    "Train *overfit* and *overfit_cured* (a smaller network, dropout and L2 on the same data) side by side with "
+    "the button below: one validation curve turns up, the other stays down. Or load either preset on its own."
 )
 
 HMM_CRF = [

@@ -1,0 +1,170 @@
+"""A/B in one click: the current settings and one changed setting trained side by side, on the same data and seed.
+
+`controls` is the Train page's "Compare with…"; `preset_pair_button` starts a pair of presets from the Theory
+page; `panel` draws a running or ended pair: both loss curves on one chart, two heatmaps side by side.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.ui import refresh, runs, session, state
+from pages.ui.safe import md
+from seqcore import limits as run_limits
+from seqcore import panels
+from seqcore.backend import JobView, QueueFull
+from seqcore.config import SECTIONS, ConfigError, Experiment, differences, preset
+from seqcore.data import DataError
+
+# What B may change: the network and how it learns. The data and the seed stay A's, so the two runs see the
+# same sequences in the same order and only the one setting differs.
+NOT_COMPARED = {"seed", "backend", "snapshot_every", "time_limit_s"}
+COMPARABLE = [f"{section}.{f}" for section in ("model", "train")
+              for f in SECTIONS[section].__dataclass_fields__ if f not in NOT_COMPARED]
+
+
+def suggestion(experiment: Experiment, key: str) -> str:
+    """A value for B that makes a telling comparison (the other cell, twice the units, some dropout…)."""
+    section, name = key.split(".")
+    value = getattr(getattr(experiment, section), name)
+    choices = SECTIONS[section].__dataclass_fields__[name].metadata.get("choices")
+    if choices:
+        others = [c for c in choices if c != value]
+        if name == "cell" and value != "SimpleRNN":
+            return "SimpleRNN"
+        return str(others[0]) if others else str(value)
+    if isinstance(value, bool):
+        return str(not value)
+    if name in ("dropout", "recurrent_dropout"):
+        return "0.2" if value == 0 else "0.0"
+    if name in ("l1", "l2"):
+        return "0.001" if value == 0 else "0.0"
+    if name == "learning_rate":
+        return f"{value / 10:g}"
+    if isinstance(value, int):
+        return str(value * 2)
+    if isinstance(value, float):
+        return f"{value * 2:g}"
+    return str(value)
+
+
+def labels(first: Experiment, second: Experiment) -> tuple[str, str]:
+    """'A · model.cell LSTM' and 'B · model.cell SimpleRNN': what tells the two runs apart."""
+    changed = differences(first, second)
+    def describe(experiment):
+        parts = [f"{key.split('.')[1]} {_value(experiment, key)}" for key in changed[:3]]
+        return ", ".join(parts) + (" …" if len(changed) > 3 else "") if parts else "same settings"
+    return f"A · {describe(first)}", f"B · {describe(second)}"
+
+
+def _value(experiment: Experiment, key: str):
+    section, name = key.split(".")
+    return getattr(getattr(experiment, section), name)
+
+
+def start(first: Experiment, second: Experiment) -> bool:
+    """Queue the pair; on refusal say why on the page and return False."""
+    try:
+        values, _ = state.csv_values()
+        if first.data.generator == "csv" and values is None:
+            st.error("data.csv_column: upload a CSV file on the Data page first.")
+            return False
+        runs.session_data()
+        runs.start_pair(first, second, values)
+    except (ConfigError, DataError) as err:
+        st.error(f"Cannot train on these settings: {md(err)}")
+        return False
+    except QueueFull as err:
+        st.warning(md(err))
+        return False
+    return True
+
+
+def controls(disabled: bool) -> None:
+    """The Train page's "Compare with…": pick one setting and B's value, train A and B side by side."""
+    with st.popover("Compare with…", icon=":material/compare_arrows:", disabled=disabled, width="stretch",
+                    help="Train these settings (A) and the same with one setting changed (B) side by side: "
+                         "same data, same seed, curves on one chart."):
+        experiment = state.experiment()
+        key = st.selectbox("Setting to change for run B", COMPARABLE, index=COMPARABLE.index("model.cell"),
+                           key="compare_setting")
+        value = st.text_input(f"B's {key} (A keeps {_value(experiment, key)})", suggestion(experiment, key),
+                              key=f"compare_value.{key}")
+        if st.button("Train A and B", type="primary", key="compare_train", width="stretch"):
+            try:
+                second = experiment.apply_overrides([f"{key}={value.strip()}"])
+            except ConfigError as err:
+                st.error(md(err))
+                return
+            if second == experiment:
+                st.error(f"{key}: B's value {md(value)} is A's own; choose another value to compare.")
+                return
+            if start(experiment, second):
+                refresh.follow(None, None, live_panel=True)
+
+
+def preset_pair_button(question: str, first: str, second: str, label: str) -> None:
+    """Theory page: load preset `first`, then train it against preset `second` side by side."""
+    if st.button(label, key=f"theory.pair.{question}", type="primary", icon=":material/compare_arrows:",
+                 help=f"Trains the {first} and {second} presets side by side and opens Model & training."):
+        a, _ = run_limits.clamp(preset(first), state.limits())
+        b, _ = run_limits.clamp(preset(second), state.limits())
+        state.load_preset(first)
+        if start(a, b):
+            st.switch_page("pages/train.py", query_params=st.query_params.to_dict())  # the settings and the run
+
+
+def _line(label: str, view: JobView) -> str:
+    epochs = view.experiment.train.epochs
+    if view.status == "queued":
+        return f"**{label}**: queued, number {view.queue_position} in line"
+    if view.status in ("finished", "stopped", "timed_out") and view.end:
+        test = ", ".join(f"{k} {v:.4f}" for k, v in view.end.test_metrics.items())
+        return f"**{label}**: {view.status}, {view.epoch} of {epochs} epochs" + (f"; test {test}" if test else "")
+    if view.status == "failed":
+        return f"**{label}**: failed: {md(view.reason)}"
+    return f"**{label}**: {view.status}, epoch {view.epoch} of {epochs}"
+
+
+def _stop_both(now: session.RunNow) -> None:
+    for job in (now.job, now.partner):
+        if job is not None:
+            job.stop()
+    refresh.redraw_all()
+
+
+def panel(now: session.RunNow, train_button) -> None:
+    """A pair of runs: status of each, both curves on one chart, their hidden states side by side."""
+    view, other = now.view, now.partner_view
+    label_a, label_b = labels(view.experiment, other.experiment)
+    cols = st.columns([2, 1, 4])
+    with cols[0]:
+        train_button()
+    cols[1].button("⏹ Stop both", disabled=not now.active, key="stop_pair", width="stretch", on_click=_stop_both,
+                   args=(now,))
+    st.markdown(f"{_line(label_a, view)}  \n{_line(label_b, other)}")
+    options = st.columns(3)
+    log_y = options[0].toggle("Log scale", key="pair_log_y")
+    smoothing = options[1].slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="pair_smoothing")
+    options[2].toggle("Freeze view", key=session.FREEZE, help="Stop redrawing (training goes on).")
+    start = view.start or other.start
+    if view.history or other.history:
+        metric = start.metric if start else "metric"
+        figures = panels.compare_panels([(label_a, view.history), (label_b, other.history)], metric,
+                                        baselines=start.baselines if start else {}, log_y=log_y,
+                                        smoothing=smoothing)
+        top = st.columns(2)
+        top[0].plotly_chart(figures["loss"], key="fig_pair_loss")
+        top[1].plotly_chart(figures["metric"], key="fig_pair_metric")
+    heatmaps = st.columns(2)
+    for column, label, job, v in ((heatmaps[0], label_a, now.job, view), (heatmaps[1], label_b, now.partner, other)):
+        with column:
+            if v.latest_snapshot is not None and v.start is not None:
+                figure = panels.hidden_panel(v.latest_snapshot, v.start, runs.data_for(job), layer=0, probe=0)
+                figure.update_layout(title_text=f"{label}: hidden state, epoch {v.latest_snapshot.epoch}")
+                st.plotly_chart(figure, key=f"fig_pair_hidden_{label[0]}")
+            elif not v.done:
+                st.caption(f"{label}: the hidden-state heatmap appears after its first snapshot.")
+    if not now.active:
+        st.page_link("pages/runs.py", label="Both runs are on the Runs page: overlay, compare settings, download",
+                     icon=":material/table_view:")

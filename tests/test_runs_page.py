@@ -1,0 +1,112 @@
+"""The Runs page and stored runs in the app (AppTest): a browser's runs listed, overlaid and diffed; a past run
+opened in Inspect and on the Train page after a restart; deleted; never shown to another browser.
+
+The runs are real: two short trainings, recorded into the run store the app reads, owned by the AppTest
+session's browser key (AppTest sends no XSRF cookie, so each AppTest is a browser of its own)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqcore.backend import JobRecord
+from seqcore.config import preset
+from seqcore.store import RunStore
+from seqcore.training import train
+from tests.test_app import APP, TIMEOUT, _exceptions, _local_limits, _navigation_as_on_a_server  # noqa: F401
+
+SMALL = {"data.n_sequences": 200, "train.epochs": 3, "train.snapshot_every": 1}
+
+
+def open_page(page: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, _exceptions(at)
+    return at
+
+
+def train_into_store(owner: str, run_id: str, preset_name: str) -> None:
+    experiment = preset(preset_name).with_values(**SMALL)
+    record = JobRecord(run_id, experiment, owner=owner, recorder=RunStore())
+    record.mark_started()
+    train(experiment, record.apply)
+    assert record.view().status == "finished" and record.record_error is None
+
+
+@pytest.fixture(scope="module")
+def browser_with_two_runs():
+    """An AppTest browser whose store holds an LSTM and a SimpleRNN run on the delay task."""
+    at = open_page("pages/runs.py")
+    owner = at.session_state["browser"]
+    suffix = owner[-8:]
+    train_into_store(owner, f"lstm-{suffix}", "delay")
+    train_into_store(owner, f"rnn-{suffix}", "delay_simplernn")
+    return at, owner, f"lstm-{suffix}", f"rnn-{suffix}"
+
+
+def test_the_runs_page_lists_overlays_and_diffs_this_browsers_runs(browser_with_two_runs):
+    at, _, lstm, rnn = browser_with_two_runs
+    at.run()
+    assert not at.exception, _exceptions(at)
+    table = at.dataframe[0].value
+    assert list(table["Run"]) == [rnn, lstm]  # newest first
+    assert list(table["Cell"]) == ["SimpleRNN", "LSTM"] and set(table["Status"]) == {"finished"}
+    assert list(table["Settings"]) == ["custom (delay_simplernn + 3 changes)", "custom (delay + 3 changes)"]
+    assert table["Test"].notna().all()
+    stored = RunStore().run(lstm)
+    assert (table["Best baseline loss"] == stored.baselines["bigram cross-entropy"]).all()
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # loss and accuracy, both runs on each
+    diff = at.dataframe[1].value
+    assert list(diff.index) == ["model.cell"] and list(diff.iloc[0]) == ["SimpleRNN", "LSTM"]
+
+
+def test_another_browsers_runs_are_not_listed_nor_opened_by_their_address(browser_with_two_runs):
+    # AppTests of one process share one session (so one browser): the other browser's run is recorded under
+    # another key, as a run from another browser is.
+    at, owner, lstm, _ = browser_with_two_runs
+    record = JobRecord("someone-elses", preset("delay").with_values(**SMALL), owner="another-browser",
+                       recorder=RunStore())
+    record.mark_started()
+    at.switch_page("pages/runs.py")
+    at.run()
+    assert "someone-elses" not in list(at.dataframe[0].value["Run"])
+    named = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    named.query_params["run"] = "someone-elses"
+    named.run()  # the first page says why the run is not shown
+    assert any("another browser" in info.value for info in named.info)
+    named.switch_page("pages/inspect_run.py")
+    named.run()
+    assert not any(c.value.startswith("Run:") for c in named.caption)
+
+
+def test_a_past_run_opens_in_inspect_and_on_the_train_page_with_its_downloads(browser_with_two_runs):
+    at, _, lstm, _ = browser_with_two_runs
+    at.run()
+    at.selectbox(key="runs_target").set_value(lstm).run()
+    at.button(key="runs_inspect").click().run()
+    assert not at.exception, _exceptions(at)
+    assert at.query_params["run"] == lstm
+    assert any(c.value.startswith("Run: LSTM") for c in at.caption)  # Inspect draws the stored run
+    assert at.select_slider(key="inspect_epoch").options == ["1", "2", "3"]
+    at.switch_page("pages/train.py")
+    at.run()
+    assert not at.exception, _exceptions(at)
+    assert any(s.value.startswith("Trained all 3 epochs") and "Test set" in s.value for s in at.success)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Model (.keras)" in labels and "History (CSV)" in labels
+
+
+def test_delete_removes_the_run_from_the_store_and_the_table(browser_with_two_runs):
+    at, owner, _, rnn = browser_with_two_runs
+    at.switch_page("pages/runs.py")
+    at.run()
+    at.selectbox(key="runs_target").set_value(rnn).run()
+    at.button(key="runs_delete").click().run()
+    assert not at.exception, _exceptions(at)
+    assert [r.id for r in RunStore().runs(owner)] != [] and rnn not in [r.id for r in RunStore().runs(owner)]
+    assert rnn not in list(at.dataframe[0].value["Run"])
