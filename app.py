@@ -18,13 +18,21 @@ state.init_session()
 st.html("<style>[data-testid=stElementContainer][data-stale=true]{opacity:1 !important;transition:none}</style>")
 runs.backend()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
 
-page = st.navigation([
+if st.query_params.get(session.BOARD_PARAM):  # the projector's link: the class board alone
+    board = st.navigation([st.Page("pages/board.py", title="Class board", icon=":material/leaderboard:",
+                                   url_path="board")], position="hidden")
+    board.run()
+    st.stop()
+pages = [
     st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True),
     st.Page("pages/train.py", title="Model & training", icon=":material/neurology:", url_path="train"),
     st.Page("pages/inspect_run.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
     st.Page("pages/runs.py", title="Runs", icon=":material/table_view:", url_path="runs"),
+    # A class sharing a hosted server ranks its runs on the same data here; alone, a person ranks their own.
+    st.Page("pages/board.py", title="Class board", icon=":material/leaderboard:", url_path="board"),
     st.Page("pages/theory.py", title="Theory", icon=":material/menu_book:", url_path="theory"),
-])
+]
+page = st.navigation(pages)
 st.session_state[session.PAGE] = page.url_path
 session.observe_run()
 # Where the live panel redraws the run (the Train page, view not frozen), the status line follows its full runs;

@@ -15,6 +15,7 @@ test in bluish green, and grey for what is not scored.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ from plotly.subplots import make_subplots
 __all__ = [
     "MAX_POINTS",
     "adding_data_figure",
+    "board_figure",
     "compare_figure",
     "figure_size_bytes",
     "gate_heatmaps",
@@ -239,6 +241,21 @@ def compare_figure(runs: Sequence[tuple[str, Sequence, Sequence, Sequence]], *, 
     fig.update_yaxes(type="log" if log_y else "linear")
     return _style(fig, kind=f"compare:{y_label}", title=title, x_title="epoch", y_title=y_label,
                   hovermode="x unified")
+
+
+def board_figure(names: Sequence[str], values: Sequence[float], *, metric: str, baseline: tuple[str, float] | None,
+                 highlight: Sequence[bool] = ()) -> go.Figure:
+    """The class board: one bar per run (best first, as given), the best baseline as a dashed line. `names` are
+    people's own words: escaped, since Plotly renders HTML tags (links included) in labels."""
+    labels = [f"{i}. {html.escape(name)}" for i, name in enumerate(names, start=1)]
+    colours = [ORANGE if mine else BLUE for mine in (list(highlight) + [False] * len(labels))[:len(labels)]]
+    fig = go.Figure(go.Bar(x=labels, y=_f32(values), marker_color=colours, text=[f"{v:.3f}" for v in values],
+                           textposition="outside", hovertemplate=f"%{{x}}<br>test {metric} %{{y:.4f}}<extra></extra>"))
+    if baseline is not None and math.isfinite(baseline[1]):
+        fig.add_hline(y=baseline[1], line=dict(color="#555555", dash="dash", width=2))
+        fig.add_annotation(text=html.escape(baseline[0]), xref="paper", x=0.99, xanchor="right", yanchor="bottom",
+                           y=baseline[1], showarrow=False, font=dict(size=14, color="#555555"))
+    return _style(fig, kind="board", title=f"Test {metric}, best first", y_title=f"test {metric}", height=420)
 
 
 # ---------------------------------------------------------------- inside the network

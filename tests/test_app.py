@@ -38,6 +38,7 @@ PAGES = {  # file -> title
     "pages/inspect_run.py": "Inspect",
     "pages/theory.py": "Theory",
     "pages/runs.py": "Runs",
+    "pages/board.py": "Class board",
 }
 
 

@@ -299,3 +299,24 @@ def test_adding_data_marks_two_positions_per_row():
     marked = [t for t in fig.data if t.name == "marked"]
     assert len(marked) == 3 and all(len(t.x) == 2 for t in marked)
     assert f"{values[0, 3] + values[0, 11]:.3f}" in fig.layout.annotations[0].text
+
+
+def test_the_board_shows_peoples_names_as_text_and_the_baseline_as_a_line():
+    from seqcore.plots import board_figure
+
+    fig = board_figure(["<a href='https://evil'>x</a>", "Quiet Heron"], [0.9, 0.5], metric="accuracy",
+                       baseline=("bigram accuracy", 0.3), highlight=[False, True])
+    labels = list(fig.data[0].x)
+    assert labels == ["1. &lt;a href=&#x27;https://evil&#x27;&gt;x&lt;/a&gt;", "2. Quiet Heron"]
+    assert fig.layout.shapes[0].y0 == 0.3 and fig.data[0].marker.color[1] != fig.data[0].marker.color[0]
+
+
+def test_compare_figure_draws_each_run_in_its_own_colour_with_train_solid_and_validation_dotted():
+    from seqcore.plots import compare_figure
+
+    runs = [("A", [1, 2, 3], [1.0, 0.8, 0.6], [1.1, 0.9, 0.7]), ("B", [1, 2], [1.2, 1.1], [1.3, 1.2])]
+    fig = compare_figure(runs, baselines={"chance": 1.38})
+    assert [t.name for t in fig.data] == ["A: train", "A: validation", "B: train", "B: validation"]
+    assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
+    assert [t.line.dash for t in fig.data] == ["solid", "dot", "solid", "dot"]
+    assert len(fig.layout.shapes) == 1 and "%{y:.4f}" in fig.data[0].hovertemplate

@@ -110,3 +110,49 @@ def test_delete_removes_the_run_from_the_store_and_the_table(browser_with_two_ru
     assert not at.exception, _exceptions(at)
     assert [r.id for r in RunStore().runs(owner)] != [] and rnn not in [r.id for r in RunStore().runs(owner)]
     assert rnn not in list(at.dataframe[0].value["Run"])
+
+
+def finished_run(run_id: str, owner: str, accuracy: float, experiment=None) -> None:
+    from seqcore.events import EndEvent
+    from tests.test_store import start_event
+
+    record = JobRecord(run_id, experiment or preset("seed"), owner=owner, recorder=RunStore())
+    record.mark_started()
+    record.apply(start_event(baselines={"chance accuracy": 0.1, "bigram accuracy": 0.12}))
+    record.finish(EndEvent("finished", "Trained all 10 epochs.", 10, {"loss": 2.0, "accuracy": accuracy}))
+
+
+def test_the_class_board_ranks_the_class_runs_on_the_same_data_and_marks_your_own(monkeypatch):
+    from seqcore.store import data_key
+
+    monkeypatch.setenv("SEQCORE_HOSTED", "1")
+    at = open_page("pages/board.py")
+    me = at.session_state["browser"]
+    seed = preset("seed").with_values(**{"data.seed": 4242})  # data of this test alone
+    state_key = data_key(seed, None)
+    finished_run("board-a", "classmate-a", 0.31, seed)
+    finished_run("board-b", me, 0.45, seed)
+    finished_run("board-c", "classmate-c", 0.9, preset("seed").with_values(**{"data.seed": 4243}))  # other data
+    RunStore().board_name("classmate-a", "<b>Loud</b> Name")
+    projector = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    projector.query_params["board"] = state_key
+    projector.run()
+    assert not projector.exception, _exceptions(projector)
+    assert [t.value for t in projector.title] == ["Class board"] and not projector.sidebar.button
+    board = projector.dataframe[0].value
+    assert list(board["Rank"]) == [1, 2] and board["Test accuracy"].tolist() == [0.45, 0.31]
+    assert board["Name"][0].endswith("(you)") and board["Name"][1] == "<b>Loud</b> Name"  # text, not markup
+    assert "board-c" not in str(board)  # no run ids, and nothing from other data
+
+
+def test_a_board_name_can_be_changed_but_not_to_someone_elses(monkeypatch):
+    monkeypatch.setenv("SEQCORE_HOSTED", "1")
+    RunStore().board_name("classmate-z", "Taken Name")
+    at = open_page("pages/board.py")
+    at.text_input(key="board_name").set_value("Taken Name")
+    at.button(key="board_rename").click().run()
+    assert any("taken by someone else" in e.value for e in at.error)
+    at.text_input(key="board_name").set_value("Night Owl")
+    at.button(key="board_rename").click().run()
+    assert RunStore().board_names({at.session_state["browser"]}) == {at.session_state["browser"]: "Night Owl"}
+    assert any("**Night Owl**" in m.value for m in at.markdown)

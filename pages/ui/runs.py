@@ -252,7 +252,6 @@ def _tab() -> _Tab:
     session_id = secrets.token_hex(8)
     tab = _Tab(session_id, browser_key(st.context.cookies.get(XSRF_COOKIE)) or f"session:{session_id}")
     run_registry().open_session(tab.browser, tab.session_id)
-    st.session_state[session.BROWSER] = tab.browser
     return tab
 
 
@@ -270,6 +269,7 @@ def current_job() -> JobHandle | None:
 def current_runs() -> tuple[JobHandle | None, JobHandle | None]:
     """The run on screen and, for an A/B comparison, the other run of its pair."""
     tab = _tab()
+    st.session_state[session.BROWSER] = tab.browser
     job = run_registry().latest(tab.browser)
     # A page link drops the address's parameters: the run opened from the Runs page stays on screen anyway.
     named = st.query_params.get(session.RUN_PARAM) or st.session_state.get(session.SHOWN_RUN)

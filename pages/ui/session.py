@@ -50,6 +50,7 @@ FIGURES_MEMO = "live_figures_memo"
 PREVIOUS_RUN = "previous_run"
 
 RUN_PARAM = "run"  # the URL parameter naming the run on screen (an id, not a key: ownership is the browser's)
+BOARD_PARAM = "board"  # the projector's link: the class board of one data key, alone
 
 
 def widget_key(section: str, name: str) -> str:

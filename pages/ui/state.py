@@ -16,7 +16,17 @@ import streamlit as st
 
 from pages.ui import compat
 from pages.ui.safe import md
-from pages.ui.session import CSV, ERRORS, EXPERIMENT, NOTICES, PRESET_CHOICE, REFUSED, RUN_PARAM, widget_key
+from pages.ui.session import (
+    BOARD_PARAM,
+    CSV,
+    ERRORS,
+    EXPERIMENT,
+    NOTICES,
+    PRESET_CHOICE,
+    REFUSED,
+    RUN_PARAM,
+    widget_key,
+)
 from seqcore import limits as run_limits
 from seqcore.config import SECTIONS, ConfigError, Experiment, preset
 
@@ -27,7 +37,7 @@ def init_session() -> None:
     if EXPERIMENT not in st.session_state:
         # A query string, not a dict of lists: Experiment.from_query_lenient keeps the valid settings of a
         # string, but drops every list value (it cannot tell one value from a repeated key).
-        query = urlencode([(key, value) for key in st.query_params if key != RUN_PARAM
+        query = urlencode([(key, value) for key in st.query_params if key not in (RUN_PARAM, BOARD_PARAM)
                            for value in st.query_params.get_all(key)])
         experiment, problems = Experiment.from_query_lenient(query)
         experiment, lowered = run_limits.clamp(experiment, limits())
@@ -86,9 +96,9 @@ def sync_url() -> None:
     """Keep the address bar a share link of the experiment (plus the run token, if any). Streamlit drops the
     query string when the page changes, and a link with bad settings would otherwise keep them."""
     params = experiment().to_query_params()
-    run = st.query_params.get(RUN_PARAM)
-    if run:
-        params[RUN_PARAM] = run
+    for kept in (RUN_PARAM, BOARD_PARAM):
+        if st.query_params.get(kept):
+            params[kept] = st.query_params.get(kept)
     if {key: st.query_params.get_all(key) for key in st.query_params} != {k: [v] for k, v in params.items()}:
         st.query_params.from_dict(params)
 
