@@ -50,7 +50,7 @@ def test_module_imports_only_numpy_and_plotly():
             roots |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             roots.add(node.module.split(".")[0])
-    assert roots <= {"__future__", "collections", "math", "numpy", "plotly"}, roots
+    assert roots <= {"__future__", "collections", "html", "math", "numpy", "plotly"}, roots
 
 
 @pytest.mark.parametrize("name", list(_all_figures()))
