@@ -35,11 +35,13 @@ def _worker_children() -> list[psutil.Process]:
 
 
 @pytest.fixture(scope="session")
-def job_manager():
-    """JobManager(slots=2, warm=1) shared by the job tests; shut down, and its workers gone, at the end."""
+def job_manager(tmp_path_factory):
+    """JobManager(slots=2, warm=1) shared by the job tests, recording into a run store of its own
+    (`manager.store`); shut down, and its workers gone, at the end."""
     from seqcore.jobs import JobManager
+    from seqcore.store import RunStore
 
-    manager = JobManager(slots=2, warm=1)
+    manager = JobManager(slots=2, warm=1, store=RunStore(tmp_path_factory.mktemp("job-store")))
     assert manager.wait_ready(180), "the first worker did not import Keras within 3 minutes"
     yield manager
     manager.shutdown()

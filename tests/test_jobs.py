@@ -8,6 +8,7 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from seqcore.config import Experiment, preset
@@ -37,6 +38,10 @@ def test_submit_answers_at_once_and_the_events_arrive(job_manager):
     assert set(view.end.artifacts) == {"model.keras", "history.csv", "experiment.json"}
     assert view.end.artifacts["model.keras"][:2] == b"PK"  # a .keras file is a zip archive
     assert Experiment.from_json(view.end.artifacts["experiment.json"].decode()) == SHORT
+    stored = job_manager.store.view(job.id)  # and the store holds the same run, from its own file
+    assert (stored.status, stored.history, stored.snapshot_epochs) == ("finished", view.history, (1, 2, 3))
+    assert stored.end.artifacts == view.end.artifacts and stored.end.test_metrics == view.end.test_metrics
+    assert np.array_equal(stored.latest_snapshot.hidden[0], view.latest_snapshot.hidden[0])
 
 
 def test_stop_takes_effect_at_once(job_manager, wait_until):
@@ -177,6 +182,9 @@ def test_a_killed_worker_fails_only_its_own_job(job_manager, wait_until):
         assert view.status == "failed"
         assert view.reason == "The worker process died (killed by SIGKILL)."
         assert view.end.epochs_done == len(view.history)
+        stored = job_manager.store.view(dead[0].id)  # the store shows it failed, with its curve
+        assert (stored.status, stored.reason) == ("failed", view.reason)
+        assert stored.history == view.history and len(stored.history) >= 1
         # The other job trains on.
         epochs = alive[0].view().epoch
         wait_until(lambda: alive[0].view().epoch > epochs, 30, "the other job to go on")

@@ -156,3 +156,30 @@ def test_a_board_name_can_be_changed_but_not_to_someone_elses(monkeypatch):
     at.button(key="board_rename").click().run()
     assert RunStore().board_names({at.session_state["browser"]}) == {at.session_state["browser"]: "Night Owl"}
     assert any("**Night Owl**" in m.value for m in at.markdown)
+
+
+def test_compare_with_refuses_a_bad_value_for_b_and_names_the_setting():
+    at = open_page("pages/train.py")
+    at.selectbox(key="compare_setting").set_value("model.units").run()
+    at.text_input(key="compare_value.model.units").set_value("lots").run()
+    at.button(key="compare_train").click().run()
+    assert not at.exception, _exceptions(at)
+    shown = [e.value.replace("\\", "") for e in at.error]  # as the browser shows the escaped Markdown
+    assert any("model.units" in text and "'lots' is not a number" in text for text in shown)
+    at.text_input(key="compare_value.model.units").set_value(str(at.session_state["experiment"].model.units)).run()
+    at.button(key="compare_train").click().run()
+    assert any("is A's own" in e.value.replace("\\", "") for e in at.error)
+    assert "run" not in at.query_params  # nothing was queued
+
+
+def test_the_b_value_offered_first_makes_a_telling_comparison():
+    from pages.ui.compare import COMPARABLE, suggestion
+
+    delay = preset("delay")
+    assert suggestion(delay, "model.cell") == "SimpleRNN"
+    assert suggestion(preset("delay_simplernn"), "model.cell") == "LSTM"
+    assert suggestion(delay, "model.units") == "64" and suggestion(delay, "model.dropout") == "0.2"
+    assert suggestion(delay, "train.learning_rate") == "0.001"
+    assert "data.seed" not in COMPARABLE and "train.seed" not in COMPARABLE and "model.cell" in COMPARABLE
+    for key in COMPARABLE:  # every suggestion is a valid value that differs from A's
+        assert delay.apply_overrides([f"{key}={suggestion(delay, key)}"]) != delay, key

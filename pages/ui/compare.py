@@ -41,6 +41,8 @@ def suggestion(experiment: Experiment, key: str) -> str:
         return "0.001" if value == 0 else "0.0"
     if name == "learning_rate":
         return f"{value / 10:g}"
+    if name == "clipnorm":
+        return "1.0" if value == 0 else "0.0"  # 0 means no clipping
     if isinstance(value, int):
         return str(value * 2)
     if isinstance(value, float):
