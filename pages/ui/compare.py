@@ -64,22 +64,20 @@ def _value(experiment: Experiment, key: str):
     return getattr(getattr(experiment, section), name)
 
 
-def start(first: Experiment, second: Experiment) -> bool:
-    """Queue the pair; on refusal say why on the page and return False."""
+def start(first: Experiment, second: Experiment):
+    """Queue the pair and return its two jobs; on refusal say why on the page and return None."""
     try:
         values, _ = state.csv_values()
         if first.data.generator == "csv" and values is None:
             st.error("data.csv_column: upload a CSV file on the Data page first.")
-            return False
+            return None
         runs.session_data()
-        runs.start_pair(first, second, values)
+        return runs.start_pair(first, second, values)
     except (ConfigError, DataError) as err:
         st.error(f"Cannot train on these settings: {md(err)}")
-        return False
     except QueueFull as err:
         st.warning(md(err))
-        return False
-    return True
+    return None
 
 
 def controls(disabled: bool) -> None:
@@ -101,8 +99,9 @@ def controls(disabled: bool) -> None:
             if second == experiment:
                 st.error(f"{key}: B's value {md(value)} is A's own; choose another value to compare.")
                 return
-            if start(experiment, second):
-                refresh.follow(None, None, live_panel=True)
+            pair = start(experiment, second)
+            if pair is not None:
+                refresh.follow(pair[0].view(), None, live_panel=True)  # a full rerun starts the live timer
 
 
 def preset_pair_button(question: str, first: str, second: str, label: str) -> None:
@@ -112,7 +111,7 @@ def preset_pair_button(question: str, first: str, second: str, label: str) -> No
         a, _ = run_limits.clamp(preset(first), state.limits())
         b, _ = run_limits.clamp(preset(second), state.limits())
         state.load_preset(first)
-        if start(a, b):
+        if start(a, b) is not None:
             st.switch_page("pages/train.py", query_params=st.query_params.to_dict())  # the settings and the run
 
 

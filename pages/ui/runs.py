@@ -292,11 +292,18 @@ def current_runs() -> tuple[JobHandle | None, JobHandle | None]:
 
 
 def _stored_run(run_id: str, owner: str):
-    """The stored run `run_id` if this browser owns it, else None."""
+    """The stored run `run_id` if this browser owns it, else None. An ended one is read once per session: every
+    rerun of the page would otherwise read its history, snapshot and files again."""
+    memo = st.session_state.get(session.STORED_MEMO)
+    if memo is not None and memo.id == run_id and memo.summary.owner == owner and memo.store.exists(run_id):
+        return memo
     opened = store()
     if opened is None or opened.owner(run_id) != owner:
         return None
-    return opened.stored_run(run_id)
+    found = opened.stored_run(run_id)
+    if found is not None and found.done:
+        st.session_state[session.STORED_MEMO] = found
+    return found
 
 
 def _stored_partner(run):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -140,3 +141,42 @@ def poll_until(what: str, condition: Callable[[], object], timeout_s: float, eve
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
         time.sleep(every_s)
+
+
+# Every Plotly chart on the page: its title (tags removed) and, per trace, its name, points and opacity.
+TRACES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el => {
+    const title = ((el.layout && el.layout.title && el.layout.title.text) || '').replace(/<[^>]*>/g, '');
+    const full = el._fullData || [];
+    const traces = (el.data || []).map((trace, i) => {
+        const f = full[i];
+        const points = f && Number.isInteger(f._length) ? f._length : (trace.x && trace.x.length) || 0;
+        return {name: trace.name || '', points: points, opacity: f && f.opacity !== undefined ? f.opacity : 1};
+    });
+    return {title: title, traces: traces};
+})"""
+
+
+def traces_of(page: Page, title_part: str) -> list[dict]:
+    """Traces (name, points, opacity) of the chart whose title contains `title_part` ([] if there is none).
+    While Streamlit redraws, an old copy of a chart may linger beside the new one: take the one with most points."""
+    charts = [c for c in page.evaluate(TRACES_JS) if title_part.lower() in c["title"].lower()]
+    best = max(charts, key=lambda c: (sum(t["points"] for t in c["traces"]), len(c["traces"])), default=None)
+    return best["traces"] if best else []
+
+
+def trace_points(page: Page, title_part: str) -> dict[str, int]:
+    """Points per trace name of the chart whose title contains `title_part`."""
+    return {t["name"]: t["points"] for t in traces_of(page, title_part)}
+
+
+@contextlib.contextmanager
+def screenshots_on_failure(name: str, pages: list[Page]):
+    """Save a screenshot of each page in `pages` (`name`_failed_N.png) if the block raises, then let the error go
+    on. `pages` is read at the failure: a test may add the pages it opens later."""
+    try:
+        yield
+    except BaseException:
+        for i, page in enumerate(pages):
+            with contextlib.suppress(Exception):
+                screenshot(page, f"{name}_failed_{i}")
+        raise

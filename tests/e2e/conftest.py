@@ -91,3 +91,51 @@ def e2e_new_page(e2e_browser):
 @pytest.fixture
 def e2e_page(e2e_new_page) -> Page:
     return e2e_new_page()
+
+
+class RestartableServer:
+    """`streamlit run app.py` on a run store folder of its own, that a test stops and starts again on the same
+    store and port: what a person's browser meets after the server restarts. Each start draws its own cookie
+    secret (none is set), as a restarted server does."""
+
+    def __init__(self, store: Path, log_name: str):
+        self.store, self.log_name = Path(store), log_name
+        self.port = servers.free_port()
+        self.url = f"http://{servers.HOST}:{self.port}"
+        self.starts = 0
+        self._server: servers.StreamlitServer | None = None
+
+    def start(self) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "SEQCORE_STORE": str(self.store)}
+        env.pop("SEQCORE_HOSTED", None)
+        env.pop("STREAMLIT_SERVER_COOKIE_SECRET", None)
+        self.starts += 1
+        self._server = servers.StreamlitServer("app.py", SCREENSHOTS / f"{self.log_name}_{self.starts}.log", env,
+                                               port=self.port)
+        try:
+            self._server.wait_healthy(SERVER_START_S)
+        except servers.ServerError as err:
+            self.stop()
+            pytest.fail(str(err), pytrace=False)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def e2e_restartable_server(tmp_path) -> RestartableServer:
+    """A server of its own on a run store of its own (tmp_path/store), started; `.restart()` stops it and starts
+    it again on the same store and port."""
+    server = RestartableServer(tmp_path / "store", "restartable_server")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
