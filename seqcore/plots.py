@@ -171,6 +171,16 @@ def _curve(fig: go.Figure, x: np.ndarray, y, *, name: str, colour: str, smoothin
 # ---------------------------------------------------------------- training curves
 
 
+def _baseline_lines(fig: go.Figure, baselines: dict[str, float] | None, log_y: bool) -> None:
+    """Each baseline as a dashed grey line with its name (none that a log axis cannot show)."""
+    for name, value in (baselines or {}).items():
+        if value is None or not math.isfinite(value) or (log_y and value <= 0):
+            continue
+        fig.add_hline(y=value, line=dict(color="#555555", dash="dash", width=1.5))
+        fig.add_annotation(text=name, xref="paper", x=0.01, xanchor="left", yanchor="bottom", showarrow=False,
+                           y=math.log10(value) if log_y else value, font=dict(size=12, color="#555555"))
+
+
 def loss_figure(epochs, train_loss, val_loss=None, *, log_y: bool = False, smoothing: float = 0.0,
                 baselines: dict[str, float] | None = None, title: str = "Loss", y_label: str = "loss",
                 previous: tuple[str, Sequence, Sequence, Sequence] | None = None) -> go.Figure:
@@ -197,12 +207,7 @@ def loss_figure(epochs, train_loss, val_loss=None, *, log_y: bool = False, smoot
     bads = [_curve(fig, x, train_loss, name="train", colour=BLUE, smoothing=smoothing)]
     if val_loss is not None:
         bads.append(_curve(fig, x, val_loss, name="validation", colour=ORANGE, smoothing=smoothing))
-    for name, value in (baselines or {}).items():
-        if value is None or not math.isfinite(value) or (log_y and value <= 0):
-            continue
-        fig.add_hline(y=value, line=dict(color="#555555", dash="dash", width=1.5))
-        fig.add_annotation(text=name, xref="paper", x=0.01, xanchor="left", yanchor="bottom", showarrow=False,
-                           y=math.log10(value) if log_y else value, font=dict(size=12, color="#555555"))
+    _baseline_lines(fig, baselines, log_y)
     bad = min((b for b in bads if b is not None), default=None)
     if bad is not None:
         epoch = x[bad].item()
@@ -232,12 +237,7 @@ def compare_figure(runs: Sequence[tuple[str, Sequence, Sequence, Sequence]], *, 
             fig.add_trace(go.Scatter(x=xs[keep], y=_f32(shown[keep]), name=f"{label}: {part}", legendgroup=label,
                                      mode="lines", line=dict(color=colour, width=2, dash=dash),
                                      hovertemplate=f"{y_label} %{{y:.4f}}<extra>{label} {part}</extra>"))
-    for name, value in (baselines or {}).items():
-        if value is None or not math.isfinite(value) or (log_y and value <= 0):
-            continue
-        fig.add_hline(y=value, line=dict(color="#555555", dash="dash", width=1.5))
-        fig.add_annotation(text=name, xref="paper", x=0.01, xanchor="left", yanchor="bottom", showarrow=False,
-                           y=math.log10(value) if log_y else value, font=dict(size=12, color="#555555"))
+    _baseline_lines(fig, baselines, log_y)
     fig.update_yaxes(type="log" if log_y else "linear")
     return _style(fig, kind=f"compare:{y_label}", title=title, x_title="epoch", y_title=y_label,
                   hovermode="x unified")
