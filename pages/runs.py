@@ -115,13 +115,16 @@ picked = st.dataframe(
                                 "persistence…): a run below it has learnt something they cannot."),
         "Run": st.column_config.TextColumn(help="The run's id, as the command line shows it"),
     })
-rows = list(picked.selection.rows)[:MAX_OVERLAID] if picked and picked.selection else []
+# A selection outlives a deletion: rows past the table's end are dropped.
+rows = [i for i in (picked.selection.rows if picked and picked.selection else []) if i < len(summaries)]
+too_many = len(rows) > MAX_OVERLAID
+rows = rows[:MAX_OVERLAID]
 if rows:
     chosen = [summaries[i] for i in rows]
 else:  # nothing picked: the latest two (or the latest A/B pair) are what a person wants to compare
     chosen = summaries[:2]
     st.caption("Showing your latest runs; pick rows above to choose others.")
-if len(list(picked.selection.rows if picked and picked.selection else [])) > MAX_OVERLAID:
+if too_many:
     st.warning(f"Only the first {MAX_OVERLAID} picked runs are overlaid.")
 
 metric = chosen[0].metric or "metric"
