@@ -47,6 +47,11 @@ left, right = st.columns(2)
 left.plotly_chart(panels.hidden_panel(snapshot, view.start, data, layer=layer, probe=probe), key="inspect_hidden")
 right.plotly_chart(panels.prediction_panel(snapshot, view.start, data, probe=probe), key="inspect_predictions")
 
+gradients = panels.gradient_panel([(f"epoch {snapshot.epoch}", snapshot)])
+if gradients is not None:
+    st.plotly_chart(gradients, key="inspect_gradients")
+    st.caption(panels.GRADIENTS_CAPTION)
+
 trace = reference.forward(snapshot.weights, view.start.probe_x[probe:probe + 1], cell=cell, head=data.head,
                           activation=activation)
 layer_trace = trace.layers[layer]

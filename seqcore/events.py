@@ -49,6 +49,9 @@ class SnapshotEvent:
     probe_output: np.ndarray  # model output on the probe batch
     val_prediction: np.ndarray | None = None  # regression: predictions on the first validation windows
     forecast: np.ndarray | None = None  # series: free-running forecast past the end of validation (scaled units)
+    # ||dL/dx_t|| for each step t: how strongly the loss still reaches back to the input at t (gradients
+    # through time of the trained network, mean over GRADIENT_SEQUENCES validation sequences)
+    grad_norms: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

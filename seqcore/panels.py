@@ -126,6 +126,22 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         forecast=forecast, title=f"Validation, then forecast (epoch {snapshot.epoch})")
 
 
+GRADIENTS_CAPTION = (
+    "How strongly the loss still reaches back to the input at each step, in this snapshot of the network "
+    "(mean over the first 32 validation sequences). Where the line falls by powers of ten towards early steps, "
+    "the gradient has vanished: training cannot teach the network to use those inputs.")
+
+
+def gradient_panel(runs: list[tuple[str, SnapshotEvent | None]]):
+    """The gradients through time of each run's latest snapshot (label, snapshot); None when none has any."""
+    curves = [(label, s.grad_norms) for label, s in runs if s is not None and s.grad_norms is not None]
+    if not curves:
+        return None
+    epochs = sorted({s.epoch for _, s in runs if s is not None and s.grad_norms is not None})
+    note = f" (epoch {epochs[0]})" if len(epochs) == 1 else ""
+    return plots.gradient_time_figure(curves, epoch_note=note)
+
+
 def live_figures(history, start, snapshot, data, *, layer=0, probe=0, log_y=False, smoothing=0.0,
                  previous=None) -> dict:
     """Every figure of one live update of the training page; `previous` (label, history): the run before,
@@ -135,4 +151,6 @@ def live_figures(history, start, snapshot, data, *, layer=0, probe=0, log_y=Fals
     if snapshot is not None and start is not None:
         figures["predictions"] = prediction_panel(snapshot, start, data, probe=probe)
         figures["hidden"] = hidden_panel(snapshot, start, data, layer=layer, probe=probe)
+        if data.task.long_memory and snapshot.grad_norms is not None:
+            figures["gradients"] = gradient_panel([("this run", snapshot)])
     return figures

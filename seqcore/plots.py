@@ -31,6 +31,7 @@ __all__ = [
     "compare_figure",
     "figure_size_bytes",
     "gate_heatmaps",
+    "gradient_time_figure",
     "hidden_state_heatmap",
     "loss_figure",
     "series_data_figure",
@@ -464,6 +465,21 @@ def jacobian_figure(tanh_norms, linear_norms, *, radius: float, lag: int, lag_la
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
         xaxis=dict(title_text="steps back in time, t", range=[0, len(t) + 1]),
         yaxis=dict(type="log", exponentformat="power", title_text="norm of the Jacobian product")))
+
+
+def gradient_time_figure(curves: Sequence[tuple[str, np.ndarray]], *, epoch_note: str = "") -> go.Figure:
+    """‖∂L/∂x_t‖ of trained networks against the step t, on a log axis: one line per run (label, norms). A
+    curve that falls off towards early steps is a network whose loss no longer reaches back to those inputs."""
+    floor = 1e-12  # a log axis cannot show 0
+    fig = go.Figure()
+    for i, (label, norms) in enumerate(curves):
+        norms = np.asarray(norms, dtype=np.float64)
+        fig.add_trace(go.Scatter(x=np.arange(1, len(norms) + 1), y=_f32(np.maximum(norms, floor)), name=label,
+                                 mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=2.5),
+                                 hovertemplate=f"step %{{x}}: %{{y:.2e}}<extra>{label}</extra>"))
+    fig.update_yaxes(type="log", exponentformat="power")
+    return _style(fig, kind="gradients", title="Gradients through time: ‖∂L/∂xₜ‖" + epoch_note,
+                  x_title="input step t", y_title="‖∂L/∂xₜ‖ (log)", hovermode="x unified")
 
 
 # ---------------------------------------------------------------- data

@@ -53,6 +53,7 @@ class Task:
     checks: Callable[[DataConfig], list[Problem]] = lambda config: []
     labels: dict[str, str] = field(default_factory=dict)  # widget labels that mean something else here
     needs_upload: bool = False
+    long_memory: bool = False  # a lesson in memory over many steps: the live panel shows gradients through time
 
 
 def _token_sizes(config: DataConfig) -> tuple[int, int]:
@@ -111,7 +112,7 @@ TASKS: dict[str, Task] = {task.name: task for task in (
          "token L steps back", generators.delay, _token_sizes, steps=lambda config: config.seq_len,
          baselines=baselines.token_baselines, checks=_shorter_than_sequence("lag"),
          about="Each step of x is a one-hot vector of {features} tokens; the target at every step is the token "
-               "seen L steps earlier (the first L steps have none and do not count)."),
+               "seen L steps earlier (the first L steps have none and do not count).", long_memory=True),
     Task("copy_memory", "Copy memory: repeat k symbols after a long gap", TOKENS,
          ("n_sequences", "vocab_size", "copy_len", "seq_len"),
          "symbol to copy", generators.copy_memory,
@@ -120,12 +121,12 @@ TASKS: dict[str, Task] = {task.name: task for task in (
          labels={"seq_len": "Gap T (blank steps)", "vocab_size": "Symbols", "copy_len": "Symbols to copy k"},
          about="x: k symbols (1 to {symbols}), a gap of blanks (0), the marker ({marker}), then blanks; "
                "{steps} steps, one-hot over {features}. The target is blank until the marker, then the k "
-               "symbols in order."),
+               "symbols in order.", long_memory=True),
     Task("adding", "Adding problem", MARKED, ("n_sequences", "seq_len"),
          "sum of the two marked numbers", generators.adding, sizes=lambda config: (2, 1),
          steps=lambda config: config.seq_len, baselines=baselines.adding_baselines,
          about="Two input channels per step: a value in [0, 1) and its marker. The target is the sum of the two "
-               "marked values."),
+               "marked values.", long_memory=True),
     _series("sine", "Sine wave", ("frequency", "amplitude", "phase", "noise"), generators.sine),
     _series("sum_of_sines", "Sum of sines", ("n_components", "amplitude", "noise"), generators.sum_of_sines),
     _series("ar", "AR(p) process", ("ar_order", "noise"), generators.ar),

@@ -27,6 +27,7 @@ from seqcore.models import build_model, metric_name
 from seqcore.tasks import SERIES
 
 PROBE_SIZE = 4  # sequences whose hidden states are recorded
+GRADIENT_SEQUENCES = 32  # validation sequences whose gradients through time are averaged at each snapshot
 MAX_VAL_PREDICTIONS = 400  # validation windows predicted in each snapshot
 EVAL_CHUNK = 512  # validation rows per evaluation call, to bound memory
 FLOPS_PER_EXECUTION = 2e8  # batches are grouped until an execution costs about this much (tens of ms)
@@ -136,6 +137,21 @@ def last_window(data: SequenceData) -> np.ndarray:
     return tail[-data.x_val.shape[1]:]
 
 
+def input_gradient_norms(model, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """||dL/dx_t|| for every step t, each sequence's own loss differentiated, then the mean over sequences:
+    one forward and backward pass with the backend's autodiff (TensorFlow's GradientTape)."""
+    import tensorflow as tf
+
+    inputs = tf.convert_to_tensor(x, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        predicted = model(inputs, training=False)
+        # Summed over the batch: each sequence's gradient is then its own loss's, whatever the batch size.
+        loss = model.compute_loss(x=inputs, y=y, y_pred=predicted, sample_weight=w) * len(x)
+    gradient = tape.gradient(loss, inputs).numpy()  # (batch, steps, features)
+    return np.linalg.norm(gradient, axis=-1).mean(axis=0).astype(np.float32)
+
+
 def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData, probe_x: np.ndarray) -> SnapshotEvent:
     weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
     cell, head, activation = experiment.model.cell, data.head, experiment.model.activation
@@ -147,9 +163,12 @@ def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData,
         steps = int(min(100, max(20, len(data.x_val) // 2)))
         forecast = reference.forecast(weights, last_window(data), steps, cell=cell, activation=activation,
                                       horizon=experiment.data.horizon).astype(np.float32)
+    n = GRADIENT_SEQUENCES
+    grad_norms = input_gradient_norms(model, data.x_val[:n], data.y_val[:n],
+                                      None if data.w_val is None else data.w_val[:n])
     return SnapshotEvent(epoch=epoch, weights=weights, hidden=[layer.h.astype(np.float32) for layer in trace.layers],
                          probe_output=trace.output.astype(np.float32), val_prediction=val_prediction,
-                         forecast=forecast)
+                         forecast=forecast, grad_norms=grad_norms)
 
 
 def _make_callback(experiment, data, probe_x, emit, control, state):

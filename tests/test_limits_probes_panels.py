@@ -249,3 +249,25 @@ def test_the_prediction_chart_names_what_the_task_predicts(name, target):
     words = figure.layout.title.text + " " + (figure.layout.yaxis.title.text or "")
     assert target in words
     assert name == "seed" or "next token" not in words
+
+
+def test_long_memory_tasks_show_gradients_through_time_and_others_do_not():
+    def figures_for(experiment):
+        data = build_data(experiment.data)
+        t, f = data.x_val.shape[1:]
+        start = StartEvent(len(data.x_train), len(data.x_val), len(data.x_test), 1, 1, data.task.kind.metric, {},
+                           data.x_val[:1], data.y_val[:1], None, 0.0)
+        hidden = [np.zeros((1, t, experiment.model.units), np.float32)]
+        output = np.zeros((1, t, f), np.float32) if data.head == "tokens" else np.zeros((1, 1), np.float32)
+        snapshot = SnapshotEvent(1, [], hidden, output, val_prediction=np.zeros((len(data.x_val), 1), np.float32),
+                                 grad_norms=np.geomspace(1e-6, 1.0, t).astype(np.float32))
+        return panels.live_figures((), start, snapshot, data)
+
+    assert "gradients" in figures_for(preset("adding").with_values(**{"data.n_sequences": 100}))
+    assert "gradients" in figures_for(preset("delay").with_values(**{"data.n_sequences": 100}))
+    assert "gradients" not in figures_for(preset("patterned"))
+    pair = panels.gradient_panel([("A", SnapshotEvent(3, [], [], np.zeros(1), grad_norms=np.ones(5))),
+                                  ("B", SnapshotEvent(3, [], [], np.zeros(1), grad_norms=np.full(5, 1e-9)))])
+    assert [t.name for t in pair.data] == ["A", "B"] and pair.layout.yaxis.type == "log"
+    assert "(epoch 3)" in pair.layout.title.text
+    assert panels.gradient_panel([("A", SnapshotEvent(3, [], [], np.zeros(1)))]) is None  # a run from before

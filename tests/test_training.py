@@ -192,3 +192,44 @@ def test_a_new_network_creates_no_variables_while_its_training_steps_are_traced(
         end = train(experiment, lambda event: None)
     assert end.status == "finished"
     assert created_while_tracing == []
+
+
+@pytest.mark.parametrize("generator", ["adding", "delay"])
+def test_gradients_through_time_match_finite_differences_of_each_sequences_loss(generator):
+    from seqcore.data import build_data
+    from seqcore.models import build_model
+    from seqcore.training import input_gradient_norms
+
+    settings = {"data.generator": generator, "data.n_sequences": 40, "data.seq_len": 6, "model.units": 3,
+                "model.cell": "SimpleRNN"}
+    if generator == "delay":
+        settings["data.lag"] = 3
+    experiment = preset("seed").with_values(**settings)
+    data = build_data(experiment.data)
+    model = build_model(experiment)
+    x, y = data.x_val[:2].astype(np.float32), data.y_val[:2]
+    w = None if data.w_val is None else data.w_val[:2]
+
+    def loss_of(i, inputs):  # sequence i's own loss: a change to its input changes no other's
+        return float(model.compute_loss(x=inputs, y=y[i:i + 1], y_pred=model(inputs),
+                                        sample_weight=None if w is None else w[i:i + 1]))
+
+    eps = 1e-2
+    numeric = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(*x.shape):
+        i, up, down = index[0], x[index[0]:index[0] + 1].copy(), x[index[0]:index[0] + 1].copy()
+        up[(0, *index[1:])] += eps
+        down[(0, *index[1:])] -= eps
+        numeric[index] = (loss_of(i, up) - loss_of(i, down)) / (2 * eps)
+    expected = np.linalg.norm(numeric, axis=-1).mean(axis=0)
+    norms = input_gradient_norms(model, x, y, w)
+    assert norms.shape == (x.shape[1],)
+    np.testing.assert_allclose(norms, expected, rtol=0.03, atol=1e-4)
+    if generator == "adding":  # the loss is on the last step only: the input there matters most
+        assert norms[-1] > norms[0]
+
+
+def test_snapshots_carry_the_gradients_through_time(seed_run):
+    snapshots = [e for e in seed_run.events if isinstance(e, SnapshotEvent)]
+    steps = seed_run.experiment.data.seq_len - 1
+    assert all(s.grad_norms.shape == (steps,) and np.isfinite(s.grad_norms).all() for s in snapshots)

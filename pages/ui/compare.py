@@ -166,6 +166,11 @@ def panel(now: session.RunNow, train_button) -> None:
                 st.plotly_chart(figure, key=f"fig_pair_hidden_{label[0]}")
             elif not v.done:
                 st.caption(f"{label}: the hidden-state heatmap appears after its first snapshot.")
+    if (view.start or other.start) is not None and runs.data_for(now.job).task.long_memory:
+        gradients = panels.gradient_panel([(label_a, view.latest_snapshot), (label_b, other.latest_snapshot)])
+        if gradients is not None:
+            st.plotly_chart(gradients, key="fig_pair_gradients")
+            st.caption(panels.GRADIENTS_CAPTION)
     if not now.active:
         st.page_link("pages/runs.py", label="Both runs are on the Runs page: overlay, compare settings, download",
                      icon=":material/table_view:")

@@ -212,6 +212,9 @@ def _figures(job: JobHandle, view: JobView) -> None:
             bottom[0].caption("Orange: each value predicted from the true values before it. Pink, dashed: the "
                               "network's own outputs fed back in, past the end of the validation data.")
         bottom[1].plotly_chart(figures["hidden"], key="fig_hidden")
+    if "gradients" in figures:
+        st.plotly_chart(figures["gradients"], key="fig_gradients")
+        st.caption(panels.GRADIENTS_CAPTION)
     elif view.status in ("running", "starting"):
         st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
 
