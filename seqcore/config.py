@@ -25,8 +25,9 @@ from seqcore.tasks import TASK_NAMES, Task, task_named
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 BACKENDS = ("tensorflow", "jax")
-# The version of experiment.json's layout. 1: the first files (no "schema" key); 2: the key, and data.copy_len.
-SCHEMA_VERSION = 2
+# The version of experiment.json's layout. 1: the first files (no "schema" key); 2: the key, and data.copy_len;
+# 3: data.fresh_data.
+SCHEMA_VERSION = 3
 
 SECTION_KEYS = {"data": "d", "model": "m", "train": "t"}  # short URL prefixes
 
@@ -188,6 +189,10 @@ class DataConfig(_Section):
     test_fraction: float = setting(0.1, "Share of the data held out for the final test (the latest part).",
                                    low=0.0, high=0.5)
     seed: int = setting(42, "Random seed of the data: the same seed gives the same data.", low=0, high=2**31 - 1)
+    fresh_data: bool = setting(
+        False, "Draw new training sequences every epoch (from the seed, so a run repeats exactly); validation and "
+               "test stay fixed. How the papers train, and what keeps a big network from memorising a small "
+               "training set.")
 
     @property
     def task(self) -> Task:
@@ -200,6 +205,10 @@ class DataConfig(_Section):
             problems.append(("data.test_fraction", self.test_fraction,
                              f"leaves too little to train on: validation + test must be at most 0.7 "
                              f"(validation is {self.val_fraction})"))
+        if self.fresh_data and not self.task.fresh_draws:
+            problems.append(("data.fresh_data", True,
+                             f"is for tasks whose sequences are independent draws (random digits, delay, copy "
+                             f"memory, adding); {self.task.label.lower()} cannot be drawn afresh"))
         return problems + self.task.checks(self)
 
 

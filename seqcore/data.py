@@ -166,10 +166,12 @@ def one_hot(tokens: np.ndarray, vocab_size: int) -> np.ndarray:
 # --------------------------------------------------------------------------- building
 
 
-def build_data(config: DataConfig, csv_values: np.ndarray | None = None) -> SequenceData:
-    """Generate (or take from `csv_values`) the data `config` describes and split it."""
+def build_data(config: DataConfig, csv_values: np.ndarray | None = None, *, rng: np.random.Generator | None = None,
+               split: bool = True) -> SequenceData:
+    """Generate (or take from `csv_values`) the data `config` describes and split it. `rng` (default: from the
+    data's seed) and `split=False` (every sequence in the training part) are for fresh draws of a training set."""
     spec = task_named(config.generator)
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(config.seed) if rng is None else rng
     if spec.kind is SERIES:
         if spec.needs_upload:
             if csv_values is None:
@@ -178,7 +180,7 @@ def build_data(config: DataConfig, csv_values: np.ndarray | None = None) -> Sequ
         else:
             raw = spec.generate(config, rng)
         return _series_data(config, raw)
-    rows = _sequence_rows(config)
+    rows = _sequence_rows(config) if split else (config.n_sequences, 0, 0)
     n_features, _ = spec.sizes(config)
     _check_model_size(config.n_sequences, spec.steps(config), n_features,
                       "tokens" if spec.kind is TOKENS else "channels")
@@ -187,6 +189,18 @@ def build_data(config: DataConfig, csv_values: np.ndarray | None = None) -> Sequ
     if spec.kind is MARKED:
         return _marked_data(config, spec.generate(config, rng), rows)
     raise ValueError(f"task {spec.name!r} has a kind ({spec.kind.name}) that build_data does not know")
+
+
+def fresh_training_split(config: DataConfig, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A new draw of the training part for `epoch` (1, 2, …; epoch 0 is `build_data`'s own), as many rows as it
+    has: the same generator and rule, random numbers from (seed, epoch). Validation and test are not redrawn."""
+    spec = task_named(config.generator)
+    if not spec.fresh_draws:
+        raise DataError("data.fresh_data", True, f"is not available for the {spec.label.lower()}")
+    n_train, _, _ = _sequence_rows(config)
+    drawn = build_data(config, rng=np.random.default_rng([config.seed, epoch]), split=False)
+    w = None if drawn.w_train is None else drawn.w_train[:n_train]
+    return drawn.x_train[:n_train], drawn.y_train[:n_train], w
 
 
 def _sequence_rows(config: DataConfig) -> tuple[int, int, int]:

@@ -54,6 +54,9 @@ class Task:
     labels: dict[str, str] = field(default_factory=dict)  # widget labels that mean something else here
     needs_upload: bool = False
     long_memory: bool = False  # a lesson in memory over many steps: the live panel shows gradients through time
+    # Its sequences are independent draws under a fixed rule, so a new draw each epoch is the same task (patterned
+    # digits draw their motif, a series is one realisation in time order: neither qualifies).
+    fresh_draws: bool = False
 
 
 def _token_sizes(config: DataConfig) -> tuple[int, int]:
@@ -97,36 +100,39 @@ def _copy_steps(config: DataConfig) -> int:
 
 
 TASKS: dict[str, Task] = {task.name: task for task in (
-    Task("random_digits", "Random digits (the seed tutorial)", TOKENS, ("n_sequences", "seq_len", "vocab_size"),
+    Task("random_digits", "Random digits (the seed tutorial)", TOKENS,
+         ("n_sequences", "seq_len", "vocab_size", "fresh_data"),
          "next token", generators.random_digits, _token_sizes, steps=lambda config: config.seq_len - 1,
          baselines=baselines.token_baselines,
          about="Each step of x is a one-hot vector of {features} tokens; the target at every step is the next "
-               "token."),
+               "token.", fresh_draws=True),
     Task("patterned_digits", "Patterned digits", TOKENS,
          ("n_sequences", "seq_len", "vocab_size", "pattern", "motif_len", "noise"),
          "next token", generators.patterned_digits, _token_sizes, steps=lambda config: config.seq_len - 1,
          baselines=baselines.token_baselines, checks=_shorter_than_sequence("motif_len"),
          about="Each step of x is a one-hot vector of {features} tokens; the target at every step is the next "
                "token."),
-    Task("delay", "Delay: recall the token L steps back", TOKENS, ("n_sequences", "seq_len", "vocab_size", "lag"),
+    Task("delay", "Delay: recall the token L steps back", TOKENS,
+         ("n_sequences", "seq_len", "vocab_size", "lag", "fresh_data"),
          "token L steps back", generators.delay, _token_sizes, steps=lambda config: config.seq_len,
          baselines=baselines.token_baselines, checks=_shorter_than_sequence("lag"),
          about="Each step of x is a one-hot vector of {features} tokens; the target at every step is the token "
-               "seen L steps earlier (the first L steps have none and do not count).", long_memory=True),
+               "seen L steps earlier (the first L steps have none and do not count).", long_memory=True,
+         fresh_draws=True),
     Task("copy_memory", "Copy memory: repeat k symbols after a long gap", TOKENS,
-         ("n_sequences", "vocab_size", "copy_len", "seq_len"),
+         ("n_sequences", "vocab_size", "copy_len", "seq_len", "fresh_data"),
          "symbol to copy", generators.copy_memory,
          sizes=lambda config: (config.vocab_size + 2, config.vocab_size + 2), steps=_copy_steps,
          baselines=baselines.copy_baselines,
          labels={"seq_len": "Gap T (blank steps)", "vocab_size": "Symbols", "copy_len": "Symbols to copy k"},
          about="x: k symbols (1 to {symbols}), a gap of blanks (0), the marker ({marker}), then blanks; "
                "{steps} steps, one-hot over {features}. The target is blank until the marker, then the k "
-               "symbols in order.", long_memory=True),
-    Task("adding", "Adding problem", MARKED, ("n_sequences", "seq_len"),
+               "symbols in order.", long_memory=True, fresh_draws=True),
+    Task("adding", "Adding problem", MARKED, ("n_sequences", "seq_len", "fresh_data"),
          "sum of the two marked numbers", generators.adding, sizes=lambda config: (2, 1),
          steps=lambda config: config.seq_len, baselines=baselines.adding_baselines,
          about="Two input channels per step: a value in [0, 1) and its marker. The target is the sum of the two "
-               "marked values.", long_memory=True),
+               "marked values.", long_memory=True, fresh_draws=True),
     _series("sine", "Sine wave", ("frequency", "amplitude", "phase", "noise"), generators.sine),
     _series("sum_of_sines", "Sum of sines", ("n_components", "amplitude", "noise"), generators.sum_of_sines),
     _series("ar", "AR(p) process", ("ar_order", "noise"), generators.ar),

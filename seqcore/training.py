@@ -8,6 +8,7 @@ of `steps_per_execution` batches.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import tempfile
@@ -21,7 +22,7 @@ from seqcore import compat, reference
 from seqcore.baselines import baselines
 from seqcore.cells import CELLS
 from seqcore.config import Experiment
-from seqcore.data import SequenceData, build_data
+from seqcore.data import SequenceData, build_data, fresh_training_split
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
 from seqcore.models import build_model, metric_name
 from seqcore.tasks import SERIES
@@ -213,6 +214,30 @@ def _make_callback(experiment, data, probe_x, emit, control, state):
     return LiveEvents()
 
 
+def fresh_dataset(experiment: Experiment, data: SequenceData, steps_per_epoch: int):
+    """Batches of a new training draw every epoch (data.fresh_training_split), the first epoch on the data's own
+    training part; each epoch shuffled from the training seed, so a run repeats exactly."""
+    import tensorflow as tf
+
+    batch = experiment.train.batch_size
+
+    def batches():
+        for epoch in itertools.count():
+            if epoch == 0:
+                parts = [data.x_train, data.y_train, data.w_train]
+            else:
+                parts = list(fresh_training_split(experiment.data, epoch))
+            parts = [p for p in parts if p is not None]
+            order = np.random.default_rng([experiment.train.seed, epoch]).permutation(len(parts[0]))
+            for step in range(steps_per_epoch):
+                rows = order[step * batch:(step + 1) * batch]
+                yield tuple(p[rows] for p in parts)
+
+    arrays = [a for a in (data.x_train, data.y_train, data.w_train) if a is not None]
+    signature = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in arrays)
+    return tf.data.Dataset.from_generator(batches, output_signature=signature)
+
+
 def train(experiment: Experiment, emit: Callable[[object], None], control: Control | None = None, *,
           csv_values: np.ndarray | None = None, save_artifacts: bool = True,
           data: SequenceData | None = None, models: ModelCache | None = None) -> EndEvent:
@@ -237,12 +262,15 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     # A repeated, shuffled dataset: one iterator for the whole run instead of one per epoch. No tf.data
     # autotuning: with it, `fit` took 0-5 s to return after the last epoch (tearing down the tuner; 3 of 6 runs
     # over 0.4 s, measured), a pause before every run's end; batches of in-memory arrays need no tuning.
-    tensors = (data.x_train, data.y_train) if data.w_train is None else (data.x_train, data.y_train, data.w_train)
     options = tf.data.Options()
     options.autotune.enabled = False
-    dataset = (tf.data.Dataset.from_tensor_slices(tensors)
-               .shuffle(n_train, seed=train_cfg.seed, reshuffle_each_iteration=True)
-               .batch(train_cfg.batch_size).repeat().prefetch(2).with_options(options))
+    if experiment.data.fresh_data:
+        dataset = fresh_dataset(experiment, data, steps_per_epoch).prefetch(2).with_options(options)
+    else:
+        tensors = (data.x_train, data.y_train) if data.w_train is None else (data.x_train, data.y_train, data.w_train)
+        dataset = (tf.data.Dataset.from_tensor_slices(tensors)
+                   .shuffle(n_train, seed=train_cfg.seed, reshuffle_each_iteration=True)
+                   .batch(train_cfg.batch_size).repeat().prefetch(2).with_options(options))
 
     emit(StartEvent(n_train=n_train, n_val=len(data.x_val), n_test=len(data.x_test), steps_per_epoch=steps_per_epoch,
                     steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data),

@@ -1,6 +1,7 @@
 """What a user of the data module notices: shapes, determinism, honest splits, clear CSV errors."""
 
 import contextlib
+import dataclasses
 import io
 import pickle
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seqcore.config import ConfigError, DataConfig
+from seqcore.config import ConfigError, DataConfig, Experiment
 from seqcore.data import (
     DataError,
     Scaler,
@@ -365,3 +366,25 @@ def test_a_csv_far_too_wide_is_refused_from_its_header_before_parsing():
     assert caught.value.field == "csv" and "more than" in str(caught.value)
     frame = load_csv(("a,b\n" + "1,2\n" * 30).encode())
     assert frame.attrs["numeric_columns"] == ["a", "b"] == numeric_columns(frame)
+
+
+@pytest.mark.parametrize("name", ["random_digits", "delay", "copy_memory", "adding"])
+def test_fresh_training_data_is_a_new_draw_each_epoch_from_the_seed_with_validation_and_test_fixed(name):
+    from seqcore.data import fresh_training_split
+
+    config = Experiment().with_values(**{"data.generator": name, "data.n_sequences": 60,
+                                         "data.fresh_data": True}).data
+    data = build_data(config)
+    first, again, second = (fresh_training_split(config, e) for e in (1, 1, 2))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True) if a is not None)  # from the seed
+    assert not np.array_equal(first[0], second[0]) and not np.array_equal(first[0], data.x_train)
+    assert first[0].shape == data.x_train.shape and first[1].shape == data.y_train.shape
+    assert (first[2] is None) == (data.w_train is None)
+    assert np.array_equal(build_data(config).x_val, data.x_val)  # validation and test are never redrawn
+    assert np.array_equal(build_data(dataclasses.replace(config, fresh_data=False)).x_test, data.x_test)
+
+
+def test_fresh_training_data_is_refused_where_a_new_draw_would_change_the_task():
+    for name in ("patterned_digits", "sine", "mackey_glass"):
+        with pytest.raises(ConfigError, match="data.fresh_data: True is for tasks whose sequences are independent"):
+            Experiment().with_values(**{"data.generator": name, "data.fresh_data": True})

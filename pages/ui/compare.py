@@ -64,20 +64,27 @@ def _value(experiment: Experiment, key: str):
     return getattr(getattr(experiment, section), name)
 
 
-def start(first: Experiment, second: Experiment):
-    """Queue the pair and return its two jobs; on refusal say why on the page and return None."""
+def submit(first: Experiment, second: Experiment):
+    """Queue the pair: its two jobs, or a (kind, message) saying why not."""
     try:
         values, _ = state.csv_values()
         if first.data.generator == "csv" and values is None:
-            st.error("data.csv_column: upload a CSV file on the Data page first.")
-            return None
+            return "error", "data.csv_column: upload a CSV file on the Data page first."
         runs.session_data()
         return runs.start_pair(first, second, values)
     except (ConfigError, DataError) as err:
-        st.error(f"Cannot train on these settings: {md(err)}")
+        return "error", f"Cannot train on these settings: {md(err)}"
     except QueueFull as err:
-        st.warning(md(err))
-    return None
+        return "warning", md(err)
+
+
+def start(first: Experiment, second: Experiment):
+    """Queue the pair and return its two jobs; on refusal say why on the page and return None."""
+    result = submit(first, second)
+    if isinstance(result[0], str):
+        getattr(st, result[0])(result[1])
+        return None
+    return result
 
 
 def controls(disabled: bool) -> None:
@@ -104,15 +111,26 @@ def controls(disabled: bool) -> None:
                 refresh.follow(pair[0].view(), None, live_panel=True)  # a full rerun starts the live timer
 
 
+def _start_preset_pair(first: str, second: str) -> None:
+    """The Theory page's pair button, as a callback: loading a preset sets the sidebar's picker, which a script
+    run can no longer change once the sidebar is drawn."""
+    state.load_preset(first)
+    a, _ = run_limits.clamp(preset(first), state.limits())
+    b, _ = run_limits.clamp(preset(second), state.limits())
+    result = submit(a, b)
+    if isinstance(result[0], str):
+        state.notice(*result)
+    else:
+        st.session_state[session.PAIR_STARTED] = True
+
+
 def preset_pair_button(question: str, first: str, second: str, label: str) -> None:
-    """Theory page: load preset `first`, then train it against preset `second` side by side."""
-    if st.button(label, key=f"theory.pair.{question}", type="primary", icon=":material/compare_arrows:",
-                 help=f"Trains the {first} and {second} presets side by side and opens Model & training."):
-        a, _ = run_limits.clamp(preset(first), state.limits())
-        b, _ = run_limits.clamp(preset(second), state.limits())
-        state.load_preset(first)
-        if start(a, b) is not None:
-            st.switch_page("pages/train.py", query_params=st.query_params.to_dict())  # the settings and the run
+    """Theory page: load preset `first`, then train it against preset `second` side by side on the Train page."""
+    st.button(label, key=f"theory.pair.{question}", type="primary", icon=":material/compare_arrows:",
+              on_click=_start_preset_pair, args=(first, second),
+              help=f"Trains the {first} and {second} presets side by side and opens Model & training.")
+    if st.session_state.pop(session.PAIR_STARTED, False):
+        st.switch_page("pages/train.py", query_params=st.query_params.to_dict())  # the settings and the run
 
 
 def _line(label: str, view: JobView) -> str:
@@ -138,7 +156,7 @@ def panel(now: session.RunNow, train_button) -> None:
     """A pair of runs: status of each, both curves on one chart, their hidden states side by side."""
     view, other = now.view, now.partner_view
     label_a, label_b = labels(view.experiment, other.experiment)
-    cols = st.columns([2, 1, 4])
+    cols = st.columns([2, 2, 3])
     with cols[0]:
         train_button()
     cols[1].button("⏹ Stop both", disabled=not now.active, key="stop_pair", width="stretch", on_click=_stop_both,

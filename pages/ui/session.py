@@ -16,6 +16,7 @@ here are read or written by code, so a change to one is a change to this table.
 | BROWSER | the key of this tab's browser, owner of its runs (code asks runs.browser()) | runs._tab | tests |
 | SHOWN_RUN | id of a past run opened from the store (Runs page, address), kept on screen across pages | runs | runs |
 | STORED_MEMO | the ended stored run last shown (a `StoredRun`), read once | runs | runs |
+| PAIR_STARTED | a Theory page pair button's callback queued its pair: switch to the Train page | compare | compare |
 | RUN_NOW | `RunNow`: the run and its view, taken once per script run | observe_run | run_now (pages, sidebar) |
 | PAGE | url path of the page being drawn | app.py | sidebar (share link), refresh |
 | FREEZE | the live panel's "Freeze view" toggle | Streamlit | refresh (no timer while frozen) |
@@ -44,6 +45,7 @@ RUN_NOW = "run_now"
 BROWSER = "browser"
 SHOWN_RUN = "shown_run"
 STORED_MEMO = "stored_run_memo"
+PAIR_STARTED = "pair_started"
 PAGE = "page_url_path"
 FREEZE = "freeze"
 FULL_RERUN_ASKED = "full_rerun_asked"

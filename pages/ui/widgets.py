@@ -15,7 +15,8 @@ LABELS = {
     "noise": "Noise", "pattern": "Pattern", "motif_len": "Motif length", "lag": "Lag L (steps)",
     "n_points": "Series length (points)", "frequency": "Frequency (cycles/step)", "amplitude": "Amplitude",
     "phase": "Phase (rad)", "n_components": "Waves", "ar_order": "AR order p", "mg_tau": "Delay τ",
-    "copy_len": "Symbols to copy", "csv_column": "Column", "horizon": "Horizon H (steps ahead)",
+    "copy_len": "Symbols to copy", "fresh_data": "Fresh training data every epoch",
+    "csv_column": "Column", "horizon": "Horizon H (steps ahead)",
     "val_fraction": "Validation share", "test_fraction": "Test share", "seed": "Seed", "generator": "Generator",
     "cell": "Cell", "layers": "Layers", "units": "Units per layer", "activation": "Activation",
     "dropout": "Dropout", "recurrent_dropout": "Recurrent dropout", "l1": "L1 penalty", "l2": "L2 penalty",
@@ -56,6 +57,8 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
         st.selectbox(label, list(choices), format_func=format_func, **kwargs)
     # No min_value / max_value: with them the box kept a value out of range beside a tiny icon and Train used the
     # old one. Every value reaches the config's check, which refuses it under the box, naming the range.
+    elif spec["type"] is bool:
+        st.toggle(label, **kwargs)
     elif spec["type"] is int:
         st.number_input(label, step=1.0, format="%.10g", **kwargs)
     elif spec["type"] is float:
