@@ -7,8 +7,11 @@
 
 Rows: 1 seed workload end to end (plain `model.fit` vs a seqcore job) and its arithmetic limit; 1j the same
 on JAX; 2 a larger workload (job vs bare fit); 3 time to the first epoch, warm and cold; 4 first paint in a
-real browser and Train -> first loss point; 5 bytes of one live update; 6 memory over many runs; 7 the NumPy
-reference forward vs Keras predict.
+real browser and Train -> first loss point; 5 bytes of one live update, and of the Runs page overlaying 10
+runs of 1,000 epochs; 6 memory over many runs, with the run store off and on (and the store's size on disk);
+7 the NumPy reference forward vs Keras predict; 8 the run store's cost per epoch and snapshot event (a real
+seed run's events replayed into job records with and without a store); 9 the Runs page with 200 stored runs
+on a warm server, in a real browser.
 
 How: everything that needs a clean process runs in one (bench/tasks.py children, seqcore workers, a
 streamlit server). Children and workers import and warm up in parallel first (untimed), then the timed parts
@@ -48,14 +51,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import servers  # noqa: E402
-from seqcore.backend import JobHandle  # noqa: E402
+from seqcore.backend import JobHandle, JobRecord  # noqa: E402
 from seqcore.config import Experiment, preset  # noqa: E402
+from seqcore.events import EpochEvent, SnapshotEvent  # noqa: E402
 from seqcore.jobs import JobManager, intra_op_threads_for  # noqa: E402
 from seqcore.limits import active_limits  # noqa: E402
 
 TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
-ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7")
-EARLY_ROWS = ("4",)  # measured before anything else loads the machine (see main)
+ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7", "8", "9")
+EARLY_ROWS = ("4", "9")  # the browser rows, measured before anything else loads the machine (see main)
 READY_TIMEOUT_S = 600.0  # a child or worker importing TensorFlow on a busy 2-core machine
 RUN_TIMEOUT_S = 600.0  # one timed task or job
 T0 = time.monotonic()
@@ -82,16 +86,21 @@ class Plan:
     repeats_browser: int  # row 4: a new server each
     repeats_reference: int  # row 7: calls per timing
     large_epochs: int  # row 2
-    memory_runs: int  # row 6
+    memory_runs: int  # row 6, each of store off and store on
     memory_jobs_per_worker: int  # row 6: recycling period
+    repeats_store: int  # row 8: replays of the seed run's events, each with and without the store
+    repeats_runs_page: int  # row 9: timed loads of each kind
+    runs_page_runs: int = 200  # row 9: stored runs of the browser
 
     @classmethod
     def make(cls, quick: bool) -> Plan:
         if quick:
             return cls(quick, repeats_fit=1, repeats_first_epoch=3, repeats_cold=1, repeats_browser=1,
-                       repeats_reference=3, large_epochs=3, memory_runs=10, memory_jobs_per_worker=10)
+                       repeats_reference=3, large_epochs=3, memory_runs=10, memory_jobs_per_worker=10,
+                       repeats_store=3, repeats_runs_page=3)
         return cls(quick, repeats_fit=3, repeats_first_epoch=5, repeats_cold=3, repeats_browser=3,
-                   repeats_reference=7, large_epochs=10, memory_runs=50, memory_jobs_per_worker=20)
+                   repeats_reference=7, large_epochs=10, memory_runs=50, memory_jobs_per_worker=20,
+                   repeats_store=7, repeats_runs_page=7)
 
 
 def seed_experiment(backend: str = "tensorflow", **changes) -> Experiment:
@@ -296,6 +305,7 @@ class Resources:
         self.managers: dict[str, JobManager] = {}
         self.servers: list[servers.StreamlitServer] = []
         self.cleanups: list = []
+        self.stores: dict = {}
 
     # --- children ---
     def spawn(self, task: str, args: dict | None = None, backend: str = "tensorflow", env: dict | None = None) -> Child:
@@ -336,6 +346,18 @@ class Resources:
         if manager is not None:
             manager.shutdown()
 
+    # --- run stores ---
+    def store(self, name: str):
+        """A RunStore in its own folder under this run's temp folder (created on first use, closed at the end)."""
+        if name not in self.stores:
+            from seqcore.store import RunStore
+
+            self.stores[name] = RunStore(self.store_folder(name))
+        return self.stores[name]
+
+    def store_folder(self, name: str) -> Path:
+        return self.tmp / f"store-{name}"
+
     def wait_prepared(self) -> None:
         for manager in self.managers.values():
             manager.wait_ready(READY_TIMEOUT_S)
@@ -351,6 +373,9 @@ class Resources:
         for name in list(self.managers):
             with contextlib.suppress(Exception):
                 self.close_manager(name)
+        for store in self.stores.values():  # after the managers, which record their jobs' ends
+            with contextlib.suppress(Exception):
+                store.close()
         for child in self.children:
             child.close()
         for server in self.servers:
@@ -635,9 +660,10 @@ LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')
 })"""
 
 
-def start_app(res: Resources, script: str, log_name: str) -> servers.StreamlitServer:
-    """`streamlit run SCRIPT` from the project root on a free port, stopped with the other resources at the end."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+def start_app(res: Resources, script: str, log_name: str, env: dict | None = None) -> servers.StreamlitServer:
+    """`streamlit run SCRIPT` from the project root on a free port, stopped with the other resources at the end;
+    `env`: variables set for it besides this process's."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
     # Python's bytecode cache as a person's machine has it (this sandbox sets PYTHONDONTWRITEBYTECODE): the
     # first start after a clone compiles the app's modules once, about 0.2 s of its first script run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -758,6 +784,13 @@ def row_browser(res: Resources, plan: Plan) -> list[Entry]:
 # ------------------------------------------------------------------ row 5: bytes to the browser
 
 
+OVERLAY_RUNS, OVERLAY_EPOCHS = 10, 1000  # row 5: the Runs page's most runs overlaid, each of a long run
+
+
+def overlay_args(res: Resources) -> dict:
+    return {"folder": str(res.store_folder("overlay")), "runs": OVERLAY_RUNS, "epochs": OVERLAY_EPOCHS}
+
+
 def row_bytes(res: Resources, plan: Plan) -> list[Entry]:
     result = res.child("update_bytes").run()
     entries = []
@@ -766,7 +799,25 @@ def row_bytes(res: Resources, plan: Plan) -> list[Entry]:
         entries.append(Entry("5", f"Live update JSON: {case['label']}", case["total_bytes"] / 1000, "kB", 1,
                              f"sum of plots.figure_size_bytes over panels.live_figures (kB: {parts})",
                              ("<=", 300.0), decimals=1, details=case))
+    try:
+        entries.append(overlay_entry(res.child("overlay_bytes", overlay_args(res)).run()))
+    except Exception as err:  # the live updates' entries stand without it
+        log(f"row 5 overlay failed: {type(err).__name__}: {err}")
+        entries.append(failed_entry("5", err))
     return entries
+
+
+def overlay_entry(r: dict) -> Entry:
+    parts = ", ".join(f"{k} {v / 1000:.1f}" for k, v in r["figures"].items())
+    full = ", ".join(f"{k} {v / 1000:.1f}" for k, v in r["unthinned_figures"].items())
+    budget = r["constants"]["POINTS_PER_OVERLAY"]
+    return Entry("5", f"Runs page overlay JSON: {r['runs']} runs × {r['epochs']:,} epochs", r["total_bytes"] / 1000,
+                 "kB", 1, f"panels.compare_panels of {r['runs']} stored runs (seed data, widths 16-"
+                 f"{16 + 8 * (r['runs'] - 1)}), each history thinned to {r['points_per_run']} points as pages/runs.py "
+                 f"asks the store for them (RunStore.history(max_points=POINTS_PER_OVERLAY {budget:,} // "
+                 f"{r['runs']})); kB: {parts}. Unthinned ({r['unthinned_points']:,} epochs; plots' own cap of 2,000 "
+                 f"points a curve still applies): {r['unthinned_bytes'] / 1000:.1f} kB ({full})", ("<=", 300.0),
+                 decimals=1, details=r)
 
 
 # ------------------------------------------------------------------ row 6: memory
@@ -779,9 +830,15 @@ def rss_mb(pid: int) -> float:
         return 0.0
 
 
-def row_memory(res: Resources, plan: Plan) -> list[Entry]:
+def folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in Path(folder).iterdir() if f.is_file()) / 2**20
+
+
+def memory_runs(res: Resources, plan: Plan, name: str, label: str, **manager_kwargs) -> dict:
+    """plan.memory_runs seed runs of 5 epochs on the named manager, its job handles kept as the app keeps them;
+    this process's RSS before and after, the workers' largest RSS and the worker processes seen."""
     per_worker = plan.memory_jobs_per_worker
-    manager = res.ready_manager("memory", backend="tensorflow", max_jobs_per_worker=per_worker)
+    manager = res.ready_manager(name, backend="tensorflow", max_jobs_per_worker=per_worker, **manager_kwargs)
     experiment = seed_experiment(**{"train.epochs": 5})
     pids: set[int] = set()
     worker_max = [0.0]
@@ -802,7 +859,7 @@ def row_memory(res: Resources, plan: Plan) -> list[Entry]:
     try:
         for i in range(plan.memory_runs):
             if i % 10 == 0:
-                log(f"row 6: run {i + 1}/{plan.memory_runs}")
+                log(f"row 6 ({label}): run {i + 1}/{plan.memory_runs}")
             kept.append(run_job(manager, experiment)["job"])
         wait_idle(manager)  # the last worker's recycling (and its replacement) happens after the job's end
         pids.update(manager.worker_pids())
@@ -810,17 +867,44 @@ def row_memory(res: Resources, plan: Plan) -> list[Entry]:
         stop.set()
         sampler.join(5)
     gc.collect()
-    server_end = rss_mb(os.getpid())
-    runs = plan.memory_runs
+    errors = [job.record.record_error for job in kept if job.record.record_error]
+    return {"server_start": server_start, "server_end": rss_mb(os.getpid()), "worker_max": worker_max[0],
+            "pids": len(pids), "record_errors": errors}
+
+
+def row_memory(res: Resources, plan: Plan) -> list[Entry]:
+    per_worker, runs = plan.memory_jobs_per_worker, plan.memory_runs
+    store = res.store("memory")  # opened (SQLAlchemy imported) before either set's first RSS reading
+    off = memory_runs(res, plan, "memory", "store off")
+    res.close_manager("memory")  # its fresh replacement worker would import TensorFlow during the next set
+    on = memory_runs(res, plan, "memory_store", "store on", store=store)
+    res.close_manager("memory_store")
+    if on["record_errors"]:
+        raise RuntimeError(f"the store failed to record {len(on['record_errors'])} run(s): {on['record_errors'][0]}")
+    stored = store.runs(any_owner=True)
+    epochs = sum(r.epochs_done for r in stored)
+    disk = folder_mb(res.store_folder("memory"))
+    files = ", ".join(f"{f.name} {f.stat().st_size / 2**20:.1f}" for f in sorted(res.store_folder("memory").iterdir()))
     expected = math.ceil(runs / per_worker) + (runs % per_worker == 0)
+    growth = lambda r: r["server_end"] - r["server_start"]  # noqa: E731
+    held = "job handles kept as the app's RunRegistry keeps them"
     return [
-        Entry("6", f"Server RSS growth over {runs} runs", server_end - server_start, "MB", 1,
-              f"this process holds the JobManager: {server_start:.0f} → {server_end:.0f} MB; seed preset, 5 epochs "
-              "each; job handles kept as the app's RunRegistry keeps them", ("<=", 50.0), decimals=1),
-        Entry("6", "Worker RSS, max", worker_max[0], "MB", 1, "sampled every 0.25 s over all workers", decimals=0),
-        Entry("6", "Worker processes seen", float(len(pids)), "", 1,
+        Entry("6", f"Server RSS growth over {runs} runs, store off", growth(off), "MB", 1,
+              f"this process holds the JobManager: {off['server_start']:.0f} → {off['server_end']:.0f} MB; seed "
+              f"preset, 5 epochs each; {held}", ("<=", 50.0), decimals=1),
+        Entry("6", f"Server RSS growth over {runs} runs, store on", growth(on), "MB", 1,
+              f"the same runs, right after, on a JobManager recording every job into a RunStore (SQLite, WAL, temp "
+              f"folder): {on['server_start']:.0f} → {on['server_end']:.0f} MB; {held}; worker RSS max "
+              f"{on['worker_max']:.0f} MB, {on['pids']} worker processes", ("<=", 50.0), decimals=1),
+        Entry("6", f"Run store on disk after {runs} runs", disk, "MB", 1,
+              f"{len(stored)} runs, {epochs} epochs, snapshots and artifacts (model.keras) each; "
+              f"{1024 * disk / max(1, len(stored)):.0f} kB a run; files (MB): {files}; the store's own count "
+              f"{store.total_bytes() / 2**20:.1f} MB", decimals=1),
+        Entry("6", "Worker RSS, max", off["worker_max"], "MB", 1, "sampled every 0.25 s over all workers, store off",
+              decimals=0),
+        Entry("6", "Worker processes seen", float(off["pids"]), "", 1,
               f"max_jobs_per_worker={per_worker}: {runs} runs should use {expected} (the last one a fresh "
-              "replacement)", (">=", 2.0), decimals=0),
+              "replacement); store off", (">=", 2.0), decimals=0),
     ]
 
 
@@ -856,11 +940,207 @@ def row_reference(res: Resources, plan: Plan) -> list[Entry]:
     return entries
 
 
+# ------------------------------------------------------------------ row 8: the run store's cost per event
+
+
+def seed_events_args(res: Resources) -> dict:
+    return {"out": str(res.tmp / "seed-events.pkl")}
+
+
+def percentile(values, q: float) -> float:
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.percentile(values, q)) if values else math.nan
+
+
+def replay_timings(experiment: Experiment, events: list, store, repeats: int, tag: str = "bench8") -> dict:
+    """Each `JobRecord.apply(event)` timed, replaying `events` (a run's, in order) `repeats` times into a record
+    with `store` as its recorder and as often into one without, alternating which goes first. Seconds per
+    event by mode ('store', 'none') and kind ('epoch', 'snapshot'), and each replay's total over both kinds."""
+    kinds = {EpochEvent: "epoch", SnapshotEvent: "snapshot"}
+    times = {mode: {"epoch": [], "snapshot": [], "totals": []} for mode in ("store", "none")}
+    for r in range(repeats):
+        for mode in ("store", "none") if r % 2 == 0 else ("none", "store"):
+            record = JobRecord(f"{tag}-{r}-{mode}", experiment, owner="bench",
+                               recorder=store if mode == "store" else None)
+            record.mark_started()
+            total = 0.0
+            for event in events:
+                kind = kinds.get(type(event))
+                t0 = time.perf_counter()
+                record.apply(event)
+                elapsed = time.perf_counter() - t0
+                if kind is not None:
+                    times[mode][kind].append(elapsed)
+                    total += elapsed
+            times[mode]["totals"].append(total)
+            if record.record_error:
+                raise RuntimeError(f"the store failed to record a replay: {record.record_error}")
+    return times
+
+
+def row_store(res: Resources, plan: Plan) -> list[Entry]:
+    import pickle
+
+    from seqcore import codec
+
+    made = res.child("seed_events", seed_events_args(res)).run()
+    saved = pickle.loads(Path(made["path"]).read_bytes())  # written by our own child a moment ago
+    experiment, events = Experiment.from_dict(saved["experiment"]), saved["events"]
+    log(f"row 8: replaying the seed run's {len(events)} events {plan.repeats_store}× with and without a store")
+    store = res.store("overhead")
+    times = replay_timings(experiment, events, store, plan.repeats_store)
+    ms = {mode: {kind: [1000 * t for t in values] for kind, values in kinds.items()} for mode, kinds in times.items()}
+    epochs, snapshots = made["counts"]["epoch"], made["counts"]["snapshot"]
+    snapshot_kb = med(len(codec.encode(e)) / 1000 for e in events if isinstance(e, SnapshotEvent))
+    on, off = ms["store"], ms["none"]
+    per_epoch = med(a - b for a, b in zip(on["totals"], off["totals"], strict=True)) / epochs
+    n = plan.repeats_store
+    how = (f"alternating, {n} replays each way, with a RunStore (SQLite, WAL) in a temp folder as recorder and "
+           "without one")
+    return [
+        Entry("8", "Run store: `JobRecord.apply` per epoch event, store on", med(on["epoch"]), "ms",
+              f"{n}×{epochs}", f"the seed preset's {epochs} epochs from a real training run (bench child, "
+              f"`training.train`), {how}: {med(off['epoch']):.3f} ms without, so the store adds "
+              f"{med(on['epoch']) - med(off['epoch']):.3f} ms; 95th percentile {percentile(on['epoch'], 95):.3f} ms "
+              f"on, {percentile(off['epoch'], 95):.3f} ms off; mean {statistics.fmean(on['epoch']):.3f} ms, max "
+              f"{max(on['epoch']):.1f} ms on", ("<=", 1.0),
+              decimals=3),
+        Entry("8", "Run store: `JobRecord.apply` per snapshot event, store on", med(on["snapshot"]), "ms",
+              f"{n}×{snapshots}", f"the same run's {snapshots} snapshots (epoch 1 and every "
+              f"{experiment.train.snapshot_every}), {snapshot_kb:.0f} kB each in the store's codec; "
+              f"{med(off['snapshot']):.3f} ms without; 95th percentile {percentile(on['snapshot'], 95):.3f} ms on, "
+              f"{percentile(off['snapshot'], 95):.3f} ms off. Epochs and snapshots together, the store adds "
+              f"{per_epoch:.3f} ms per epoch", decimals=3),
+    ]
+
+
+# ------------------------------------------------------------------ row 9: the Runs page with many runs
+
+
+def runs_page_js(rows: int) -> str:
+    """The Runs page drawn: its table (Glide's accessible grid under the canvas) listing `rows` runs, and both
+    overlay charts plotted (a trace with points in each)."""
+    return APP_READY_JS % (
+        "(() => {"
+        " const frame = document.querySelector('.st-key-runs_table [data-testid=stDataFrame]');"
+        " const grid = frame && frame.querySelector('table[aria-rowcount]');"
+        " if (!grid || !frame.querySelector('canvas')) return false;"
+        f" if (+grid.getAttribute('aria-rowcount') < {rows + 1}) return false;"
+        " return ['runs_loss', 'runs_metric'].every(key => {"
+        "  const el = document.querySelector('.st-key-' + key + ' .js-plotly-plot');"
+        "  return !!el && !!el.querySelector('.main-svg') && (el._fullData || []).some(t => t._length > 0);"
+        " });"
+        "})()")
+
+
+RUNS_EMPTY_JS = APP_READY_JS % ("Array.from(document.querySelectorAll('h1')).some(h => h.innerText.trim() === 'Runs') "
+                                "&& !!document.querySelector('[data-testid=stMain] [data-testid=stAlert]')")
+# The script has run to its end: a heading drawn (only a running script draws one) and the script not running.
+HEADING_DONE_JS = APP_READY_JS % "!!document.querySelector('[data-testid=stMain] h1')"
+BROWSER_KEY_PY = "import sys; from pages.ui.runs import browser_key; print(browser_key(sys.argv[1]))"
+
+
+def browser_key_of(context) -> str:
+    """The Runs page's key for this browser context (pages.ui.runs.browser_key of its XSRF cookie), computed in
+    a subprocess: importing the page module imports Streamlit, which would grow this process (row 6 measures it)."""
+    cookies = {c["name"]: c["value"] for c in context.cookies()}
+    if "_streamlit_xsrf" not in cookies:
+        raise RuntimeError(f"no XSRF cookie after the first page (cookies: {sorted(cookies)})")
+    out = subprocess.run([sys.executable, "-c", BROWSER_KEY_PY, cookies["_streamlit_xsrf"]], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    key = out.stdout.strip()
+    if out.returncode or not key or key == "None":
+        raise RuntimeError(f"browser_key failed: {out.stderr[-300:]}")
+    return key
+
+
+def timed_goto(page, url: str, done_js: str) -> dict:
+    t0 = time.perf_counter()
+    page.goto(url, timeout=60_000)
+    page.wait_for_function(HEADING_DONE_JS, timeout=60_000, polling=20)
+    script = time.perf_counter() - t0
+    page.wait_for_function(done_js, timeout=60_000, polling=20)
+    return {"drawn_s": time.perf_counter() - t0, "script_done_s": script}
+
+
+def row_runs_page(res: Resources, plan: Plan) -> list[Entry]:
+    from playwright.sync_api import sync_playwright
+
+    from bench import synthetic
+
+    n, runs = plan.repeats_runs_page, plan.runs_page_runs
+    folder = res.store_folder("runs-page")
+    # No warm worker: its TensorFlow import and warm-up would land in the timed loads; the Runs page needs none.
+    server = start_app(res, "app.py", "runs", {"SEQCORE_STORE": str(folder), "SEQCORE_WARM_DELAY_S": "36000"})
+    page_js = runs_page_js(runs)
+    loads, clicks, empties = [], [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=servers.CHROMIUM, args=servers.CHROMIUM_ARGS,
+                                             headless=True)
+        try:
+            server.wait_healthy(60, poll_s=0.05)
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()
+            page.goto(server.url + "/", timeout=60_000)
+            page.wait_for_function(DATA_PAGE_JS, timeout=60_000, polling=50)
+            key = browser_key_of(context)
+            log(f"row 9: recording {runs} runs for this browser")
+            t0 = time.perf_counter()
+            store = res.store("runs-page")
+            synthetic.fill_store(store, key, runs)
+            fill_s = time.perf_counter() - t0
+            reads = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                listed = store.runs(key, limit=500)
+                reads.append(time.perf_counter() - t0)
+            if len(listed) != runs:
+                raise RuntimeError(f"the store lists {len(listed)} runs of this browser, not {runs}")
+            overlaid = sum(r.metric == listed[0].metric for r in listed[:2])  # the page's default overlay
+            first = timed_goto(page, server.url + "/runs", page_js)  # untimed: the server's first Runs page
+            other = browser.new_context(viewport=VIEWPORT)  # another browser: no runs, the page's floor
+            empty_page = other.new_page()
+            timed_goto(empty_page, server.url + "/runs", RUNS_EMPTY_JS)
+            for i in range(n):
+                log(f"row 9: the Runs page, loaded and from the sidebar, {i + 1}/{n}")
+                loads.append(timed_goto(page, server.url + "/runs", page_js))
+                empties.append(timed_goto(empty_page, server.url + "/runs", RUNS_EMPTY_JS))
+                page.locator("[data-testid=stSidebarNav] a", has_text="Data").first.click(timeout=30_000)
+                page.wait_for_function(DATA_PAGE_JS, timeout=60_000, polling=20)
+                t0 = time.perf_counter()
+                page.locator("[data-testid=stSidebarNav] a", has_text="Runs").first.click(timeout=30_000)
+                page.wait_for_function(page_js, timeout=60_000, polling=20)
+                clicks.append(time.perf_counter() - t0)
+            other.close()
+            context.close()
+        finally:
+            browser.close()
+            server.stop()
+    drawn = med(r["drawn_s"] for r in loads)
+    return [
+        Entry("9", f"Runs page, {runs} runs, warm server: `goto` → table and both charts drawn", drawn, "s", n,
+              f"headless Chromium, the browser's {runs} stored runs (bench/synthetic.py: {len(synthetic.PRESETS)} "
+              f"presets × {len(synthetic.CELL_CHOICES)} cells × {len(synthetic.UNIT_CHOICES)} widths, "
+              f"{synthetic.MIN_EPOCHS}-{synthetic.MAX_EPOCHS} epochs, {synthetic.SNAPSHOTS + 1} snapshots each, "
+              f"every {synthetic.STOPPED_EVERY}th stopped early; recorded through JobRecords in {fill_s:.0f} s); "
+              f"the table lists all {runs} and the charts overlay the latest {overlaid} (the page's default: the "
+              f"latest two, those of the newest one's metric); script done at "
+              f"{med(r['script_done_s'] for r in loads):.2f} s; the server's first Runs page (untimed) "
+              f"{first['drawn_s']:.2f} s; `store.runs()` of the {runs} here {1000 * med(reads):.0f} ms; the server "
+              "without a warm worker", ("<=", 1.0)),
+        Entry("9", "Runs page of a browser with no runs: `goto` → drawn", med(r["drawn_s"] for r in empties), "s", n,
+              f"the same server, another browser context (its own XSRF key): the floor of a page load here; "
+              f"{runs} runs add {drawn - med(r['drawn_s'] for r in empties):.2f} s"),
+        Entry("9", f"Runs page, {runs} runs: sidebar link from the Data page → drawn", med(clicks), "s", n,
+              "the same session, no page load: the page's own cost"),
+    ]
+
+
 # ------------------------------------------------------------------ main
 
 
 ROWS = {"1": row_seed, "1j": lambda res, plan: row_seed(res, plan, "jax"), "2": row_large, "3": row_first_epoch,
-        "4": row_browser, "5": row_bytes, "6": row_memory, "7": row_reference}
+        "4": row_browser, "5": row_bytes, "6": row_memory, "7": row_reference, "8": row_store, "9": row_runs_page}
 
 
 def prepare(res: Resources, plan: Plan, rows: list[str]) -> None:
@@ -874,14 +1154,19 @@ def prepare(res: Resources, plan: Plan, rows: list[str]) -> None:
         res.manager("jax", backend="jax")
     if "6" in wanted:
         res.manager("memory", backend="tensorflow", max_jobs_per_worker=plan.memory_jobs_per_worker)
+        res.manager("memory_store", backend="tensorflow", max_jobs_per_worker=plan.memory_jobs_per_worker,
+                    store=res.store("memory"))
     if "1" in wanted:
         res.prepare("plain_fit")
     if "1j" in wanted:
         res.prepare("plain_fit", backend="jax")
     if "2" in wanted:
         res.prepare("bare_fit", {"experiment": large_experiment(plan.large_epochs).to_dict()})
-    if "5" in wanted:
-        res.prepare("update_bytes")  # its measurement has no timed part: it runs during preparation
+    if "5" in wanted:  # their measurements have no timed part: they run during preparation
+        res.prepare("update_bytes")
+        res.prepare("overlay_bytes", overlay_args(res))
+    if "8" in wanted:  # trains the seed preset once, during preparation; its events are replayed in the row
+        res.prepare("seed_events", seed_events_args(res))
     if "7" in wanted:
         res.prepare("reference", reference_args(plan))
         res.prepare("reference", reference_args(plan, keras=False), env=ONE_BLAS_THREAD)
@@ -929,7 +1214,8 @@ def main(argv: list[str] | None = None) -> int:
             by_row[row] = [failed_entry(row, err)]
         # Done with these: the JAX worker holds a lot of memory, and the memory row's fresh replacement
         # worker would import TensorFlow while later rows are timed.
-        res.close_manager({"1j": "jax", "6": "memory"}.get(row, ""))
+        for name in {"1j": ("jax",), "6": ("memory", "memory_store")}.get(row, ()):
+            res.close_manager(name)
 
     try:
         # The browser row first, before the preparation and the training rows load both cores for minutes: this

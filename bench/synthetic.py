@@ -3,13 +3,17 @@
 Each run is the stream of events a worker would send (StartEvent, an EpochEvent per epoch with snapshots where
 `train.snapshot_every` puts them, the EndEvent with test metrics and artifacts), of the shapes the real run of
 that experiment has: the StartEvent's probe batch and baselines come from the experiment's own data
-(`build_data`), a snapshot's hidden states, outputs, validation predictions and forecast from the NumPy
-reference forward pass of random weights in Keras' layout (as `training.make_snapshot` computes them from the
-trained weights). The curves fall like learning curves do, with noise. NumPy only: no TensorFlow, no Keras.
+(`build_data`); a snapshot holds weights in Keras' layout (random values), the probe batch's hidden states
+and outputs from the NumPy reference forward pass of those weights (as `training.make_snapshot` computes them
+from the trained weights), and validation predictions, a forecast and gradient norms of their real shapes
+(random values: the reference's forecast loop costs 0.2 s a snapshot, too slow for hundreds of runs). One
+snapshot is computed per architecture and data and reused at every epoch (bytes are what the store sees). The
+curves fall like learning curves do, with noise. NumPy only: no TensorFlow, no Keras.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -28,7 +32,7 @@ from seqcore.data import SequenceData, build_data  # noqa: E402
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent  # noqa: E402
 from seqcore.models import input_output_sizes, metric_name  # noqa: E402
 from seqcore.tasks import SERIES  # noqa: E402
-from seqcore.training import MAX_VAL_PREDICTIONS, PROBE_SIZE, history_csv, last_window  # noqa: E402
+from seqcore.training import MAX_VAL_PREDICTIONS, PROBE_SIZE, history_csv  # noqa: E402
 
 # The presets a class trains (all of them but `overfit`, whose 2×128 network makes the biggest snapshots and is
 # in the mix through its width below), crossed with the cells and widths people pick.
@@ -68,21 +72,22 @@ def random_weights(experiment: Experiment, rng: np.random.Generator) -> list[np.
 
 
 def snapshot_event(epoch: int, experiment: Experiment, data: SequenceData, rng: np.random.Generator) -> SnapshotEvent:
-    """What `training.make_snapshot` reports at `epoch`, computed from random weights."""
+    """What `training.make_snapshot` reports at `epoch`, in shapes and sizes (see the module's docstring)."""
     weights = random_weights(experiment, rng)
     cell, head, activation = experiment.model.cell, data.head, experiment.model.activation
     trace = reference.forward(weights, data.x_val[:PROBE_SIZE], cell=cell, head=head, activation=activation)
     val_prediction = forecast = None
     if head == "regression":
-        val_prediction = reference.predict(weights, data.x_val[:MAX_VAL_PREDICTIONS], cell=cell, head=head,
-                                           activation=activation).astype(np.float32)
+        outputs = input_output_sizes(experiment.data)[1]
+        val_prediction = rng.normal(0, 1, (min(MAX_VAL_PREDICTIONS, len(data.x_val)), outputs)).astype(np.float32)
     if data.task.kind is SERIES:
-        steps = int(min(100, max(20, len(data.x_val) // 2)))
-        forecast = reference.forecast(weights, last_window(data), steps, cell=cell, activation=activation,
-                                      horizon=experiment.data.horizon).astype(np.float32)
+        forecast = rng.normal(0, 1, int(min(100, max(20, len(data.x_val) // 2)))).astype(np.float32)
+    extra = {}
+    if "grad_norms" in {f.name for f in dataclasses.fields(SnapshotEvent)}:  # ||dL/dx_t||, one per step
+        extra["grad_norms"] = np.abs(rng.normal(0, 0.1, data.x_val.shape[1])).astype(np.float32)
     return SnapshotEvent(epoch=epoch, weights=weights, hidden=[layer.h.astype(np.float32) for layer in trace.layers],
                          probe_output=trace.output.astype(np.float32), val_prediction=val_prediction,
-                         forecast=forecast)
+                         forecast=forecast, **extra)
 
 
 def start_event(experiment: Experiment, data: SequenceData) -> StartEvent:
@@ -120,10 +125,13 @@ def curves(epochs: int, metric: str, rng: np.random.Generator, *, vocab: int = 1
 
 def run_events(experiment: Experiment, rng: np.random.Generator, *, data: SequenceData | None = None,
                epochs_done: int | None = None, status: str = "finished", snapshots: bool = True,
-               artifacts: bool = True) -> list:
+               artifacts: bool = True, cache: dict | None = None) -> list:
     """Every event of one run, in the order a worker sends them; `epochs_done` below the experiment's epochs
-    with `status` 'stopped' for a run stopped early."""
+    with `status` 'stopped' for a run stopped early. `cache`: snapshots by architecture and data, shared by
+    the runs of one fill."""
     data = data if data is not None else build_data(experiment.data)
+    cache = {} if cache is None else cache
+    key = (experiment.model, experiment.data)
     start = start_event(experiment, data)
     epochs = experiment.train.epochs
     done = epochs if epochs_done is None else epochs_done
@@ -138,7 +146,9 @@ def run_events(experiment: Experiment, rng: np.random.Generator, *, data: Sequen
         history.append(event)
         last = epoch == done
         if snapshots and (epoch % experiment.train.snapshot_every == 0 or last or epoch == 1):
-            events.append(snapshot_event(epoch, experiment, data, rng))
+            if key not in cache:
+                cache[key] = snapshot_event(epoch, experiment, data, rng)
+            events.append(dataclasses.replace(cache[key], epoch=epoch))
     test = {"loss": float(values["val_loss"][done - 1]) * 1.02, start.metric: float(values["val_metric"][done - 1])}
     files = {}
     if artifacts:  # model.keras: its weights and the optimizer's two moments, plus the zip's own files
@@ -162,20 +172,27 @@ def record_run(recorder, run_id: str, experiment: Experiment, events: list, owne
     return record
 
 
-def fill_store(store, owner: str, n: int, seed: int = 0, *, stopped_every: int = 7) -> list[str]:
-    """`n` varied runs owned by `owner`, recorded into `store` through JobRecords; every `stopped_every`-th one
-    stopped part way. The run ids, oldest first."""
+MIN_EPOCHS, MAX_EPOCHS, SNAPSHOTS, STOPPED_EVERY = 30, 300, 2, 7  # fill_store's runs
+
+
+def fill_store(store, owner: str, n: int, seed: int = 0, *, stopped_every: int = STOPPED_EVERY,
+               min_epochs: int = MIN_EPOCHS, max_epochs: int = MAX_EPOCHS) -> list[str]:
+    """`n` varied runs owned by `owner` (`varied_experiments`, SNAPSHOTS snapshots besides the first epoch's),
+    recorded into `store` through JobRecords; every `stopped_every`-th one stopped a third of the way. The run
+    ids, oldest first."""
     rng = np.random.default_rng(seed)
     datas: dict = {}
+    snapshots: dict = {}
     ids = []
-    for i, experiment in enumerate(varied_experiments(n, seed)):
+    experiments = varied_experiments(n, seed, min_epochs=min_epochs, max_epochs=max_epochs, snapshots=SNAPSHOTS)
+    for i, experiment in enumerate(experiments):
         data = datas.get(experiment.data)
         if data is None:
             data = datas[experiment.data] = build_data(experiment.data)
         epochs = experiment.train.epochs
         stopped = stopped_every and i % stopped_every == stopped_every - 1
         events = run_events(experiment, rng, data=data, epochs_done=max(1, epochs // 3) if stopped else None,
-                            status="stopped" if stopped else "finished")
+                            status="stopped" if stopped else "finished", cache=snapshots)
         run_id = f"bench-{seed}-{i:04d}"
         record_run(store, run_id, experiment, events, owner)
         ids.append(run_id)

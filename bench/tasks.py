@@ -151,6 +151,97 @@ def prepare_update_bytes(args: dict):
     return lambda: {"cases": cases}
 
 
+def runs_page_constants() -> dict[str, int]:
+    """POINTS_PER_OVERLAY and MAX_OVERLAID as pages/runs.py sets them, read from its source (importing the page
+    would run it)."""
+    import ast
+
+    tree = ast.parse((ROOT / "pages" / "runs.py").read_text())
+    wanted = {"POINTS_PER_OVERLAY", "MAX_OVERLAID"}
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and getattr(node.targets[0], "id", None) in wanted:
+            found[node.targets[0].id] = int(ast.literal_eval(node.value))
+    missing = wanted - set(found)
+    if missing:
+        raise RuntimeError(f"pages/runs.py no longer sets {', '.join(sorted(missing))}")
+    return found
+
+
+def overlay_points(n_runs: int, points_per_overlay: int) -> int:
+    """The points per run the Runs page asks the store for when it overlays `n_runs` runs (pages/runs.py)."""
+    return max(100, points_per_overlay // max(1, n_runs))
+
+
+def prepare_overlay_bytes(args: dict):
+    """Row 5's overlay: `runs` stored runs of `epochs` epochs each (a sweep of widths on the seed data, recorded
+    into a RunStore in `folder` through JobRecords) overlaid as the Runs page overlays them; measured during
+    preparation, like update_bytes. No TensorFlow."""
+    import numpy as np
+
+    from bench import synthetic
+    from seqcore import panels, plots
+    from seqcore.config import preset
+    from seqcore.data import build_data
+    from seqcore.store import RunStore
+
+    runs, epochs = int(args.get("runs", 10)), int(args.get("epochs", 1000))
+    constants = runs_page_constants()
+    store = RunStore(args["folder"])
+    rng = np.random.default_rng(0)
+    base = preset("seed").with_values(**{"train.epochs": epochs})
+    data = build_data(base.data)
+    t0 = time.perf_counter()
+    for i in range(runs):
+        experiment = base.with_values(**{"model.units": 16 + 8 * i})
+        events = synthetic.run_events(experiment, rng, data=data, snapshots=False, artifacts=False)
+        synthetic.record_run(store, f"overlay-{i}", experiment, events, owner="bench")
+    write_s = time.perf_counter() - t0
+    summaries = store.runs("bench")
+    points = overlay_points(len(summaries), constants["POINTS_PER_OVERLAY"])
+
+    def sizes(max_points):
+        # The page's labels: '#<row> <cell> <units>' (pages/runs.py label(), live.run_label()).
+        curves = [(f"#{i + 1} {s.experiment.model.cell} {s.experiment.model.units}",
+                   store.history(s.id, max_points=max_points)) for i, s in enumerate(summaries)]
+        figures = panels.compare_panels(curves, summaries[0].metric, baselines=summaries[0].baselines)
+        return {name: plots.figure_size_bytes(fig) for name, fig in figures.items()}, sum(len(h) for _, h in curves)
+
+    thinned, thinned_points = sizes(points)
+    full, full_points = sizes(None)
+    store.close()
+    result = {"runs": len(summaries), "epochs": epochs, "points_per_run": points, "constants": constants,
+              "figures": thinned, "total_bytes": sum(thinned.values()), "points": thinned_points,
+              "unthinned_figures": full, "unthinned_bytes": sum(full.values()), "unthinned_points": full_points,
+              "write_s": write_s}
+    return lambda: result
+
+
+# ------------------------------------------------------------------ row 8: a real run's events
+
+
+def prepare_seed_events(args: dict):
+    """The seed preset trained once (`seqcore.training.train`, as a worker trains it), every event it emitted
+    pickled to `out` for the parent to replay into job records; measured during preparation."""
+    import pickle
+
+    from seqcore.config import preset
+    from seqcore.events import EpochEvent, SnapshotEvent
+    from seqcore.training import train
+
+    experiment = preset("seed").with_values(**args.get("changes", {}))
+    events: list = []
+    t0 = time.perf_counter()
+    end = train(experiment, events.append)
+    train_s = time.perf_counter() - t0
+    if end.status != "finished":
+        raise RuntimeError(f"the seed run ended {end.status}: {end.reason}")
+    Path(args["out"]).write_bytes(pickle.dumps({"experiment": experiment.to_dict(), "events": events}))
+    counts = {"epoch": sum(isinstance(e, EpochEvent) for e in events),
+              "snapshot": sum(isinstance(e, SnapshotEvent) for e in events), "all": len(events)}
+    return lambda: {"path": args["out"], "train_s": train_s, "counts": counts}
+
+
 # ------------------------------------------------------------------ row 7: NumPy reference vs Keras predict
 
 
@@ -214,7 +305,7 @@ def prepare_reference(args: dict):
 
 
 TASKS = {"plain_fit": prepare_plain_fit, "bare_fit": prepare_bare_fit, "update_bytes": prepare_update_bytes,
-         "reference": prepare_reference}
+         "overlay_bytes": prepare_overlay_bytes, "seed_events": prepare_seed_events, "reference": prepare_reference}
 
 
 def main(argv: list[str]) -> int:
