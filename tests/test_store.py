@@ -209,7 +209,7 @@ def test_a_store_written_by_schema_1_opens_migrated_with_its_runs(tmp_path):
     with sqlite3.connect(tmp_path / "store.sqlite") as conn:
         conn.executescript((ROOT / "tests" / "data" / "store_v1.sql").read_text())
     store = RunStore(tmp_path)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     old = store.run("job-v1-1")
     assert old.status == "finished" and old.experiment == preset("delay") and old.test_metric() == 0.61
     assert [e.val_metric for e in store.history("job-v1-1")] == [0.27, 0.45, 0.61]
