@@ -207,8 +207,8 @@ class DataConfig(_Section):
                              f"(validation is {self.val_fraction})"))
         if self.fresh_data and not self.task.fresh_draws:
             problems.append(("data.fresh_data", True,
-                             f"is for tasks whose sequences are independent draws (random digits, delay, copy "
-                             f"memory, adding); {self.task.label.lower()} cannot be drawn afresh"))
+                             f"applies only to tasks whose sequences are independent draws (random digits, delay, "
+                             f"copy memory, adding); {self.task.label.lower()} cannot be drawn afresh"))
         return problems + self.task.checks(self)
 
 

@@ -170,6 +170,8 @@ def field_values(cls, f):
     spec = cls.spec(f.name)
     if spec["choices"] is not None:
         return st.sampled_from(spec["choices"])
+    if spec["type"] is bool:
+        return st.booleans()
     if spec["type"] is int:
         return st.integers(spec["low"], spec["high"])
     if spec["type"] is float:

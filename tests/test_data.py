@@ -386,5 +386,5 @@ def test_fresh_training_data_is_a_new_draw_each_epoch_from_the_seed_with_validat
 
 def test_fresh_training_data_is_refused_where_a_new_draw_would_change_the_task():
     for name in ("patterned_digits", "sine", "mackey_glass"):
-        with pytest.raises(ConfigError, match="data.fresh_data: True is for tasks whose sequences are independent"):
+        with pytest.raises(ConfigError, match="data.fresh_data: True applies only to tasks whose sequences are"):
             Experiment().with_values(**{"data.generator": name, "data.fresh_data": True})
