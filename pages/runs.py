@@ -1,7 +1,6 @@
 """Runs: every run of this browser, kept across restarts; overlay their curves, diff their settings, reopen one."""
 
 import datetime as dt
-import functools
 import io
 import zipfile
 
@@ -11,7 +10,7 @@ import streamlit as st
 from pages.ui import live, runs, session, state
 from pages.ui.safe import md
 from seqcore import panels
-from seqcore.config import differences, nearest_preset
+from seqcore.config import differences, preset_label
 from seqcore.models import keras_script
 from seqcore.tasks import task_named
 from seqcore.training import history_csv
@@ -19,13 +18,6 @@ from seqcore.training import history_csv
 MAX_LISTED = 500
 MAX_OVERLAID = 10
 POINTS_PER_OVERLAY = 2_000  # shared out among the overlaid runs: 10 runs of 1,000 epochs stay within 300 kB
-
-
-@functools.lru_cache(maxsize=4096)
-def settings_name(experiment) -> str:
-    """The preset, or how far the settings are from the nearest one (2 ms each: a table of hundreds asks once)."""
-    name, changed = nearest_preset(experiment)
-    return name if not changed else f"custom ({name} + {len(changed)} change{'s' if len(changed) > 1 else ''})"
 
 
 def best_baseline_loss(summary) -> float | None:
@@ -41,7 +33,7 @@ def table(summaries) -> pd.DataFrame:
         model, data = r.experiment.model, r.experiment.data
         rows.append({
             "When": dt.datetime.fromtimestamp(r.submitted_at),
-            "Settings": settings_name(r.experiment),
+            "Settings": preset_label(r.experiment),
             "Cell": model.cell,
             "Layers × units": f"{model.layers} × {model.units}",
             "Data": task_named(data.generator).label,
