@@ -88,7 +88,9 @@ with chart:
                                           lag_label="the delay presets' lag"), key="theory.jacobians")
 st.caption(text.JACOBIAN_EXPLAIN)
 st.markdown(text.LONG_SEQUENCES_TRY)
-compare.preset_pair_button("long", "delay", "delay_simplernn", "Train LSTM and SimpleRNN side by side")
+compare.preset_pair_button("long", "adding_lstm", "adding_simplernn",
+                           "Adding problem, 100 steps: LSTM and SimpleRNN side by side")
+compare.preset_pair_button("delay", "delay", "delay_simplernn", "Delay task: LSTM and SimpleRNN side by side")
 preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay")])
 
 st.subheader("How do we fight overfitting?", anchor="overfitting")

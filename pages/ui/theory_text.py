@@ -277,13 +277,19 @@ JACOBIAN_EXPLAIN = (
 )
 
 LONG_SEQUENCES_TRY = (
-    "Train both delay presets side by side with the button below (same data, same seed, same size: only the "
-    "cell differs) and watch their curves grow on one chart. The result may surprise you: Keras starts a "
-    "SimpleRNN's $U$ as an orthogonal matrix ($\\rho = 1$, the edge between fading and exploding), so at a "
-    "20-step lag the SimpleRNN learns "
-    "this shift task faster than the LSTM, whose forget gates start half closed ($\\sigma(1) \\approx 0.73$ per "
-    "step). Raise `data.lag` to 50 and both struggle within 30 epochs: long memories need longer training, "
-    "a bigger state, or both."
+    "**The textbook case: the adding problem over 100 steps.** Two numbers among 100 are marked; the network "
+    "must output their sum at the end, so what it saw up to 100 steps ago decides its answer. Measured on this "
+    "project's 2-core machine (`python -m seqcore train --preset adding_lstm`, and `adding_simplernn`; 30 epochs, "
+    "2,100 training sequences): the LSTM(64)'s validation error falls below 0.01 at epoch 19 and ends at a test "
+    "MSE of 0.0009; the SimpleRNN(64) ends at 0.175, no better than always guessing the mean (0.161). Train them "
+    "side by side with the first button below and watch the gradients-through-time chart: the SimpleRNN's line "
+    "falls by powers of ten towards the early steps, the LSTM's does not.\n\n"
+    "**A shift a SimpleRNN can carry.** On the delay task (recall the token 20 steps back) the SimpleRNN learns "
+    "faster than the LSTM (test accuracy 0.915 against 0.663 after 30 epochs): Keras starts a SimpleRNN's $U$ "
+    "as an orthogonal matrix ($\\rho = 1$, the edge between fading and exploding), which suits copying a token "
+    "along, while an LSTM's forget gates start half closed ($\\sigma(1) \\approx 0.73$ per step). So a plain "
+    "RNN is not always worse: the adding problem, where the network must hold two numbers while ignoring "
+    "everything in between, is where its gradients vanish."
 )
 
 OVERFITTING = [

@@ -272,7 +272,7 @@ def test_the_long_memory_lesson_trains_lstm_and_simplernn_side_by_side(e2e_serve
     with screenshots_on_failure("runs_pair", [page]):
         open_app(page, f"{e2e_server}/theory", title="Theory")
         started = time.monotonic()
-        page.get_by_role("button", name="Train LSTM and SimpleRNN side by side").click()
+        page.get_by_role("button", name="Delay task: LSTM and SimpleRNN side by side").click()
         exception = page.get_by_test_id("stException")
         expect(heading(page, "Model & training").or_(exception)).to_be_visible(timeout=FIRST_LOAD_MS)
         if exception.count():
