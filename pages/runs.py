@@ -77,11 +77,6 @@ def open_run(run_id: str, page: str) -> None:
     st.switch_page(page, query_params={**st.query_params.to_dict(), session.RUN_PARAM: run_id})
 
 
-def _get(experiment, key):
-    section, name = key.split(".")
-    return getattr(getattr(experiment, section), name)
-
-
 state.ensure_widgets()
 state.show_notices()
 st.title("Runs")
@@ -148,7 +143,7 @@ if len(chosen) > 1:
     st.subheader("Settings that differ")
     if changed:
         st.dataframe(pd.DataFrame({numbered[r.id]: [str(_value) for _value in
-                                                    (_get(r.experiment, key) for key in changed)] for r in chosen},
+                                                    (r.experiment.value(key) for key in changed)] for r in chosen},
                                   index=changed), key="runs_diff", width="stretch")
     else:
         st.caption("None: these runs used the same settings.")

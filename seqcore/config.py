@@ -360,6 +360,11 @@ class Experiment:
         except ConfigError as err:  # settings valid alone but not together (e.g. a lag longer than the sequence)
             return cls(), messages + [str(err), "Using the default experiment instead."]
 
+    def value(self, key: str):
+        """One setting's value by its 'section.field' name, e.g. value('model.cell')."""
+        section, _, name = key.partition(".")
+        return getattr(getattr(self, section), name)
+
     def with_values(self, **changes: Any) -> Experiment:
         """Copy with 'section.field' values changed, e.g. with_values(**{'model.units': 8})."""
         values = self.to_dict()

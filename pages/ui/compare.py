@@ -54,14 +54,9 @@ def labels(first: Experiment, second: Experiment) -> tuple[str, str]:
     """'A · model.cell LSTM' and 'B · model.cell SimpleRNN': what tells the two runs apart."""
     changed = differences(first, second)
     def describe(experiment):
-        parts = [f"{key.split('.')[1]} {_value(experiment, key)}" for key in changed[:3]]
+        parts = [f"{key.split('.')[1]} {experiment.value(key)}" for key in changed[:3]]
         return ", ".join(parts) + (" …" if len(changed) > 3 else "") if parts else "same settings"
     return f"A · {describe(first)}", f"B · {describe(second)}"
-
-
-def _value(experiment: Experiment, key: str):
-    section, name = key.split(".")
-    return getattr(getattr(experiment, section), name)
 
 
 def submit(first: Experiment, second: Experiment):
@@ -95,7 +90,7 @@ def controls(disabled: bool) -> None:
         experiment = state.experiment()
         key = st.selectbox("Setting to change for run B", COMPARABLE, index=COMPARABLE.index("model.cell"),
                            key="compare_setting")
-        value = st.text_input(f"B's {key} (A keeps {_value(experiment, key)})", suggestion(experiment, key),
+        value = st.text_input(f"B's {key} (A keeps {experiment.value(key)})", suggestion(experiment, key),
                               key=f"compare_value.{key}")
         if st.button("Train A and B", type="primary", key="compare_train", width="stretch"):
             try:
