@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages.ui import live, state, widgets
+from seqcore.cells import CELLS
 from seqcore.models import installed_backends, parameter_counts
 
 state.ensure_widgets()
@@ -19,12 +20,17 @@ with settings:
         widgets.field("model", "activation")
     with st.expander("Regularisation (against overfitting)"):
         widgets.fields("model", ["dropout", "recurrent_dropout", "l1", "l2"])
+    levers = CELLS[experiment.model.cell].init_settings
+    if levers:
+        with st.expander("Initialisation (for long memory)"):
+            widgets.fields("model", levers, columns=1)
     st.markdown("**Training**")
     widgets.fields("train", ["epochs", "batch_size"])
     widgets.fields("train", ["optimizer", "learning_rate"])
     with st.expander("More training settings"):
         widgets.fields("train", ["clipnorm", "seed", "snapshot_every", "time_limit_s"])
         widgets.field("train", "backend", options=installed_backends())
+        widgets.field("train", "xla")
 
     counts = parameter_counts(experiment)
     st.markdown(f"**Parameters: {sum(r.params for r in counts):,}**")

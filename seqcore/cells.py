@@ -18,6 +18,7 @@ class CellSpec:
     bias_rows: int  # GRU with reset_after (Keras 3's default) has an input bias and a recurrent bias
     has_cell_state: bool  # the LSTM carries c_t besides h_t
     gates_caption: str  # what the Inspect page's gate heatmaps show
+    init_settings: tuple[str, ...] = ()  # the model's initialisation levers that this cell reads (others ignore them)
 
     @property
     def n_blocks(self) -> int:
@@ -37,11 +38,11 @@ CELLS: dict[str, CellSpec] = {
     spec.name: spec for spec in (
         CellSpec("SimpleRNN", ("candidate",), 1, False,
                  "A SimpleRNN has no gates: this is x_t W + h_(t−1) U + b before the activation. Values far from 0 "
-                 "saturate tanh, where its gradient vanishes."),
+                 "saturate tanh, where its gradient vanishes.", init_settings=("recurrent_init",)),
         CellSpec("LSTM", ("input", "forget", "candidate", "output"), 1, True,
                  "Input, forget and output gates lie in 0..1 (how much is written, kept and shown); the candidate "
                  "c̃ in −1..1. A forget gate near 1 keeps the cell state, which is how an LSTM remembers over "
-                 "long lags."),
+                 "long lags.", init_settings=("forget_bias", "chrono_t_max")),
         CellSpec("GRU", ("update", "reset", "candidate"), 2, False,
                  "The update gate z chooses between keeping h_(t−1) (z near 1) and taking the candidate h̃; the "
                  "reset gate r chooses how much of h_(t−1) the candidate sees."),

@@ -25,9 +25,12 @@ from seqcore.tasks import TASK_NAMES, Task, task_named
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 BACKENDS = ("tensorflow", "jax")
+RECURRENT_INITS = ("orthogonal", "identity")
+XLA_MODES = ("auto", "on", "off")
 # The version of experiment.json's layout. 1: the first files (no "schema" key); 2: the key, and data.copy_len;
-# 3: data.fresh_data.
-SCHEMA_VERSION = 3
+# 3: data.fresh_data; 4: the initialisation levers (model.forget_bias, model.chrono_t_max, model.recurrent_init)
+# and train.xla.
+SCHEMA_VERSION = 4
 
 SECTION_KEYS = {"data": "d", "model": "m", "train": "t"}  # short URL prefixes
 
@@ -224,6 +227,24 @@ class ModelConfig(_Section):
                                        low=0.0, high=0.9)
     l1: float = setting(0.0, "L1 penalty on the kernels (pushes weights to exactly zero).", low=0.0, high=1.0)
     l2: float = setting(0.0, "L2 penalty on the kernels (weight decay).", low=0.0, high=1.0)
+    forget_bias: float = setting(
+        1.0, "LSTM only: the forget gate's starting bias. Keras starts it at 1 (unit_forget_bias), so each cell "
+             "keeps about 73 % of its state a step; at 0 it keeps half, and what it holds fades within a few steps.",
+        low=-10.0, high=10.0)
+    chrono_t_max: int = setting(
+        0, "LSTM only: chrono initialisation (Tallec & Ollivier 2018) for dependencies up to this many steps; "
+           "0 turns it off. Each unit's forget-gate bias starts at log(u), u uniform in [1, T − 1], and its input "
+           "gate's at −log(u), so the units start remembering over 1 to T steps. Set it near the longest lag to "
+           "carry, e.g. the sequence length; it replaces the forget-gate bias.", low=0, high=100_000)
+    recurrent_init: str = setting(
+        "orthogonal", "SimpleRNN only: the starting recurrent matrix U. Keras starts it orthogonal; identity "
+                      "with the ReLU activation is the IRNN of Le, Jaitly & Hinton 2015, which starts by "
+                      "carrying h_(t−1) over unchanged.", choices=RECURRENT_INITS)
+
+    def _cross_checks(self):
+        if self.chrono_t_max == 1:
+            return [("model.chrono_t_max", 1, "must be 0 (off) or at least 2: log(u) needs u in [1, T − 1]")]
+        return []
 
 
 @dataclass(frozen=True)
@@ -240,6 +261,10 @@ class TrainConfig(_Section):
     time_limit_s: float = setting(600.0, "Stop the run after this many seconds of wall-clock time.",
                                   low=1.0, high=86_400.0)
     backend: str = setting("tensorflow", "The Keras backend that trains the model.", choices=BACKENDS)
+    xla: str = setting(
+        "auto", "Compile the training step with XLA (jit_compile): it costs seconds of compiling on a new network "
+                "and pays back on long sequences. auto turns it on where the run is long enough to win.",
+        choices=XLA_MODES)
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

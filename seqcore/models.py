@@ -61,6 +61,47 @@ def parameter_counts(experiment: Experiment) -> list[LayerCount]:
     return rows
 
 
+def lstm_bias(units: int, *, forget_bias: float = 1.0, chrono_t_max: int = 0, seed: int = 0) -> list[float]:
+    """An LSTM layer's starting bias in Keras' block order (input, forget, candidate, output).
+
+    The forget gate's block is `forget_bias`, or with chrono initialisation (Tallec & Ollivier 2018, eq. 16)
+    log(u) for u uniform in [1, chrono_t_max − 1], with the input gate's block at −log(u): a unit whose forget
+    gate starts at σ(log u) keeps its state over about u steps, so the layer starts with memories of every
+    length up to chrono_t_max."""
+    import numpy as np
+
+    zeros = np.zeros(units)
+    if chrono_t_max:
+        forget = np.log(np.random.default_rng(seed).uniform(1.0, chrono_t_max - 1.0, size=units))
+        blocks = (-forget, forget, zeros, zeros)
+    else:
+        blocks = (zeros, np.full(units, forget_bias), zeros, zeros)
+    return [float(v) for v in np.concatenate(blocks)]
+
+
+def _custom_bias(model) -> bool:
+    return model.cell == "LSTM" and (model.chrono_t_max > 0 or model.forget_bias != 1.0)
+
+
+def _initialisers(experiment: Experiment, layer: int) -> dict[str, tuple[object, str]]:
+    """The initialisation levers that apply to this cell, as (Keras argument, the same in code) per keyword.
+    Keras' defaults (orthogonal U, forget bias 1) add nothing, so a default model is built as before."""
+    import keras
+
+    model = experiment.model
+    chosen = {}
+    if _custom_bias(model):
+        bias = dict(forget_bias=model.forget_bias, chrono_t_max=model.chrono_t_max,
+                    seed=experiment.train.seed + layer)
+        shown = ", ".join(f"{k}={v!r}" for k, v in bias.items())
+        chosen["unit_forget_bias"] = (False, "False")
+        chosen["bias_initializer"] = (keras.initializers.Constant(lstm_bias(model.units, **bias)),
+                                      f"keras.initializers.Constant(lstm_bias({model.units}, {shown}))")
+    if model.cell == "SimpleRNN" and model.recurrent_init != "orthogonal":
+        chosen["recurrent_initializer"] = (model.recurrent_init, repr(model.recurrent_init))
+    return chosen
+
+
 def _layer_kwargs(experiment: Experiment, return_sequences: bool) -> dict:
     model = experiment.model
     kwargs = {"return_sequences": return_sequences}
@@ -114,8 +155,9 @@ def build_model(experiment: Experiment, *, steps_per_execution: int = 1):
     x = inputs
     for i in range(model_cfg.layers):
         last = i == model_cfg.layers - 1
+        initialisers = {name: value for name, (value, _) in _initialisers(experiment, i).items()}
         x = cell(model_cfg.units, kernel_regularizer=regularizer, name=f"{model_cfg.cell.lower()}_{i + 1}",
-                 **_layer_kwargs(experiment, return_sequences=per_step or not last))(x)
+                 **_layer_kwargs(experiment, return_sequences=per_step or not last), **initialisers)(x)
     activation = "softmax" if per_step else None
     outputs = layers.Dense(n_outputs, activation=activation, name="head")(x)
     model = keras.Model(inputs, outputs, name=f"{model_cfg.cell.lower()}_playground")
@@ -152,10 +194,11 @@ def keras_script(experiment: Experiment) -> str:
     for i in range(model_cfg.layers):
         last = i == model_cfg.layers - 1
         kwargs = _layer_kwargs(experiment, return_sequences=per_step or not last)
+        code = {k: repr(v) for k, v in kwargs.items()}
         if model_cfg.l1 or model_cfg.l2:
-            kwargs["kernel_regularizer"] = f"keras.regularizers.L1L2(l1={model_cfg.l1!r}, l2={model_cfg.l2!r})"
-        args = ", ".join([str(model_cfg.units)] + [
-            f"{k}={v}" if k == "kernel_regularizer" else f"{k}={v!r}" for k, v in kwargs.items()])
+            code["kernel_regularizer"] = f"keras.regularizers.L1L2(l1={model_cfg.l1!r}, l2={model_cfg.l2!r})"
+        code |= {name: text for name, (_, text) in _initialisers(experiment, i).items()}
+        args = ", ".join([str(model_cfg.units)] + [f"{k}={v}" for k, v in code.items()])
         layer_lines.append(f"    layers.{model_cfg.cell}({args}),")
     head = "layers.Dense(data.n_outputs, activation=\"softmax\")" if per_step else "layers.Dense(data.n_outputs)"
     loss, metric = ("categorical_crossentropy", "accuracy") if per_step else ("mse", "mae")
@@ -169,6 +212,8 @@ def keras_script(experiment: Experiment) -> str:
                     "csv_values = csv_column_values(load_csv(open(CSV_PATH, \"rb\").read()), "
                     f"{experiment.data.csv_column!r})\n")
     csv_arg = ", csv_values" if csv_note else ""
+    bias_import = "from seqcore.models import lstm_bias  # the starting bias the app's settings chose\n" \
+        if _custom_bias(model_cfg) else ""
     return f'''"""Sequence Playground experiment as a plain Keras script.
 
 Run it from the Sequence Playground folder (or with seqcore installed):
@@ -181,7 +226,7 @@ from keras import layers
 
 from seqcore.config import Experiment
 from seqcore.data import build_data
-
+{bias_import}
 EXPERIMENT_JSON = r"""
 {experiment.to_json()}
 """

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from seqcore.cells import CELL_NAMES as CELLS
-from seqcore.config import PRESETS, Experiment, preset
+from seqcore.config import PRESETS, ConfigError, Experiment, preset
 from seqcore.events import EpochEvent, SnapshotEvent
-from seqcore.models import build_model, keras_script, parameter_counts
+from seqcore.models import build_model, keras_script, lstm_bias, parameter_counts
 from seqcore.training import train
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -124,3 +124,55 @@ def test_a_script_builds_the_same_model_as_the_app(monkeypatch, tmp_path):
     assert type(optimizer).__name__ == "RMSprop" and optimizer.clipnorm == 1.5
     assert np.isclose(np.asarray(optimizer.learning_rate), 0.01)
     assert len(result["history"].history["loss"]) == 1
+
+
+# --- initialisation levers (issue #15) ---
+
+def _lstm_bias_after_build(**model):
+    experiment = Experiment().with_values(**{f"model.{k}": v for k, v in model.items()}, **{"model.units": 6})
+    layer = build_model(experiment).get_layer("lstm_1")
+    return layer.cell.bias.numpy().reshape(4, 6)  # Keras' blocks: input, forget, candidate, output
+
+
+def test_keras_default_forget_bias_is_one_and_a_chosen_value_replaces_it():
+    assert np.allclose(_lstm_bias_after_build()[1], 1.0)
+    bias = _lstm_bias_after_build(forget_bias=0.0)
+    assert np.allclose(bias, 0.0)
+    assert np.allclose(_lstm_bias_after_build(forget_bias=3.0)[1], 3.0)
+
+
+def test_chrono_initialisation_spreads_the_forget_bias_over_log_1_to_log_t_and_mirrors_it_on_the_input_gate():
+    bias = _lstm_bias_after_build(chrono_t_max=100)
+    forget = bias[1]
+    assert np.all(forget >= 0.0) and np.all(forget <= np.log(99.0))
+    assert np.ptp(forget) > 0.5  # different units remember over different spans
+    assert np.allclose(bias[0], -forget) and np.allclose(bias[2:], 0.0)
+    assert np.allclose(_lstm_bias_after_build(chrono_t_max=100), bias)  # seeded: the same run starts the same
+
+
+def test_identity_recurrent_init_gives_the_irnn_its_identity_matrix_and_other_cells_ignore_the_simplernn_lever():
+    experiment = Experiment().with_values(**{"model.cell": "SimpleRNN", "model.units": 5, "model.activation": "relu",
+                                             "model.recurrent_init": "identity"})
+    cell = build_model(experiment).get_layer("simplernn_1").cell
+    assert np.allclose(cell.recurrent_kernel.numpy(), np.eye(5))
+    gru = Experiment().with_values(**{"model.cell": "GRU", "model.units": 5, "model.recurrent_init": "identity"})
+    assert not np.allclose(build_model(gru).get_layer("gru_1").cell.recurrent_kernel.numpy()[:, :5], np.eye(5))
+
+
+def test_a_chrono_t_of_one_is_refused_naming_the_field():
+    with pytest.raises(ConfigError, match="model.chrono_t_max: 1 must be 0"):
+        Experiment().with_values(**{"model.chrono_t_max": 1})
+
+
+def test_the_keras_script_starts_from_the_same_bias_as_the_app():
+    experiment = Experiment().with_values(**{"model.units": 6, "model.chrono_t_max": 40})
+    script = keras_script(experiment)
+    call = next(line for line in script.splitlines() if "layers.LSTM" in line)
+    import keras
+
+    code = re.search(r"bias_initializer=(keras\.initializers\.Constant\(lstm_bias\([^)]*\)\))", call).group(1)
+    initializer = eval(code, {"keras": keras, "lstm_bias": lstm_bias})
+    app_bias = build_model(experiment).get_layer("lstm_1").cell.bias.numpy()
+    assert np.allclose(np.asarray(initializer((24,))), app_bias)
+    assert "unit_forget_bias=False" in call
+    assert "lstm_bias" not in keras_script(Experiment())  # Keras' defaults are not spelled out

@@ -22,7 +22,8 @@ LABELS = {
     "dropout": "Dropout", "recurrent_dropout": "Recurrent dropout", "l1": "L1 penalty", "l2": "L2 penalty",
     "optimizer": "Optimizer", "learning_rate": "Learning rate", "clipnorm": "Gradient clipping (norm)",
     "batch_size": "Batch size", "epochs": "Epochs", "snapshot_every": "Snapshot every (epochs)",
-    "time_limit_s": "Time limit (s)", "backend": "Keras backend",
+    "time_limit_s": "Time limit (s)", "backend": "Keras backend", "xla": "XLA compilation",
+    "forget_bias": "Forget-gate bias", "chrono_t_max": "Chrono init T (0 = off)", "recurrent_init": "Recurrent init U",
 }
 FLOAT_STEPS = {"learning_rate": 0.0005, "l1": 0.0001, "l2": 0.0001, "frequency": 0.005, "clipnorm": 0.5,
                "time_limit_s": 30.0, "amplitude": 0.5, "phase": 0.1}
