@@ -66,6 +66,12 @@ else:
     st.plotly_chart(plots.gate_heatmaps(gates, x_labels=x_labels, title=f"Gates of layer {layer + 1}"),
                     key="inspect_gates")
 
+saturation = panels.saturation_panel(snapshot, data, cell=cell, activation=activation, layer=layer)
+if saturation is not None:
+    st.subheader("Gate saturation")
+    st.plotly_chart(saturation, key="inspect_saturation")
+    st.caption(panels.SATURATION_CAPTION.format(sequences=panels.saturation.MAX_SEQUENCES))
+
 st.subheader("One unit")
 unit = st.number_input("Unit", 0, experiment.model.units - 1, 0, key="inspect_unit",
                        help="Which hidden unit to follow over time.")

@@ -537,3 +537,25 @@ def adding_data_figure(values, markers, *, n_rows: int = 4, title: str = "Adding
 def figure_size_bytes(fig: go.Figure) -> int:
     """How many bytes the figure's JSON takes (what `st.plotly_chart` sends to the browser)."""
     return len(fig.to_json().encode("utf-8"))
+
+
+def gate_saturation_figure(saturation, *, title: str = "Gate saturation") -> go.Figure:
+    """One scatter per gate, a point per unit: x the share of steps the gate is open (> 0.9), y the share it
+    is shut (< 0.1), as in Karpathy, Johnson & Fei-Fei 2015. Points on the diagonal x + y = 1 are always
+    saturated, near (0, 0) never. `saturation`: seqcore.saturation.GateSaturation records."""
+    fig = make_subplots(rows=1, cols=max(len(saturation), 1), subplot_titles=[s.gate for s in saturation],
+                        horizontal_spacing=0.06)
+    for col, gate in enumerate(saturation, start=1):
+        units = np.arange(len(gate.open), dtype=np.int32)
+        marker = dict(size=7, opacity=0.7, color=PALETTE[(col - 1) % len(PALETTE)])
+        hover = (f"{gate.gate} gate, unit %{{customdata}}<br>open (> 0.9) %{{x:.0%}} of steps<br>"
+                 "shut (< 0.1) %{y:.0%}<extra></extra>")
+        fig.add_trace(go.Scatter(x=_f32(gate.open), y=_f32(gate.shut), customdata=units, mode="markers",
+                                 name=gate.gate, marker=marker, hovertemplate=hover), row=1, col=col)
+        fig.add_trace(go.Scatter(x=[0.0, 1.0], y=[1.0, 0.0], mode="lines", showlegend=False, hoverinfo="skip",
+                                 line=dict(color="#999999", dash="dot", width=1)), row=1, col=col)
+        fig.update_xaxes(range=[-0.03, 1.03], title_text="open (> 0.9)", tickformat=".0%", row=1, col=col)
+        fig.update_yaxes(range=[-0.03, 1.03], tickformat=".0%", row=1, col=col,
+                         title_text="shut (< 0.1)" if col == 1 else None)
+    fig.update_layout(showlegend=False)
+    return _style(fig, kind="saturation", title=title, height=340)

@@ -13,7 +13,7 @@ from seqcore.backend import JobRecord
 from seqcore.config import preset
 from seqcore.store import RunStore
 from seqcore.training import train
-from tests.test_app import APP, TIMEOUT, _exceptions, _local_limits, _navigation_as_on_a_server  # noqa: F401
+from tests.test_app import APP, TIMEOUT, _exceptions, figure_titles, _local_limits, _navigation_as_on_a_server  # noqa: F401
 
 SMALL = {"data.n_sequences": 200, "train.epochs": 3, "train.snapshot_every": 1}
 
@@ -93,6 +93,8 @@ def test_a_past_run_opens_in_inspect_and_on_the_train_page_with_its_downloads(br
     assert at.query_params["run"] == lstm
     assert any(c.value.startswith("Run: LSTM") for c in at.caption)  # Inspect draws the stored run
     assert at.select_slider(key="inspect_epoch").options == ["1", "2", "3"]
+    saturation = [t for t in figure_titles(at) if t.startswith("Gate saturation")]
+    assert saturation == ["Gate saturation, layer 1, epoch 3 (40 sequences)"]  # the validation split of 200
     at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, _exceptions(at)
