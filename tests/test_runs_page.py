@@ -13,7 +13,7 @@ from seqcore.backend import JobRecord
 from seqcore.config import preset
 from seqcore.store import RunStore
 from seqcore.training import train
-from tests.test_app import APP, TIMEOUT, _exceptions, figure_titles, _local_limits, _navigation_as_on_a_server  # noqa: F401
+from tests.test_app import APP, TIMEOUT, _exceptions, _local_limits, _navigation_as_on_a_server, figure_titles  # noqa: F401
 
 SMALL = {"data.n_sequences": 200, "train.epochs": 3, "train.snapshot_every": 1}
 
