@@ -8,7 +8,7 @@ import streamlit as st
 from pages.ui import compare, state
 from pages.ui import theory_text as text
 from seqcore import plots, reference
-from seqcore.config import PRESETS
+from seqcore.config import LESSON_CELLS, LESSON_STEPS, PRESETS, adding_lesson
 from seqcore.jacobians import jacobian_norms
 
 DELAY_LAG = 20  # the lag of the delay presets, marked on the Jacobian chart
@@ -88,8 +88,17 @@ with chart:
                                           lag_label="the delay presets' lag"), key="theory.jacobians")
 st.caption(text.JACOBIAN_EXPLAIN)
 st.markdown(text.LONG_SEQUENCES_TRY)
-compare.preset_pair_button("long", "adding_lstm", "adding_simplernn",
-                           "Adding problem, 100 steps: LSTM and SimpleRNN side by side")
+lesson_cell, lesson_steps, _ = st.columns([1, 2, 2], gap="large")
+gated = lesson_cell.radio("Gated cell", LESSON_CELLS, horizontal=True, key="theory.lesson_cell",
+                          help="The cell set against a SimpleRNN of the same size (64 units).")
+steps = lesson_steps.select_slider("Sequence length T", LESSON_STEPS, value=100, key="theory.lesson_steps",
+                                   help="How many steps the two marked numbers hide among.")
+name, gated_run = adding_lesson(gated, steps)
+compare.pair_button("long", f"Adding problem, {steps} steps: {gated} and SimpleRNN side by side", name, gated_run,
+                    adding_lesson("SimpleRNN", steps)[1],
+                    help=f"Trains {gated}(64) and SimpleRNN(64) on the adding problem with T = {steps}, same data "
+                         "and seed, and opens Model & training.")
+st.caption(text.LESSON_TIMES)
 compare.preset_pair_button("delay", "delay", "delay_simplernn", "Delay task: LSTM and SimpleRNN side by side")
 preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay")])
 

@@ -500,6 +500,21 @@ PRESETS: dict[str, tuple[str, Experiment]] = {
 }
 
 
+LESSON_STEPS = (50, 100, 200)  # the sequence lengths the long-memory lesson offers
+LESSON_CELLS = ("LSTM", "GRU")  # the gated cells it sets against a SimpleRNN of the same size
+
+
+def adding_lesson(cell: str, steps: int = 100) -> tuple[str, Experiment]:
+    """The long-memory lesson with one cell at T = `steps`: the adding_lstm preset's data and training with
+    that cell and sequence length (and the preset it is closest to)."""
+    if cell not in CELL_NAMES:
+        raise ConfigError([("model.cell", cell, f"is not one of {', '.join(CELL_NAMES)}")])
+    if steps not in LESSON_STEPS:
+        raise ConfigError([("data.seq_len", steps, f"is not one of the lesson's {', '.join(map(str, LESSON_STEPS))}")])
+    name = "adding_simplernn" if cell == "SimpleRNN" else "adding_lstm"
+    return name, preset(name).with_values(**{"model.cell": cell, "data.seq_len": steps})
+
+
 def preset(name: str) -> Experiment:
     if name not in PRESETS:
         raise ConfigError([("preset", name, f"is not one of {', '.join(PRESETS)}")])

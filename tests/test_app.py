@@ -460,3 +460,13 @@ def test_while_an_unusable_csv_is_loaded_the_data_page_previews_nothing_else():
     assert not any("<table" in h.proto.body for h in at.get("html"))  # not the previous generator's data
     assert not [m for m in at.markdown if "Simple models to beat" in m.value]
     assert any("No preview" in i.value for i in at.info)
+
+
+def test_the_theory_lesson_offers_lstm_or_gru_against_a_simplernn_at_three_lengths():
+    at = open_app("pages/theory.py")
+    assert at.button(key="theory.pair.long").label == "Adding problem, 100 steps: LSTM and SimpleRNN side by side"
+    at.radio(key="theory.lesson_cell").set_value("GRU").run()
+    at.select_slider(key="theory.lesson_steps").set_value(200).run()
+    assert not at.exception, _exceptions(at)
+    assert at.button(key="theory.pair.long").label == "Adding problem, 200 steps: GRU and SimpleRNN side by side"
+    assert at.select_slider(key="theory.lesson_steps").options == ["50", "100", "200"]

@@ -18,6 +18,8 @@ from seqcore.config import (
     DataConfig,
     Experiment,
     TrainConfig,
+    adding_lesson,
+    differences,
     preset,
 )
 
@@ -408,3 +410,14 @@ def test_a_file_from_a_newer_or_unknown_schema_is_refused_by_name(schema, words)
 def test_deeply_nested_json_is_a_config_error_not_a_crash():
     with pytest.raises(ConfigError, match="nested too deeply"):
         Experiment.from_json("[" * 100_000 + "]" * 100_000)
+
+
+def test_the_long_memory_lesson_is_the_adding_preset_with_the_chosen_cell_and_length():
+    name, gru = adding_lesson("GRU", 200)
+    assert name == "adding_lstm"
+    assert differences(preset("adding_lstm"), gru) == ["data.seq_len", "model.cell"]
+    assert (gru.model.cell, gru.data.seq_len, gru.model.units) == ("GRU", 200, 64)
+    name, rnn = adding_lesson("SimpleRNN", 200)
+    assert name == "adding_simplernn" and differences(gru, rnn) == ["model.cell"]  # a fair A/B: only the cell
+    with pytest.raises(ConfigError, match="data.seq_len: 75 is not one of the lesson's 50, 100, 200"):
+        adding_lesson("LSTM", 75)

@@ -1,6 +1,6 @@
 """A/B in one click: the current settings and one changed setting trained side by side, on the same data and seed.
 
-`controls` is the Train page's "Compare with…"; `preset_pair_button` starts a pair of presets from the Theory
+`controls` is the Train page's "Compare with…"; `pair_button` starts a pair (of presets) from the Theory
 page; `panel` draws a running or ended pair: both loss curves on one chart, two heatmaps side by side.
 """
 
@@ -106,12 +106,12 @@ def controls(disabled: bool) -> None:
                 refresh.follow(pair[0].view(), None, live_panel=True)  # a full rerun starts the live timer
 
 
-def _start_preset_pair(first: str, second: str) -> None:
-    """The Theory page's pair button, as a callback: loading a preset sets the sidebar's picker, which a script
-    run can no longer change once the sidebar is drawn."""
-    state.load_preset(first)
-    a, _ = run_limits.clamp(preset(first), state.limits())
-    b, _ = run_limits.clamp(preset(second), state.limits())
+def _start_pair(name: str, first: Experiment, second: Experiment) -> None:
+    """A Theory page pair button, as a callback: loading the preset (`first` is it or a variant of it) sets the
+    sidebar's picker, which a script run can no longer change once the sidebar is drawn."""
+    state.load_preset(name, first)
+    a, _ = run_limits.clamp(first, state.limits())
+    b, _ = run_limits.clamp(second, state.limits())
     result = submit(a, b)
     if isinstance(result[0], str):
         state.notice(*result)
@@ -119,13 +119,21 @@ def _start_preset_pair(first: str, second: str) -> None:
         st.session_state[session.PAIR_STARTED] = True
 
 
-def preset_pair_button(question: str, first: str, second: str, label: str) -> None:
-    """Theory page: load preset `first`, then train it against preset `second` side by side on the Train page."""
+def pair_button(question: str, label: str, name: str, first: Experiment, second: Experiment, *,
+                help: str | None = None) -> None:
+    """Theory page: load `first` (preset `name` or a variant of it), then train it against `second` side by
+    side on the Train page."""
     st.button(label, key=f"theory.pair.{question}", type="primary", icon=":material/compare_arrows:",
-              on_click=_start_preset_pair, args=(first, second),
-              help=f"Trains the {first} and {second} presets side by side and opens Model & training.")
+              on_click=_start_pair, args=(name, first, second),
+              help=help or "Trains both side by side on the same data and opens Model & training.")
     if st.session_state.pop(session.PAIR_STARTED, False):
         st.switch_page("pages/train.py", query_params=st.query_params.to_dict())  # the settings and the run
+
+
+def preset_pair_button(question: str, first: str, second: str, label: str) -> None:
+    """Theory page: train preset `first` against preset `second` side by side."""
+    pair_button(question, label, first, preset(first), preset(second),
+                help=f"Trains the {first} and {second} presets side by side and opens Model & training.")
 
 
 def _line(label: str, view: JobView) -> str:

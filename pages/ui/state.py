@@ -28,7 +28,7 @@ from pages.ui.session import (
     widget_key,
 )
 from seqcore import limits as run_limits
-from seqcore.config import SECTIONS, ConfigError, Experiment, preset
+from seqcore.config import SECTIONS, ConfigError, Experiment, differences, preset
 
 
 def init_session() -> None:
@@ -177,11 +177,14 @@ def on_widget_change(section: str, name: str) -> None:
     set_experiment(new, sync=False)
 
 
-def load_preset(name: str) -> None:
-    experiment, lowered = run_limits.clamp(preset(name), limits())
+def load_preset(name: str, variant: Experiment | None = None) -> None:
+    """Load preset `name`, or `variant` of it (the preset with some settings changed), and say which."""
+    experiment, lowered = run_limits.clamp(variant or preset(name), limits())
     set_experiment(experiment)
     st.session_state[PRESET_CHOICE] = name  # the sidebar's picker shows what was loaded, from any button
-    notice("success", f"Loaded the **{name}** preset." + "".join(f"\n\n{md(m)}." for m in lowered))
+    changed = differences(preset(name), variant) if variant is not None else []
+    changes = " with " + ", ".join(f"{key} {variant.value(key)}" for key in changed) if changed else ""
+    notice("success", f"Loaded the **{name}** preset{changes}." + "".join(f"\n\n{md(m)}." for m in lowered))
 
 
 def error_for(section: str, name: str) -> str | None:

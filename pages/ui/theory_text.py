@@ -292,6 +292,12 @@ LONG_SEQUENCES_TRY = (
     "everything in between, is where its gradients vanish."
 )
 
+# Measured with the CLI on this project's 2-core machine (docs/lessons.md has the commands and the full table).
+LESSON_TIMES = (
+    "Measured here at T = 100 (30 epochs of 2,100 sequences; `python -m seqcore train --preset adding_lstm`, "
+    "with `--set model.cell=GRU` for the GRU): the GRU's validation MSE falls below 0.01 at epoch 7 (test MSE "
+    "0.0001), the LSTM's at epoch 19 (0.0009), the SimpleRNN's never (0.175; the mean baseline is 0.161).")
+
 OVERFITTING = [
     ("md",
      "A network **overfits** when it learns the noise and accidents of its training data instead of the rule. "
