@@ -21,9 +21,18 @@ MAX_LINEAR_INPUTS = 256
 CHUNK_ROWS = 8192  # rows per step of the normal equations, to bound float64 copies
 
 
-def baselines(data: SequenceData) -> dict[str, float]:
-    """Validation scores of the simple predictors of this data's task (`seqcore.tasks`), keyed by name."""
-    return data.task.baselines(data)
+def baselines(data: SequenceData, *, with_hmm: bool = False) -> dict[str, float]:
+    """Validation scores of the simple predictors of this data's task (`seqcore.tasks`), keyed by name.
+
+    `with_hmm`: on token tasks, also a hidden Markov model's (`seqcore.hmm`). Fitting it takes a fraction of a second
+    and imports hmmlearn, so it is done where a run starts (the worker), not where a page is drawn.
+    """
+    scores = data.task.baselines(data)
+    if with_hmm and data.task.kind.name == "tokens":
+        from seqcore.hmm import hmm_baselines
+
+        scores |= hmm_baselines(data)
+    return scores
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:

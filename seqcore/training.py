@@ -286,7 +286,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
                    .batch(train_cfg.batch_size).repeat().prefetch(2).with_options(options))
 
     emit(StartEvent(n_train=n_train, n_val=len(data.x_val), n_test=len(data.x_test), steps_per_epoch=steps_per_epoch,
-                    steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data),
+                    steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data, with_hmm=True),
                     probe_x=probe_x, probe_y=data.y_val[:PROBE_SIZE],
                     probe_w=None if data.w_val is None else data.w_val[:PROBE_SIZE],
                     seconds_to_build=time.monotonic() - t_build))

@@ -73,3 +73,27 @@ def test_linear_model_on_a_window_longer_than_its_input_cap():
                                  test_fraction=0.2))
     scores = baselines(data)
     assert scores["linear AR MSE"] < 0.01 * scores["mean MSE"]
+
+
+@pytest.mark.parametrize("generator", ["random_digits", "patterned_digits", "delay", "copy_memory"])
+def test_the_hmm_joins_every_token_tasks_baselines_only_when_asked(generator):
+    from seqcore.hmm import hmm_names, states_for
+
+    data = build_data(DataConfig(generator=generator, n_sequences=60))
+    plain, with_hmm = baselines(data), baselines(data, with_hmm=True)
+    assert not any("HMM" in name for name in plain)  # what the Data page shows, drawn in the UI's process
+    assert set(with_hmm) - set(plain) == set(hmm_names(states_for(data.n_outputs)))
+    assert all(math.isfinite(v) for v in with_hmm.values())
+
+
+@pytest.mark.parametrize("generator", ["sine", "adding"])
+def test_no_hmm_for_numbers(generator):
+    data = build_data(DataConfig(generator=generator))
+    assert baselines(data, with_hmm=True) == baselines(data)
+
+
+def test_the_data_pages_baselines_do_not_import_hmmlearn(packages_imported_by):
+    code = ("from seqcore.baselines import baselines\nfrom seqcore.data import build_data\n"
+            "from seqcore.config import DataConfig\n"
+            "[baselines(build_data(DataConfig(generator=g))) for g in ('random_digits', 'delay', 'copy_memory')]")
+    assert packages_imported_by(code, {"hmmlearn", "sklearn", "scipy"}) == []

@@ -87,6 +87,9 @@ def describe(data: SequenceData, config: DataConfig, key: str) -> None:
     st.markdown("**Simple models to beat** (on validation)")
     scores = _baselines(data, key)
     st.markdown(markdown_table(["baseline", "score"], [[name, f"{v:.4f}"] for name, v in scores.items()]))
+    if data.task.kind is TOKENS:
+        st.caption("When a run starts, a hidden Markov model (K states, fitted by Baum-Welch) joins these on its "
+                   "charts: fitting it takes a fraction of a second, so it is not done here.")
 
 
 def data_csv(data: SequenceData, config: DataConfig) -> bytes:
