@@ -8,7 +8,7 @@ import streamlit as st
 from pages.ui import compare, state
 from pages.ui import theory_text as text
 from seqcore import plots, reference
-from seqcore.config import LESSON_CELLS, LESSON_STEPS, PRESETS, adding_lesson
+from seqcore.config import LESSON_CELLS, LESSON_STEPS, PRESETS, adding_lesson, preset
 from seqcore.jacobians import jacobian_norms
 
 DELAY_LAG = 20  # the lag of the delay presets, marked on the Jacobian chart
@@ -100,7 +100,19 @@ compare.pair_button("long", f"Adding problem, {steps} steps: {gated} and SimpleR
                          "and seed, and opens Model & training.")
 st.caption(text.LESSON_TIMES)
 compare.preset_pair_button("delay", "delay", "delay_simplernn", "Delay task: LSTM and SimpleRNN side by side")
-preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay")])
+preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay"),
+                        ("copy_memory", "GRU on copy memory")])
+
+st.markdown(text.INIT_LEVERS)
+lstm_100, rnn_clipped = preset("adding_lstm"), preset("adding_simplernn").with_values(**{"train.clipnorm": 1.0})
+lstm_200 = adding_lesson("LSTM", 200)[1]
+compare.pair_button("forget", "Forget-gate bias 1 against 0 (LSTM, 100 steps)", "adding_lstm", lstm_100,
+                    lstm_100.with_values(**{"model.forget_bias": 0.0}))
+compare.pair_button("chrono", "Chrono initialisation against Keras' start (LSTM, 200 steps)", "adding_lstm",
+                    lstm_200.with_values(**{"model.chrono_t_max": 200}), lstm_200)
+compare.pair_button("irnn", "IRNN against a tanh SimpleRNN (100 steps)", "adding_simplernn",
+                    rnn_clipped.with_values(**{"model.activation": "relu", "model.recurrent_init": "identity"}),
+                    rnn_clipped)
 
 st.subheader("How do we fight overfitting?", anchor="overfitting")
 blocks(text.OVERFITTING)

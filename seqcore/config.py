@@ -480,6 +480,13 @@ PRESETS: dict[str, tuple[str, Experiment]] = {
     "adding_simplernn": ("The same adding problem over 100 steps with a SimpleRNN(64): measured here, its test "
                          "MSE stays at 0.175 after 30 epochs, no better than always guessing the mean (0.161).",
                          _sections(**_ADDING_100, model={"cell": "SimpleRNN", "units": 64})),
+    "copy_memory": ("Copy memory: repeat 5 symbols (of 8) after a gap of 20 blanks. A model without memory writes "
+                    "blanks and guesses at the end (accuracy 0.854, cross-entropy 0.347 nats: the dashed lines); "
+                    "measured here a GRU(64) climbs past it to 0.94 in 30 epochs, a SimpleRNN stays on it.",
+                    _sections(data={"generator": "copy_memory", "seq_len": 20, "copy_len": 5, "vocab_size": 8,
+                                    "n_sequences": 3000},
+                              model={"cell": "GRU", "units": 64},
+                              train={"epochs": 30, "batch_size": 32, "learning_rate": 0.005, "snapshot_every": 2})),
     "overfit": ("A big LSTM on only 60 short noisy sine windows and no regularisation: training loss keeps "
                 "falling while validation loss turns up, which is overfitting.",
                 _sections(data={"generator": "sine", "n_points": 120, "seq_len": 10, "noise": 0.4,

@@ -470,3 +470,7 @@ def test_the_theory_lesson_offers_lstm_or_gru_against_a_simplernn_at_three_lengt
     assert not at.exception, _exceptions(at)
     assert at.button(key="theory.pair.long").label == "Adding problem, 200 steps: GRU and SimpleRNN side by side"
     assert at.select_slider(key="theory.lesson_steps").options == ["50", "100", "200"]
+    # Each initialisation lever has its A/B.
+    assert [at.button(key=f"theory.pair.{lever}").label for lever in ("forget", "chrono", "irnn")] == [
+        "Forget-gate bias 1 against 0 (LSTM, 100 steps)",
+        "Chrono initialisation against Keras' start (LSTM, 200 steps)", "IRNN against a tanh SimpleRNN (100 steps)"]
