@@ -1,0 +1,182 @@
+"""The long-memory lesson's measured tables: every run the README, docs/lessons.md and the Theory page quote,
+trained with the command line one after another, and written as JSON, then as markdown from that JSON.
+
+    python bench/lessons.py --json docs/lessons.json            # train them all (about 30 min on 2 cores)
+    python bench/lessons.py --only adding --json out.json       # one group
+    python bench/lessons.py --report docs/lessons.json          # the markdown tables, from the JSON
+
+Each run is `python -m seqcore train --preset NAME --set ...` in a fresh process, recorded into a temporary
+run store; its numbers are read back from that store (test metrics, each epoch's validation loss, the
+baselines, whether XLA compiled it). Learning here is deterministic from the seeds; the times are this
+machine's and move with its load (the JSON records the load average before and after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from seqcore.config import LESSON_STEPS, adding_lesson, differences, preset  # noqa: E402
+
+SOLVED_MSE = 0.01  # Hochreiter & Schmidhuber's success criterion for the adding problem
+RUN_TIMEOUT_S = 1800
+
+
+@dataclass(frozen=True)
+class Lesson:
+    group: str  # 'adding', 'levers' or 'copy'
+    key: str  # names the row, e.g. 'adding LSTM T=100'
+    preset: str
+    changes: dict  # 'section.field' -> value, on top of the preset
+
+    def experiment(self):
+        return preset(self.preset).with_values(**self.changes)
+
+    def command(self) -> list[str]:
+        sets = [f"{k}={v}" for k, v in sorted(self.changes.items())]
+        return ["python", "-m", "seqcore", "train", "--preset", self.preset] + [
+            part for s in sets for part in ("--set", s)]
+
+
+def _adding(cell: str, steps: int, **changes) -> Lesson:
+    name, experiment = adding_lesson(cell, steps)
+    changed = {key: experiment.value(key) for key in differences(preset(name), experiment)}
+    key = f"adding {cell} T={steps}" + "".join(f" {k.split('.')[1]}={v}" for k, v in changes.items())
+    return Lesson("adding" if not changes else "levers", key, name, {**changed, **changes})
+
+
+def lessons() -> list[Lesson]:
+    adding = [_adding(cell, steps) for steps in LESSON_STEPS for cell in ("LSTM", "GRU", "SimpleRNN")]
+    levers = [_adding("LSTM", 100, **{"model.forget_bias": 0.0}),
+              _adding("LSTM", 200, **{"model.chrono_t_max": 200}),
+              _adding("SimpleRNN", 100, **{"train.clipnorm": 1.0}),
+              _adding("SimpleRNN", 100, **{"train.clipnorm": 1.0, "model.activation": "relu",
+                                           "model.recurrent_init": "identity"})]
+    copy = [Lesson("copy", f"copy memory {cell}", "copy_memory", {} if cell == "GRU" else {"model.cell": cell})
+            for cell in ("GRU", "LSTM", "SimpleRNN")]
+    return adding + levers + copy
+
+
+def measure(lesson: Lesson, store_dir: Path) -> dict:
+    """Train one lesson with the command line; what its stored run says."""
+    from seqcore.store import RunStore
+
+    out = store_dir / "out" / lesson.key.replace(" ", "_")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, *lesson.command()[1:], "--quiet", "--store", str(store_dir),
+                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    wall_s = time.monotonic() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{shlex.join(lesson.command())} exited {result.returncode}: {result.stderr[-2000:]}")
+    store = RunStore(store_dir)
+    summary = store.runs(any_owner=True, limit=1)[0]
+    history = store.history(summary.id)
+    start = store.view(summary.id).start
+    solved = [e.epoch for e in history if e.val_loss < SOLVED_MSE]
+    return {"group": lesson.group, "key": lesson.key, "command": shlex.join(lesson.command()),
+            "cell": summary.experiment.model.cell, "steps": summary.experiment.data.seq_len,
+            "metric": summary.metric, "test": summary.test_metrics, "baselines": summary.baselines,
+            "epochs": len(history), "val_loss": [e.val_loss for e in history],
+            "val_metric": [e.val_metric for e in history],
+            "first_epoch_solved": solved[0] if solved else None, "train_s": summary.seconds, "wall_s": wall_s,
+            "xla": getattr(start, "xla", None), "status": summary.status}
+
+
+def run_all(selected: list[Lesson], path: Path) -> dict:
+    payload = {"command": "python " + shlex.join(["bench/lessons.py", *sys.argv[1:]]),
+               "date": datetime.date.today().isoformat(),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "load_before": os.getloadavg(), "runs": []}
+    with tempfile.TemporaryDirectory(prefix="seqcore-lessons-") as tmp:
+        for lesson in selected:
+            print(f"{lesson.key}: {shlex.join(lesson.command())}", file=sys.stderr, flush=True)
+            payload["runs"].append(measure(lesson, Path(tmp)))
+            row = payload["runs"][-1]
+            print(f"  test {row['test']}, solved at epoch {row['first_epoch_solved']}, {row['wall_s']:.0f} s",
+                  file=sys.stderr, flush=True)
+            path.write_text(json.dumps(payload, indent=1))  # what is done so far survives an interruption
+    payload["load_after"] = os.getloadavg()
+    path.write_text(json.dumps(payload, indent=1))
+    return payload
+
+
+# --- the markdown, from the JSON ---
+
+def _mse_cell(row: dict) -> str:
+    solved = row["first_epoch_solved"]
+    when = f"< 0.01 from epoch {solved}" if solved else "never < 0.01"
+    return f"{row['test']['loss']:.4f} ({when}; {row['wall_s']:.0f} s)"
+
+
+def adding_table(runs: list[dict]) -> str:
+    """T down the side, the cells across: test MSE, the first epoch with validation MSE below 0.01, wall time."""
+    by = {(r["cell"], r["steps"]): r for r in runs if r["group"] == "adding"}
+    cells = ("LSTM", "GRU", "SimpleRNN")
+    lines = ["| T | " + " | ".join(f"{c}(64)" for c in cells) + " | mean baseline |",
+             "| --: | " + " | ".join("---" for _ in cells) + " | --: |"]
+    for steps in sorted({s for _, s in by}):
+        row = [by.get((cell, steps)) for cell in cells]
+        base = next((r["baselines"].get("mean MSE") for r in row if r), None)
+        base_text = f"{base:.3f}" if base is not None else "–"
+        lines.append(f"| {steps} | " + " | ".join(_mse_cell(r) if r else "–" for r in row) + f" | {base_text} |")
+    return "\n".join(lines)
+
+
+def runs_table(runs: list[dict], group: str) -> str:
+    """One row per run of a group: the command, the test score, when it was solved, the time."""
+    lines = ["| run (command) | test | validation < 0.01 | wall time | XLA |", "| --- | --: | --- | --: | --- |"]
+    for r in (r for r in runs if r["group"] == group):
+        metric = "accuracy" if r["metric"] == "accuracy" else "loss"
+        score = f"{metric} {r['test'][metric]:.4f}"
+        solved = "–" if r["metric"] == "accuracy" else (f"from epoch {r['first_epoch_solved']}"
+                                                        if r["first_epoch_solved"] else "never")
+        lines.append(f"| `{r['command']}` | {score} | {solved} | {r['wall_s']:.0f} s | "
+                     f"{'on' if r['xla'] else 'off' if r['xla'] is not None else '?'} |")
+    return "\n".join(lines)
+
+
+def report(payload: dict) -> str:
+    runs = payload["runs"]
+    sections = [f"Written by `{payload['command']}` on {payload['date']} ({payload['machine']}; load average "
+                f"{payload['load_before'][0]:.1f} before, {payload.get('load_after', [float('nan')])[0]:.1f} "
+                "after). Test MSE after 30 epochs of 2,100 sequences (the first epoch whose validation MSE is below "
+                "0.01; the command's wall time, TensorFlow's start included):", "", adding_table(runs)]
+    for group, title in (("adding", "Every run of the table"), ("levers", "The initialisation levers"),
+                         ("copy", "Copy memory")):
+        if any(r["group"] == group for r in runs):
+            sections += ["", f"**{title}**", "", runs_table(runs, group)]
+    return "\n".join(sections) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, help="train the lessons and write their numbers here")
+    parser.add_argument("--only", choices=("adding", "levers", "copy"), action="append",
+                        help="only these groups (repeatable)")
+    parser.add_argument("--report", type=Path, help="print the markdown tables of this JSON")
+    args = parser.parse_args(argv)
+    if args.report:
+        print(report(json.loads(args.report.read_text())), end="")
+        return 0
+    if not args.json:
+        parser.error("give --json PATH to train, or --report PATH to print the tables")
+    selected = [lesson for lesson in lessons() if not args.only or lesson.group in args.only]
+    print(report(run_all(selected, args.json)), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
