@@ -172,14 +172,30 @@ def _curve(fig: go.Figure, x: np.ndarray, y, *, name: str, colour: str, smoothin
 # ---------------------------------------------------------------- training curves
 
 
+# Baselines closer than this (a share of the largest one, or decades on a log axis) share a label, or they overlap.
+BASELINE_LABEL_GAP, BASELINE_LABEL_GAP_DECADES = 0.04, 0.1
+
+
 def _baseline_lines(fig: go.Figure, baselines: dict[str, float] | None, log_y: bool) -> None:
-    """Each baseline as a dashed grey line with its name (none that a log axis cannot show)."""
-    for name, value in (baselines or {}).items():
-        if value is None or not math.isfinite(value) or (log_y and value <= 0):
-            continue
+    """Each baseline as a dashed grey line; its name above it, or one label for baselines whose lines lie too
+    close to tell apart (e.g. the bigram and a few-state HMM at chance). None that a log axis cannot show."""
+    shown = sorted((value, name) for name, value in (baselines or {}).items()
+                   if value is not None and math.isfinite(value) and not (log_y and value <= 0))
+    if not shown:
+        return
+    position = (lambda v: math.log10(v)) if log_y else (lambda v: v)
+    gap = BASELINE_LABEL_GAP_DECADES if log_y else BASELINE_LABEL_GAP * max(abs(v) for v, _ in shown)
+    groups: list[list[tuple[float, str]]] = []
+    for value, name in shown:
         fig.add_hline(y=value, line=dict(color="#555555", dash="dash", width=1.5))
-        fig.add_annotation(text=name, xref="paper", x=0.01, xanchor="left", yanchor="bottom", showarrow=False,
-                           y=math.log10(value) if log_y else value, font=dict(size=12, color="#555555"))
+        if groups and position(value) - position(groups[-1][-1][0]) <= gap:
+            groups[-1].append((value, name))
+        else:
+            groups.append([(value, name)])
+    for group in groups:
+        fig.add_annotation(text=" · ".join(name for _, name in group), xref="paper", x=0.01, xanchor="left",
+                           yanchor="bottom", showarrow=False, y=position(group[-1][0]),
+                           font=dict(size=12, color="#555555"))
 
 
 def loss_figure(epochs, train_loss, val_loss=None, *, log_y: bool = False, smoothing: float = 0.0,

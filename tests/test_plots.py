@@ -191,6 +191,16 @@ def test_baselines_are_dashed_labelled_lines(log_y):
     assert note.y == pytest.approx(math.log10(2.0) if log_y else 2.0)
 
 
+@pytest.mark.parametrize("log_y", [False, True])
+def test_baselines_too_close_to_tell_apart_share_one_label_and_keep_their_lines(log_y):
+    # The delay task: a first-order Markov model and a 4-state HMM both sit at chance (ln 4 ≈ 1.386).
+    baselines = {"bigram cross-entropy": 1.386, "HMM cross-entropy (K = 4 states)": 1.388, "memoryless": 0.35}
+    fig = plots.loss_figure([1, 2, 3], [1.5, 1.0, 0.4], baselines=baselines, log_y=log_y)
+    assert sorted(shape.y0 for shape in fig.layout.shapes) == [0.35, 1.386, 1.388]
+    labels = sorted(a.text for a in fig.layout.annotations)
+    assert labels == ["bigram cross-entropy · HMM cross-entropy (K = 4 states)", "memoryless"]
+
+
 def test_loss_figure_for_a_metric():
     fig = plots.loss_figure([1, 2], [0.5, 0.7], [0.4, 0.6], title="Accuracy", y_label="accuracy")
     assert fig.layout.title.text == "Accuracy" and fig.layout.yaxis.title.text == "accuracy"
