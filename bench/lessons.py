@@ -4,6 +4,7 @@ trained with the command line one after another, and written as JSON, then as ma
     python bench/lessons.py --json docs/lessons.json            # train them all (about 30 min on 2 cores)
     python bench/lessons.py --only adding --json out.json       # one group
     python bench/lessons.py --report docs/lessons.json          # the markdown tables, from the JSON
+    python bench/lessons.py --report docs/lessons.json --into docs/lessons.md   # ... written between its markers
 
 Each run is `python -m seqcore train --preset NAME --set ...` in a fresh process, recorded into a temporary
 run store; its numbers are read back from that store (test metrics, each epoch's validation loss, the
@@ -161,15 +162,32 @@ def report(payload: dict) -> str:
     return "\n".join(sections) + "\n"
 
 
+BEGIN, END = "<!-- bench/lessons.py: generated, do not edit -->", "<!-- end of bench/lessons.py -->"
+
+
+def write_into(path: Path, text: str) -> None:
+    """Replace what lies between the markers in `path` with `text` (the rest of the page is written by hand)."""
+    page = path.read_text()
+    if BEGIN not in page or END not in page:
+        raise SystemExit(f"{path}: no {BEGIN} ... {END} block to write the tables into")
+    head, rest = page.split(BEGIN, 1)
+    path.write_text(f"{head}{BEGIN}\n{text}{END}{rest.split(END, 1)[1]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="train the lessons and write their numbers here")
     parser.add_argument("--only", choices=("adding", "levers", "copy"), action="append",
                         help="only these groups (repeatable)")
     parser.add_argument("--report", type=Path, help="print the markdown tables of this JSON")
+    parser.add_argument("--into", type=Path, help="with --report: write the tables between the markers of this page")
     args = parser.parse_args(argv)
     if args.report:
-        print(report(json.loads(args.report.read_text())), end="")
+        text = report(json.loads(args.report.read_text()))
+        if args.into:
+            write_into(args.into, text)
+        else:
+            print(text, end="")
         return 0
     if not args.json:
         parser.error("give --json PATH to train, or --report PATH to print the tables")

@@ -25,3 +25,13 @@ def test_the_lessons_bench_trains_with_the_command_line_and_tables_what_the_stor
     assert "never < 0.01" in table_row and "0.0040 (< 0.01 from epoch 2; 61 s)" in table_row
     assert table_row.endswith(f"| {row['baselines']['mean MSE']:.3f} |") and "| – |" in table_row  # no SimpleRNN
     assert f"`{row['command']}`" in text
+
+
+def test_the_tables_replace_only_the_generated_block_of_the_page(tmp_path):
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench import lessons
+
+    page = tmp_path / "lessons.md"
+    page.write_text(f"# By hand\n\n{lessons.BEGIN}\nold table\n{lessons.END}\n\nMore by hand.\n")
+    lessons.write_into(page, "| new | table |\n")
+    assert page.read_text() == f"# By hand\n\n{lessons.BEGIN}\n| new | table |\n{lessons.END}\n\nMore by hand.\n"
