@@ -304,8 +304,132 @@ def prepare_reference(args: dict):
     return timed
 
 
+# ------------------------------------------------------------------ bench/xla.py: XLA's compile cost and gain
+
+
+def _warm_worker_process(args: dict) -> None:
+    """TensorFlow set up as a seqcore worker sets it up: its threads per op, then the worker's warm-up."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    tf.config.threading.set_intra_op_parallelism_threads(int(args.get("intra_op_threads", 1)))
+    from seqcore.worker import warm_up
+
+    warm_up()
+
+
+def xla_experiment(cell: str, units: int, batch: int, seq_len: int, steps: int, epochs: int, xla: str,
+                   partial: bool = True):
+    """The adding problem at `seq_len` steps with `steps` training batches an epoch, the last one half full (as
+    most runs' last batch is partial: XLA compiles that shape too) unless not `partial`, 5 % validation and 5 %
+    test, one snapshot at the start and one at the end."""
+    from seqcore import splits
+    from seqcore.config import preset
+
+    n_train = steps * batch - (batch // 2 if partial else 0)
+    start = math.floor(n_train / 0.9) - 5
+    n = next(n for n in range(start, start + 50) if splits.sequence_rows(n, 0.05, 0.05)[0] == n_train)
+    return preset("adding_lstm").with_values(**{
+        "data.seq_len": seq_len, "data.n_sequences": n, "data.val_fraction": 0.05, "data.test_fraction": 0.05,
+        "model.cell": cell, "model.units": units, "train.batch_size": batch, "train.epochs": epochs,
+        "train.snapshot_every": 1000, "train.xla": xla})
+
+
+def _timed_run(experiment, models=None) -> dict:
+    """One `training.train` run as a worker runs it (artifacts not saved): its first epoch, its steady epochs
+    (the median after the first), its whole time, and what its StartEvent said."""
+    from seqcore.events import EpochEvent, StartEvent
+    from seqcore.training import train
+
+    events: list = []
+    t0 = time.perf_counter()
+    end = train(experiment, events.append, save_artifacts=False, models=models)
+    total = time.perf_counter() - t0
+    if end.status != "finished":
+        raise RuntimeError(f"the run ended {end.status}: {end.reason}")
+    start = next(e for e in events if isinstance(e, StartEvent))
+    epochs = [e for e in events if isinstance(e, EpochEvent)]
+    steady = statistics.median(e.seconds for e in epochs[1:])
+    return {"first_epoch_s": epochs[0].seconds, "steady_epoch_s": steady, "total_s": total,
+            "steps_per_epoch": start.steps_per_epoch, "steps_per_execution": start.steps_per_execution,
+            "xla": start.xla, "epochs": len(epochs), "final_loss": epochs[-1].loss,
+            "final_val_loss": epochs[-1].val_loss}
+
+
+def prepare_xla(args: dict):
+    """XLA on against off through the app's own training path, for one cell: each (units, batch, seq_len) of the
+    grid trained both ways (alternating which goes first), the same with every batch full, a second run of one
+    network through a ModelCache (what a warm worker pays for an architecture it has compiled), and the
+    gradients-through-time pass with and without jit."""
+    import numpy as np
+
+    _warm_worker_process(args)
+    from seqcore import training
+    from seqcore.data import build_data
+    from seqcore.models import build_model
+
+    cell, epochs = args["cell"], int(args.get("epochs", 4))
+    grid = [(int(u), int(b)) for u, b in args["sizes"]]
+    seq_lens = [int(t) for t in args["seq_lens"]]
+    steps_for = lambda t: max(8, int(args.get("timesteps_per_epoch", 1600)) // t)  # noqa: E731
+
+    def timed():
+        cases, index = [], 0
+        for units, batch in grid:
+            for seq_len in seq_lens:
+                runs = {}
+                for mode in ("off", "on") if index % 2 == 0 else ("on", "off"):
+                    experiment = xla_experiment(cell, units, batch, seq_len, steps_for(seq_len), epochs, mode)
+                    runs[mode] = _timed_run(experiment)
+                    print(f"xla {cell}({units}) batch {batch} T={seq_len} {mode}: {runs[mode]}", file=sys.stderr)
+                index += 1
+                cases.append({"cell": cell, "units": units, "batch": batch, "seq_len": seq_len, **runs})
+        units, batch = grid[0]
+        full_batches = []  # no partial last batch: XLA compiles the training step for one shape only
+        for seq_len in args.get("full_batch_seq_lens", []):
+            runs = {}
+            for mode in ("off", "on"):
+                experiment = xla_experiment(cell, units, batch, seq_len, steps_for(seq_len), epochs, mode, False)
+                runs[mode] = _timed_run(experiment)
+            full_batches.append({"cell": cell, "units": units, "batch": batch, "seq_len": seq_len, **runs})
+        seq_len = int(args.get("cached_seq_len", 100))
+        steps = steps_for(seq_len)
+        cached = {}
+        for mode in ("on", "off"):
+            models = training.ModelCache()
+            experiment = xla_experiment(cell, units, batch, seq_len, steps, 3, mode)
+            first = _timed_run(experiment, models)
+            again = _timed_run(experiment.with_values(**{"train.seed": 7}), models)
+            cached[mode] = {"first": first, "again": again, "hits": models.hits}
+        gradients = {}
+        for seq_len in args.get("gradient_seq_lens", []):
+            experiment = xla_experiment(cell, units, batch, seq_len, 4, 1, "off")
+            data = build_data(experiment.data)
+            model = build_model(experiment)
+            n = training.GRADIENT_SEQUENCES
+            x, y = data.x_val[:n], data.y_val[:n]
+            for jit in (False, True):
+                t0 = time.perf_counter()
+                first = training.input_gradient_norms(model, x, y, None, jit_compile=jit)
+                first_s = time.perf_counter() - t0
+                times = []
+                for _ in range(7):
+                    t0 = time.perf_counter()
+                    out = training.input_gradient_norms(model, x, y, None, jit_compile=jit)
+                    times.append(time.perf_counter() - t0)
+                gradients.setdefault(str(seq_len), {})[str(jit).lower()] = {
+                    "first_s": first_s, "steady_ms": 1000 * statistics.median(times), "norms": out.tolist()}
+            on, off = (np.asarray(gradients[str(seq_len)][k]["norms"]) for k in ("true", "false"))
+            gradients[str(seq_len)]["max_rel_diff"] = float(np.max(np.abs(on - off) / np.maximum(np.abs(off), 1e-12)))
+        return {"cell": cell, "cases": cases, "full_batches": full_batches, "cached": cached,
+                "gradients": gradients, "epochs": epochs}
+
+    return timed
+
+
 TASKS = {"plain_fit": prepare_plain_fit, "bare_fit": prepare_bare_fit, "update_bytes": prepare_update_bytes,
-         "overlay_bytes": prepare_overlay_bytes, "seed_events": prepare_seed_events, "reference": prepare_reference}
+         "overlay_bytes": prepare_overlay_bytes, "seed_events": prepare_seed_events, "reference": prepare_reference,
+         "xla": prepare_xla}
 
 
 def main(argv: list[str]) -> int:

@@ -162,7 +162,7 @@ class _Progress:
             return
         if isinstance(event, StartEvent):
             print(f"data: {event.n_train} train / {event.n_val} validation / {event.n_test} test sequences; "
-                  f"{event.steps_per_epoch} steps an epoch", file=sys.stderr)
+                  f"{event.steps_per_epoch} steps an epoch; XLA {'on' if event.xla else 'off'}", file=sys.stderr)
             for name, value in event.baselines.items():
                 print(f"baseline {name}: {value:.4f}", file=sys.stderr)
         elif isinstance(event, EpochEvent):

@@ -26,6 +26,7 @@ class StartEvent:
     probe_y: np.ndarray
     probe_w: np.ndarray | None
     seconds_to_build: float
+    xla: bool = False  # the training step is compiled with XLA (training.use_xla); runs stored before it: False
 
 
 @dataclass(frozen=True)

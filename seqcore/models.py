@@ -135,8 +135,11 @@ def seed_randomness(seed: int) -> None:
         keras.utils.set_random_seed(seed)
 
 
-def build_model(experiment: Experiment, *, steps_per_execution: int = 1):
-    """A compiled keras.Model for this experiment: Input -> recurrent layers -> Dense head."""
+def build_model(experiment: Experiment, *, steps_per_execution: int = 1, jit_compile: bool | str = "auto"):
+    """A compiled keras.Model for this experiment: Input -> recurrent layers -> Dense head.
+
+    `jit_compile`: Keras' compile argument (XLA); "auto" is Keras' own choice, which is off on a machine without
+    an accelerator. Training decides it per run (`seqcore.training.use_xla`) and passes True or False."""
     import keras
     from keras import layers
 
@@ -170,10 +173,10 @@ def build_model(experiment: Experiment, *, steps_per_execution: int = 1):
         # Average over the scored steps only, so a masked task (delay) reports the same units as its baselines.
         loss = keras.losses.CategoricalCrossentropy(reduction="mean_with_sample_weight")
         model.compile(optimizer=optimizer, loss=loss, weighted_metrics=["accuracy"],
-                      steps_per_execution=steps_per_execution)
+                      steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     else:
         model.compile(optimizer=optimizer, loss="mse", weighted_metrics=["mae"],
-                      steps_per_execution=steps_per_execution)
+                      steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     return model
 
 

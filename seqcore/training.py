@@ -25,7 +25,7 @@ from seqcore.cells import CELLS
 from seqcore.config import Experiment
 from seqcore.data import SequenceData, build_data, fresh_training_split
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.models import build_model, metric_name
+from seqcore.models import UNROLL_MAX_STEPS, build_model, metric_name
 from seqcore.tasks import SERIES
 
 PROBE_SIZE = 4  # sequences whose hidden states are recorded
@@ -62,6 +62,43 @@ def steps_per_execution(experiment: Experiment, n_features: int, steps_per_epoch
     return int(max(1, min(steps_per_epoch, FLOPS_PER_EXECUTION // max(per_batch, 1))))
 
 
+# XLA's cost and gain per cell: the medians of bench/xla.py's cases that loop over time (T > UNROLL_MAX_STEPS;
+# units 32 and 64, batch 32 and 64, T 30 to 200; the table is in docs/performance-notes.md): the one-off compile
+# it adds to a network's first run, and the training time it saves per batch and time step.
+XLA_COMPILE_S = {"LSTM": 6.5, "GRU": 7.0, "SimpleRNN": 5.5}
+XLA_SAVED_S = {"LSTM": 320e-6, "GRU": 580e-6, "SimpleRNN": 180e-6}
+# The compile comes before the first epoch, while a person waits for the first point: a saving that only paid it
+# back would move time to where it is felt most, so auto asks for twice.
+XLA_MARGIN = 2.0
+
+
+def use_xla(experiment: Experiment, data: SequenceData, cached: bool) -> bool:
+    """Whether this run compiles its steps with XLA (Keras' jit_compile). `cached`: this process keeps a model of
+    the run's architecture compiled with XLA (ModelCache.has), so its compile is paid already.
+
+    train.xla "on" and "off" force it. "auto" turns it on for a cached network, and where the time it is expected
+    to save over the run, XLA_SAVED_S[cell] x batches x time steps, is at least XLA_MARGIN times the compile it
+    adds, XLA_COMPILE_S[cell]. Measured break-even (bench/xla.py): about 20,000 batches x time steps for the LSTM,
+    12,000 for the GRU and 31,000 for the SimpleRNN (at T=100: 200, 120 and 310 batches); auto asks for twice that,
+    so the adding lesson (2,000 batches of 100 steps) trains with XLA and one epoch of it does not. Short
+    sequences that models.UNROLL_MAX_STEPS unrolls stay off: XLA compiles every copy of the cell, 7-14 s more, to
+    save at most 0.35 ms a time step, 4,000 to 75,000 batches before it pays, or never. The JAX backend compiles
+    with XLA whatever the setting (there jit_compile=False would mean running eagerly)."""
+    if experiment.train.backend == "jax":
+        return True
+    mode = experiment.train.xla
+    if mode != "auto":
+        return mode == "on"
+    if cached:
+        return True
+    steps = data.x_train.shape[1]
+    if steps <= UNROLL_MAX_STEPS:
+        return False
+    cell = experiment.model.cell
+    batches = experiment.train.epochs * math.ceil(len(data.x_train) / experiment.train.batch_size)
+    return batches * steps * XLA_SAVED_S[cell] >= XLA_MARGIN * XLA_COMPILE_S[cell]
+
+
 class ModelCache:
     """Compiled models kept between the runs of one process, by architecture.
 
@@ -69,7 +106,8 @@ class ModelCache:
     of a warm worker's first epoch). A run whose architecture an earlier run here compiled takes that model
     instead, with the initial weights of a fresh build under its own seed (so results match an uncached
     run) and a zeroed optimizer, and starts without tracing. Students retrain one architecture again and
-    again (other epochs, learning rate, data, seed), so this is the common case.
+    again (other epochs, learning rate, data, seed), so this is the common case. A model compiled with XLA is kept
+    apart from one without (the key holds it) and keeps its XLA executables: its compile is paid once per worker.
     """
 
     def __init__(self, size: int = 4):
@@ -79,15 +117,19 @@ class ModelCache:
         self.evicted = 0  # models let go so far (least recently used first)
 
     @staticmethod
-    def key(experiment: Experiment, data: SequenceData, spe: int) -> tuple:
-        """What a compiled graph depends on: layers, shapes, loss, optimizer kind, clipping, steps per call."""
+    def key(experiment: Experiment, data: SequenceData, spe: int, xla: bool = False) -> tuple:
+        """What a compiled graph depends on: layers, shapes, loss, optimizer kind, clipping, steps per call, XLA."""
         train = experiment.train
         return (experiment.model, data.head, data.x_train.shape[1:], data.y_train.shape[1:],
-                data.w_train is None, train.optimizer, train.clipnorm, spe)
+                data.w_train is None, train.optimizer, train.clipnorm, spe, xla)
 
-    def model_for(self, experiment: Experiment, data: SequenceData, spe: int):
-        fresh = build_model(experiment, steps_per_execution=spe)
-        key = self.key(experiment, data, spe)
+    def has(self, experiment: Experiment, data: SequenceData, spe: int, xla: bool) -> bool:
+        """Whether a model compiled for this run's architecture (with or without XLA) is kept here."""
+        return self.key(experiment, data, spe, xla) in self._models
+
+    def model_for(self, experiment: Experiment, data: SequenceData, spe: int, xla: bool = False):
+        fresh = build_model(experiment, steps_per_execution=spe, jit_compile=xla)
+        key = self.key(experiment, data, spe, xla)
         cached = self._models.pop(key, None)
         if cached is None:
             cached = fresh
@@ -139,13 +181,16 @@ def last_window(data: SequenceData) -> np.ndarray:
     return tail[-data.x_val.shape[1]:]
 
 
-def input_gradient_norms(model, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+def input_gradient_norms(model, x: np.ndarray, y: np.ndarray, w: np.ndarray | None, *,
+                         jit_compile: bool = False) -> np.ndarray:
     """||dL/dx_t|| for every step t, each sequence's own loss differentiated, then the mean over sequences:
     one forward and backward pass with the backend's autodiff (TensorFlow's GradientTape), compiled once per
-    model (eagerly, a recurrent layer steps through time in Python: about 1 s a snapshot for T = 100)."""
+    model (eagerly, a recurrent layer steps through time in Python: about 1 s a snapshot for T = 100).
+    `jit_compile`: compile that pass with XLA too (bench/xla.py measures it; snapshots do not)."""
     import tensorflow as tf
 
-    gradient_fn = _GRADIENT_FNS.get(model)
+    compiled = _GRADIENT_FNS.setdefault(model, {})
+    gradient_fn = compiled.get(jit_compile)
     if gradient_fn is None:
         def norms(inputs, targets, weights):
             with tf.GradientTape() as tape:
@@ -157,13 +202,13 @@ def input_gradient_norms(model, x: np.ndarray, y: np.ndarray, w: np.ndarray | No
             gradient = tape.gradient(loss, inputs)  # (batch, steps, features)
             return tf.reduce_mean(tf.norm(gradient, axis=-1), axis=0)
 
-        gradient_fn = _GRADIENT_FNS[model] = tf.function(norms, reduce_retracing=True)
+        gradient_fn = compiled[jit_compile] = tf.function(norms, reduce_retracing=True, jit_compile=jit_compile)
     weights = None if w is None else tf.convert_to_tensor(w, dtype=tf.float32)
     result = gradient_fn(tf.convert_to_tensor(x, dtype=tf.float32), tf.convert_to_tensor(y), weights)
     return np.asarray(result, dtype=np.float32)
 
 
-_GRADIENT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its compiled gradient pass
+_GRADIENT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {jit_compile: its gradient pass}
 
 
 def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData, probe_x: np.ndarray) -> SnapshotEvent:
@@ -268,7 +313,11 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     n_train = len(data.x_train)
     steps_per_epoch = math.ceil(n_train / train_cfg.batch_size)
     spe = steps_per_execution(experiment, data.n_features, steps_per_epoch)
-    model = models.model_for(experiment, data, spe) if models else build_model(experiment, steps_per_execution=spe)
+    xla = use_xla(experiment, data, cached=models is not None and models.has(experiment, data, spe, True))
+    if models:
+        model = models.model_for(experiment, data, spe, xla)
+    else:
+        model = build_model(experiment, steps_per_execution=spe, jit_compile=xla)
     build_state(model, data)
     probe_x = data.x_val[:PROBE_SIZE]
 
@@ -289,7 +338,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
                     steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data, with_hmm=True),
                     probe_x=probe_x, probe_y=data.y_val[:PROBE_SIZE],
                     probe_w=None if data.w_val is None else data.w_val[:PROBE_SIZE],
-                    seconds_to_build=time.monotonic() - t_build))
+                    seconds_to_build=time.monotonic() - t_build, xla=xla))
     state = {"status": "running", "reason": "", "t0": time.monotonic(), "epoch_started": 0.0}
     history = []
 

@@ -55,8 +55,13 @@ def _status(view: JobView) -> None:
                 f"({view.waited_s:.0f} s so far, about {view.estimated_wait_s:.0f} s to go). Others are training "
                 "on this server; your run starts by itself.")
     elif view.status == "starting" or (view.status == "running" and not view.history):
-        st.info("Compiling the network… Its first epoch also builds the graphs TensorFlow runs (a few seconds for "
-                "a network this worker has not trained before); the speed shows from the second epoch on.")
+        if view.start is not None and view.start.xla:
+            st.info("Compiling the network with XLA on… Its first epoch also compiles its steps with XLA (5-10 s "
+                    "more for a network this worker has not trained before), which then trains each step faster; "
+                    "the speed shows from the second epoch on.")
+        else:
+            st.info("Compiling the network… Its first epoch also builds the graphs TensorFlow runs (a few seconds "
+                    "for a network this worker has not trained before); the speed shows from the second epoch on.")
     elif view.status == "paused":
         st.info(f"Paused at epoch {view.epoch}: press Resume to go on, or Stop to end the run here.")
     elif view.status == "failed":
@@ -201,6 +206,9 @@ def _figures(job: JobHandle, view: JobView) -> None:
     top = st.columns(2)
     top[0].plotly_chart(figures["loss"], key="fig_loss")
     top[1].plotly_chart(figures["metric"], key="fig_metric")
+    note = panels.baselines_note(view.start.baselines) if view.start else None
+    if note:
+        st.caption(note)
     previous = previous_run(view)
     if previous is not None:
         st.caption(f"Grey: your previous run ({previous[0]}), for comparison. All your runs are on the *Runs* "

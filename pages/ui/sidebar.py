@@ -43,12 +43,17 @@ def _status_line(view: JobView, live_here: bool) -> str:
     if live_here and view.status == "queued":
         return "⏳ Queued: your place in line is shown on this page"
     if live_here and view.status in ("starting", "running"):
-        return "🏃 Running: live on this page"
+        return f"🏃 Running: live on this page{xla_note(view)}"
     if view.status == "queued":
         return (f"⏳ Queued: position {view.queue_position}, waiting {view.waited_s:.0f} s "
                 f"(about {view.estimated_wait_s:.0f} s to go)")
     text = STATUS_LINES[view.status].format(epoch=view.epoch, epochs=epochs, reason=md(view.reason))
-    return f"{STATUS_ICONS[view.status]} {text}"
+    return f"{STATUS_ICONS[view.status]} {text}{xla_note(view)}"
+
+
+def xla_note(view: JobView) -> str:
+    """' · XLA on' once the run's StartEvent says it compiles its steps with XLA, else nothing."""
+    return " · XLA on" if view.start is not None and view.start.xla else ""
 
 
 def settings_line(experiment) -> str:
