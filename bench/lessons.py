@@ -5,6 +5,7 @@ trained with the command line one after another, and written as JSON, then as ma
     python bench/lessons.py --only adding --json out.json       # one group
     python bench/lessons.py --report docs/lessons.json          # the markdown tables, from the JSON
     python bench/lessons.py --report docs/lessons.json --into docs/lessons.md   # ... written between its markers
+    python bench/lessons.py --report docs/lessons.json --table-only --into README.md   # the README's table
 
 Each run is `python -m seqcore train --preset NAME --set ...` in a fresh process, recorded into a temporary
 run store; its numbers are read back from that store (test metrics, each epoch's validation loss, the
@@ -66,6 +67,9 @@ def lessons() -> list[Lesson]:
               _adding("SimpleRNN", 100, **{"train.clipnorm": 1.0}),
               _adding("SimpleRNN", 100, **{"train.clipnorm": 1.0, "model.activation": "relu",
                                            "model.recurrent_init": "identity"})]
+    # The forget-gate bias checked on a second task, the delay preset (recall the token 20 steps back).
+    levers += [Lesson("levers", "delay LSTM", "delay", {}),
+               Lesson("levers", "delay LSTM forget_bias=0.0", "delay", {"model.forget_bias": 0.0})]
     copy = [Lesson("copy", f"copy memory {cell}", "copy_memory", {} if cell == "GRU" else {"model.cell": cell})
             for cell in ("GRU", "LSTM", "SimpleRNN")]
     return adding + levers + copy
@@ -96,7 +100,10 @@ def measure(lesson: Lesson, store_dir: Path) -> dict:
             "xla": getattr(start, "xla", None), "status": summary.status}
 
 
-def run_all(selected: list[Lesson], path: Path) -> dict:
+def run_all(selected: list[Lesson], path: Path, *, merge: bool = False) -> dict:
+    """Train `selected` one after another into the JSON at `path`; with `merge`, the runs already there that
+    were not retrained stay (in the order of `lessons()`)."""
+    kept = json.loads(path.read_text())["runs"] if merge and path.exists() else []
     payload = {"command": "python " + shlex.join(["bench/lessons.py", *sys.argv[1:]]),
                "date": datetime.date.today().isoformat(),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -110,6 +117,12 @@ def run_all(selected: list[Lesson], path: Path) -> dict:
                   file=sys.stderr, flush=True)
             path.write_text(json.dumps(payload, indent=1))  # what is done so far survives an interruption
     payload["load_after"] = os.getloadavg()
+    if kept:
+        fresh = {r["key"] for r in payload["runs"]}
+        order = {lesson.key: i for i, lesson in enumerate(lessons())}
+        payload["runs"] = sorted([r for r in kept if r["key"] not in fresh] + payload["runs"],
+                                 key=lambda r: order.get(r["key"], len(order)))
+        payload["merged"] = True
     path.write_text(json.dumps(payload, indent=1))
     return payload
 
@@ -138,20 +151,36 @@ def adding_table(runs: list[dict]) -> str:
 
 def runs_table(runs: list[dict], group: str) -> str:
     """One row per run of a group: the command, the test score, when it was solved, the time."""
-    lines = ["| run (command) | test | validation < 0.01 | wall time | XLA |", "| --- | --: | --- | --: | --- |"]
+    lines = ["| run (command) | test | validation < 0.01 | best baseline (validation) | wall time | XLA |",
+             "| --- | --: | --- | --- | --: | --- |"]
     for r in (r for r in runs if r["group"] == group):
         metric = "accuracy" if r["metric"] == "accuracy" else "loss"
         score = f"{metric} {r['test'][metric]:.4f}"
         solved = "–" if r["metric"] == "accuracy" else (f"from epoch {r['first_epoch_solved']}"
                                                         if r["first_epoch_solved"] else "never")
-        lines.append(f"| `{r['command']}` | {score} | {solved} | {r['wall_s']:.0f} s | "
+        lines.append(f"| `{r['command']}` | {score} | {solved} | {_best_baseline(r)} | {r['wall_s']:.0f} s | "
                      f"{'on' if r['xla'] else 'off' if r['xla'] is not None else '?'} |")
     return "\n".join(lines)
 
 
-def report(payload: dict) -> str:
+def _best_baseline(row: dict) -> str:
+    """The strongest simple predictor of the run's data: the highest accuracy, or the lowest MSE."""
+    accuracy = row["metric"] == "accuracy"
+    scores = {k: v for k, v in row["baselines"].items() if ("accuracy" in k if accuracy else "MSE" in k)}
+    if not scores:
+        return "–"
+    name = (max if accuracy else min)(scores, key=scores.get)
+    return f"{name} {scores[name]:.4f}" if accuracy else f"{name} {scores[name]:.3f}"
+
+
+def report(payload: dict, *, table_only: bool = False) -> str:
+    """Every table, with where the numbers come from; `table_only`: the adding table alone (the README's)."""
     runs = payload["runs"]
-    sections = [f"Written by `{payload['command']}` on {payload['date']} ({payload['machine']}; load average "
+    if table_only:
+        return adding_table(runs) + "\n"
+    merged = " (the latest of runs merged into one file; each row's numbers are its own run's)" \
+        if payload.get("merged") else ""
+    sections = [f"Written by `{payload['command']}`{merged} on {payload['date']} ({payload['machine']}; load average "
                 f"{payload['load_before'][0]:.1f} before, {payload.get('load_after', [float('nan')])[0]:.1f} "
                 "after). Test MSE after 30 epochs of 2,100 sequences (the first epoch whose validation MSE is below "
                 "0.01; the command's wall time, TensorFlow's start included):", "", adding_table(runs)]
@@ -179,11 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="train the lessons and write their numbers here")
     parser.add_argument("--only", choices=("adding", "levers", "copy"), action="append",
                         help="only these groups (repeatable)")
+    parser.add_argument("--key", action="append", help="only the lesson with this key (repeatable); with --json, "
+                        "the other runs already in that file are kept")
     parser.add_argument("--report", type=Path, help="print the markdown tables of this JSON")
     parser.add_argument("--into", type=Path, help="with --report: write the tables between the markers of this page")
+    parser.add_argument("--table-only", action="store_true", help="with --report: the adding table alone")
     args = parser.parse_args(argv)
     if args.report:
-        text = report(json.loads(args.report.read_text()))
+        text = report(json.loads(args.report.read_text()), table_only=args.table_only)
         if args.into:
             write_into(args.into, text)
         else:
@@ -191,8 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.json:
         parser.error("give --json PATH to train, or --report PATH to print the tables")
-    selected = [lesson for lesson in lessons() if not args.only or lesson.group in args.only]
-    print(report(run_all(selected, args.json)), end="")
+    selected = [lesson for lesson in lessons() if (not args.only or lesson.group in args.only)
+                and (not args.key or lesson.key in args.key)]
+    if args.key and len(selected) != len(args.key):
+        parser.error(f"--key: unknown lesson; the keys are: {', '.join(lesson.key for lesson in lessons())}")
+    print(report(run_all(selected, args.json, merge=bool(args.key))), end="")
     return 0
 
 
