@@ -126,6 +126,16 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         forecast=forecast, title=f"Validation, then forecast (epoch {snapshot.epoch})")
 
 
+def baselines_note(baselines: dict[str, float]) -> str | None:
+    """A line under the charts saying how the HMM baseline came about (its K and fitting time), if it has one."""
+    fitted = next(((name, value) for name, value in baselines.items() if name.startswith("HMM fitting seconds")), None)
+    if fitted is None:
+        return None
+    states = fitted[0].removeprefix("HMM fitting seconds ").strip("()")
+    return (f"Dashed: the simple baselines, on validation. The HMM's ({states}) was fitted by Baum–Welch on the "
+            f"training sequences in {fitted[1]:.2f} s when this run started: its memory is one of those states.")
+
+
 GRADIENTS_CAPTION = (
     "How strongly the loss still reaches back to the input at each step, in this snapshot of the network "
     "(mean over the first 32 validation sequences). Where the line falls by powers of ten towards early steps, "

@@ -271,3 +271,12 @@ def test_long_memory_tasks_show_gradients_through_time_and_others_do_not():
     assert [t.name for t in pair.data] == ["A", "B"] and pair.layout.yaxis.type == "log"
     assert "(epoch 3)" in pair.layout.title.text
     assert panels.gradient_panel([("A", SnapshotEvent(3, [], [], np.zeros(1)))]) is None  # a run from before
+
+
+def test_the_note_under_the_charts_names_the_hmms_states_and_fitting_time_and_nothing_without_one():
+    from seqcore.panels import baselines_note
+
+    note = baselines_note({"bigram accuracy": 0.2, "HMM accuracy (K = 4 states)": 0.26,
+                           "HMM fitting seconds (K = 4 states)": 0.4123})
+    assert note is not None and "The HMM's (K = 4 states) was fitted by Baum–Welch" in note and "0.41 s" in note
+    assert baselines_note({"mean MSE": 0.16}) is None
