@@ -69,8 +69,8 @@ else:
 saturation = panels.saturation_panel(snapshot, data, cell=cell, activation=activation, layer=layer)
 if saturation is not None:
     st.subheader("Gate saturation")
-    st.plotly_chart(saturation, key="inspect_saturation")
-    st.caption(panels.SATURATION_CAPTION.format(sequences=panels.saturation.MAX_SEQUENCES))
+    st.plotly_chart(saturation[0], key="inspect_saturation")
+    st.caption(saturation[1])
 
 st.subheader("One unit")
 unit = st.number_input("Unit", 0, experiment.model.units - 1, 0, key="inspect_unit",

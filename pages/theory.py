@@ -99,6 +99,9 @@ compare.pair_button("long", f"Adding problem, {steps} steps: {gated} and SimpleR
                     help=f"Trains {gated}(64) and SimpleRNN(64) on the adding problem with T = {steps}, same data "
                          "and seed, and opens Model & training.")
 st.caption(text.LESSON_TIMES)
+if steps == 200 and state.limits().time_limit_s < 300:
+    st.warning(f"This server stops a run after {state.limits().time_limit_s:g} s; at T = 200 the runs took 124-160 s "
+               "on their own here, so this pair may stop before it learns.", icon=":material/timer:")
 compare.preset_pair_button("delay", "delay", "delay_simplernn", "Delay task: LSTM and SimpleRNN side by side")
 preset_buttons("long", [("delay", "LSTM on a 20-step delay"), ("delay_simplernn", "SimpleRNN on the same delay"),
                         ("copy_memory", "GRU on copy memory")])

@@ -79,8 +79,22 @@ def lstm_bias(units: int, *, forget_bias: float = 1.0, chrono_t_max: int = 0, se
     return [float(v) for v in np.concatenate(blocks)]
 
 
+def _reads(model, lever: str) -> bool:
+    """Whether this model's cell reads the initialisation lever (the cell registry says which do)."""
+    return lever in CELLS[model.cell].init_settings
+
+
 def _custom_bias(model) -> bool:
-    return model.cell == "LSTM" and (model.chrono_t_max > 0 or model.forget_bias != 1.0)
+    return (_reads(model, "chrono_t_max") and model.chrono_t_max > 0) or (
+        _reads(model, "forget_bias") and model.forget_bias != 1.0)
+
+
+def without_levers(model):
+    """The model settings with the initialisation levers at Keras' defaults: they set starting values only, so
+    two models that differ in them have the same compiled graph."""
+    from dataclasses import replace
+
+    return replace(model, forget_bias=1.0, chrono_t_max=0, recurrent_init="orthogonal")
 
 
 def _initialisers(experiment: Experiment, layer: int) -> dict[str, tuple[object, str]]:
@@ -97,7 +111,7 @@ def _initialisers(experiment: Experiment, layer: int) -> dict[str, tuple[object,
         chosen["unit_forget_bias"] = (False, "False")
         chosen["bias_initializer"] = (keras.initializers.Constant(lstm_bias(model.units, **bias)),
                                       f"keras.initializers.Constant(lstm_bias({model.units}, {shown}))")
-    if model.cell == "SimpleRNN" and model.recurrent_init != "orthogonal":
+    if _reads(model, "recurrent_init") and model.recurrent_init != "orthogonal":
         chosen["recurrent_initializer"] = (model.recurrent_init, repr(model.recurrent_init))
     return chosen
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqcore import plots, saturation
+from seqcore.cells import CELLS
 from seqcore.data import SequenceData
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
 from seqcore.tasks import MARKED, TOKENS
@@ -153,23 +154,28 @@ def gradient_panel(runs: list[tuple[str, SnapshotEvent | None]]):
 
 
 SATURATION_CAPTION = (
-    "Each point is one unit: the share of steps, over up to {sequences} validation sequences, that its gate is "
-    "wide open (right) or shut (up). A forget gate far to the right belongs to a unit that keeps its cell "
+    "Each point is one unit: the share of steps, over the {count} {split} sequences named in the title, that its "
+    "gate is wide open (right) or shut (up). A forget gate far to the right belongs to a unit that keeps its cell "
     "state over long spans, what the adding and delay tasks need; points near the corner (0, 0) are gates "
     "that respond to each input as it comes; on the dotted diagonal a gate is always one or the other.")
 
 
 def saturation_panel(snapshot: SnapshotEvent, data: SequenceData, *, cell: str, activation: str = "tanh",
                      layer: int = 0):
-    """The gate saturation of one layer in this snapshot, on validation sequences; None for a SimpleRNN."""
-    sequences = data.x_val if len(data.x_val) else data.x_train
+    """(figure, caption) of one layer's gate saturation in this snapshot, on validation sequences (training ones
+    when there are none); None for a SimpleRNN."""
+    split, sequences = ("validation", data.x_val) if len(data.x_val) else ("training", data.x_train)
     found = saturation.gate_saturation(snapshot.weights, sequences, cell=cell, head=data.head, layer=layer,
                                        activation=activation)
     if not found:
         return None
-    shown = min(len(sequences), saturation.MAX_SEQUENCES)
-    return plots.gate_saturation_figure(
-        found, title=f"Gate saturation, layer {layer + 1}, epoch {snapshot.epoch} ({shown} sequences)")
+    units = len(found[0].open)
+    count = min(len(sequences), saturation.sequences_for(sequences.shape[1], units,
+                                                         sequences.shape[2] if layer == 0 else units,
+                                                         len(CELLS[cell].blocks)))
+    figure = plots.gate_saturation_figure(
+        found, title=f"Gate saturation, layer {layer + 1}, epoch {snapshot.epoch} ({count} {split} sequences)")
+    return figure, SATURATION_CAPTION.format(count=count, split=split)
 
 
 def live_figures(history, start, snapshot, data, *, layer=0, probe=0, log_y=False, smoothing=0.0,

@@ -16,7 +16,15 @@ from seqcore import reference
 from seqcore.cells import CELLS
 
 SHUT, OPEN = 0.1, 0.9  # Karpathy et al.'s thresholds for left- and right-saturated
-MAX_SEQUENCES = 64  # enough steps for stable fractions; the forward pass stays a few ms
+MAX_SEQUENCES = 64  # enough steps for stable fractions
+# The forward pass's multiply-adds, sequences × steps × units × (units + inputs) × blocks, kept to about 0.1 s of
+# NumPy a page run: 64 sequences of an LSTM(64) at T = 100 fit; an LSTM(1024) at T = 1000 gets one sequence.
+MAX_WORK = 64 * 100 * 64 * 128 * 4
+
+
+def sequences_for(n_steps: int, units: int, inputs: int, blocks: int) -> int:
+    """How many sequences the saturation is counted over: MAX_SEQUENCES, fewer for big or long networks."""
+    return int(max(1, min(MAX_SEQUENCES, MAX_WORK // max(1, n_steps * units * (units + inputs) * blocks))))
 
 
 @dataclass(frozen=True)
@@ -34,12 +42,15 @@ def sigmoid_gates(cell: str) -> tuple[str, ...]:
 
 def gate_saturation(weights: list, x: np.ndarray, *, cell: str, head: str, layer: int = 0,
                     activation: str = "tanh") -> list[GateSaturation]:
-    """Per sigmoid gate of `layer`, each unit's share of time steps shut and open, over the sequences `x`
-    (at most MAX_SEQUENCES of them); empty for a SimpleRNN."""
+    """Per sigmoid gate of `layer`, each unit's share of time steps shut and open, over the first sequences of `x`
+    (`sequences_for` says how many); empty for a SimpleRNN."""
     gates = sigmoid_gates(cell)
     if not gates:
         return []
-    trace = reference.forward(weights, x[:MAX_SEQUENCES], cell=cell, head=head, activation=activation)
+    recurrent = weights[1 + 3 * layer]  # U of the layer: (units, blocks × units)
+    units = recurrent.shape[0]
+    count = sequences_for(x.shape[1], units, x.shape[2] if layer == 0 else units, len(CELLS[cell].blocks))
+    trace = reference.forward(weights, x[:count], cell=cell, head=head, activation=activation)
     values = trace.layers[layer].gates
     return [GateSaturation(gate, shut=(values[gate] < SHUT).mean(axis=(0, 1)),
                            open=(values[gate] > OPEN).mean(axis=(0, 1))) for gate in gates]

@@ -25,7 +25,7 @@ from seqcore.cells import CELLS
 from seqcore.config import Experiment
 from seqcore.data import SequenceData, build_data, fresh_training_split
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.models import UNROLL_MAX_STEPS, build_model, metric_name
+from seqcore.models import UNROLL_MAX_STEPS, build_model, metric_name, without_levers
 from seqcore.tasks import SERIES
 
 PROBE_SIZE = 4  # sequences whose hidden states are recorded
@@ -118,9 +118,10 @@ class ModelCache:
 
     @staticmethod
     def key(experiment: Experiment, data: SequenceData, spe: int, xla: bool = False) -> tuple:
-        """What a compiled graph depends on: layers, shapes, loss, optimizer kind, clipping, steps per call, XLA."""
+        """What a compiled graph depends on: layers, shapes, loss, optimizer kind, clipping, steps per call, XLA.
+        Not the initialisation levers: a cached model takes a fresh build's starting weights anyway."""
         train = experiment.train
-        return (experiment.model, data.head, data.x_train.shape[1:], data.y_train.shape[1:],
+        return (without_levers(experiment.model), data.head, data.x_train.shape[1:], data.y_train.shape[1:],
                 data.w_train is None, train.optimizer, train.clipnorm, spe, xla)
 
     def has(self, experiment: Experiment, data: SequenceData, spe: int, xla: bool) -> bool:

@@ -24,8 +24,8 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from pages.ui import refresh
-from seqcore.config import Experiment, preset
+from pages.ui import refresh, session
+from seqcore.config import Experiment, differences, preset
 from seqcore.data import build_data
 from seqcore.models import parameter_counts
 from seqcore.plots import TOKEN_COLOURS
@@ -474,3 +474,20 @@ def test_the_theory_lesson_offers_lstm_or_gru_against_a_simplernn_at_three_lengt
     assert [at.button(key=f"theory.pair.{lever}").label for lever in ("forget", "chrono", "irnn")] == [
         "Forget-gate bias 1 against 0 (LSTM, 100 steps)",
         "Chrono initialisation against Keras' start (LSTM, 200 steps)", "IRNN against a tanh SimpleRNN (100 steps)"]
+
+
+def test_an_initialisation_ab_button_loads_its_variant_and_queues_the_pair_it_names(monkeypatch):
+    from pages.ui import compare
+
+    queued = []
+    monkeypatch.setattr(compare, "submit", lambda a, b: queued.append((a, b)) or ("warning", "Not queued: a test."))
+    at = open_app("pages/theory.py")
+    at.button(key="theory.pair.chrono").click().run()
+    assert not at.exception, _exceptions(at)
+    (a, b), = queued
+    assert differences(a, b) == ["model.chrono_t_max"] and (a.model.chrono_t_max, a.data.seq_len) == (200, 200)
+    assert experiment_of(at) == a  # A's settings are the page's now, as a loaded preset's would be
+    assert at.session_state[session.PRESET_CHOICE] == "adding_lstm"
+    notices = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert any("Loaded the **adding_lstm** preset with data.seq_len 200, model.chrono_t_max 200" in n for n in notices)
+    assert any("Not queued: a test." in n for n in notices)

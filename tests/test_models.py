@@ -176,3 +176,14 @@ def test_the_keras_script_starts_from_the_same_bias_as_the_app():
     assert np.allclose(np.asarray(initializer((24,))), app_bias)
     assert "unit_forget_bias=False" in call
     assert "lstm_bias" not in keras_script(Experiment())  # Keras' defaults are not spelled out
+
+
+def test_each_layer_of_a_stacked_chrono_lstm_draws_its_own_spans_and_the_script_draws_the_same():
+    experiment = Experiment().with_values(**{"model.units": 6, "model.layers": 2, "model.chrono_t_max": 40})
+    model = build_model(experiment)
+    first, second = (model.get_layer(f"lstm_{i}").cell.bias.numpy() for i in (1, 2))
+    assert not np.allclose(first, second)
+    calls = [line for line in keras_script(experiment).splitlines() if "layers.LSTM" in line]
+    seeds = [int(re.search(r"seed=(\d+)", line).group(1)) for line in calls]
+    assert seeds == [experiment.train.seed, experiment.train.seed + 1]
+    assert np.allclose(lstm_bias(6, chrono_t_max=40, seed=seeds[1]), second)

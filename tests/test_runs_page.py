@@ -94,7 +94,7 @@ def test_a_past_run_opens_in_inspect_and_on_the_train_page_with_its_downloads(br
     assert any(c.value.startswith("Run: LSTM") for c in at.caption)  # Inspect draws the stored run
     assert at.select_slider(key="inspect_epoch").options == ["1", "2", "3"]
     saturation = [t for t in figure_titles(at) if t.startswith("Gate saturation")]
-    assert saturation == ["Gate saturation, layer 1, epoch 3 (40 sequences)"]  # the validation split of 200
+    assert saturation == ["Gate saturation, layer 1, epoch 3 (40 validation sequences)"]  # the validation split of 200
     at.switch_page("pages/train.py")
     at.run()
     assert not at.exception, _exceptions(at)

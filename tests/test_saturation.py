@@ -70,3 +70,14 @@ def test_the_figure_has_a_panel_per_gate_and_a_point_per_unit_at_open_and_shut_s
     assert list(forget.x) == pytest.approx([1.0] * UNITS) and list(forget.y) == pytest.approx([0.0] * UNITS)
     assert list(forget.customdata) == [0, 1, 2] and "unit %{customdata}" in forget.hovertemplate
     assert [a.text for a in figure.layout.annotations] == ["input", "forget", "output"]
+
+
+def test_a_big_or_long_network_is_counted_over_fewer_sequences_so_the_page_stays_quick():
+    from seqcore.saturation import MAX_SEQUENCES, sequences_for
+
+    assert sequences_for(100, 64, 2, 4) == MAX_SEQUENCES  # the adding lesson's LSTM(64)
+    assert sequences_for(1000, 1024, 1024, 4) == 1  # the largest network a local server allows
+    assert 1 < sequences_for(200, 128, 2, 4) < MAX_SEQUENCES
+    many = alternating_tokens(sequences=100)
+    found = gate_saturation(lstm_weights({"forget": 10.0}), many, cell="LSTM", head="tokens")
+    assert np.allclose(found[1].open, 1.0)  # counted over the first MAX_SEQUENCES, with the same answer

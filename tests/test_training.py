@@ -162,6 +162,20 @@ def test_retraining_the_same_network_reuses_its_compiled_model_and_learns_the_sa
     assert not np.allclose(other_seed, fresh, rtol=1e-3)
 
 
+def test_an_initialisation_lever_reuses_the_compiled_model_and_starts_from_its_own_weights():
+    """The levers set starting values, not the graph: a chrono run after a plain one takes the compiled model,
+    yet learns the curve a fresh chrono build learns."""
+    base = preset("seed").apply_overrides(["train.epochs=2", "model.units=6", "data.n_sequences=40"])
+    chrono = base.with_values(**{"model.chrono_t_max": 20, "model.forget_bias": 0.0})
+    fresh = _losses(chrono)
+    models = ModelCache()
+    _losses(base, models)
+    cached = _losses(chrono, models)
+    assert models.hits == 1
+    np.testing.assert_allclose(cached, fresh, rtol=1e-5)
+    assert not np.allclose(cached, _losses(base), rtol=1e-4)  # the lever changed the run
+
+
 def test_a_changed_architecture_gets_its_own_model():
     models = ModelCache(size=2)
     base = preset("seed").apply_overrides(["train.epochs=1", "model.units=4", "data.n_sequences=20"])

@@ -56,7 +56,7 @@ def _status(view: JobView) -> None:
                 "on this server; your run starts by itself.")
     elif view.status == "starting" or (view.status == "running" and not view.history):
         if view.start is not None and view.start.xla:
-            st.info("Compiling the network with XLA on… Its first epoch also compiles its steps with XLA (5-10 s "
+            st.info("Compiling the network with XLA on… Its first epoch also compiles its steps with XLA (5-11 s "
                     "more for a network this worker has not trained before), which then trains each step faster; "
                     "the speed shows from the second epoch on.")
         else:

@@ -297,9 +297,9 @@ LESSON_TIMES = (
     "Measured here (30 epochs of 2,100 sequences; `python -m seqcore train --preset adding_lstm --set "
     "data.seq_len=T --set model.cell=CELL`, table in docs/lessons.md): at T = 100 the GRU's validation MSE falls "
     "below 0.01 at epoch 7 (test MSE 0.0001), the LSTM's at epoch 19 (0.0009), the SimpleRNN's never (0.176; the "
-    "mean baseline is 0.161). At T = 50 both gated cells get there within 12 epochs; at T = 200 the GRU at epoch 10, "
-    "while Keras' default LSTM needs more than 30 epochs (0.168: chrono initialisation, below, fixes that). Each "
-    "run took 37-160 s here, XLA on.")
+    "mean baseline is 0.161). At T = 50 both gated cells get there within 12 epochs; at T = 200 the GRU at epoch "
+    "10, while Keras' default LSTM does not get below 0.01 in 30 epochs (0.168; chrono initialisation, below, "
+    "gets it there). Each run took 37-160 s here, XLA on.")
 
 INIT_LEVERS = (
     "**Where memory starts: three initialisation levers.** What a network can learn to remember depends on "

@@ -294,7 +294,8 @@ def test_the_long_memory_lesson_trains_lstm_and_simplernn_side_by_side(e2e_serve
         text = page.get_by_test_id("stMain").inner_text()
         tests = dict(re.findall(r"(A|B) · cell \w+: finished, 30 of 30 epochs; test loss ([0-9.]+)", text))
         assert float(tests["A"]) < 0.01, f"the LSTM's test MSE is {tests['A']} after {elapsed:.0f} s"
-        assert float(tests["B"]) > 0.1, f"the SimpleRNN's test MSE is {tests['B']}: it solved the adding problem?"
+        # Always guessing the mean scores about 0.16 (the lesson's JSON: 0.160 at T = 50).
+        assert abs(float(tests["B"]) - 0.16) < 0.03, f"the SimpleRNN's test MSE is {tests['B']}, not near the mean's"
         gradients = trace_points(page, "Gradients through time")
         assert all(gradients.get(label, 0) == 50 for label in PAIR), gradients  # one point per input step
         screenshot(page, "lesson_pair_finished")
