@@ -39,7 +39,7 @@ RUN_TIMEOUT_S = 1800
 
 @dataclass(frozen=True)
 class Lesson:
-    group: str  # 'adding', 'levers' or 'copy'
+    group: str  # 'adding', 'levers', 'hmm' or 'copy'
     key: str  # names the row, e.g. 'adding LSTM T=100'
     preset: str
     changes: dict  # 'section.field' -> value, on top of the preset
@@ -70,9 +70,11 @@ def lessons() -> list[Lesson]:
     # The forget-gate bias checked on a second task, the delay preset (recall the token 20 steps back).
     levers += [Lesson("levers", "delay LSTM", "delay", {}),
                Lesson("levers", "delay LSTM forget_bias=0.0", "delay", {"model.forget_bias": 0.0})]
+    # An HMM against the networks (Theory, "How do RNNs differ from HMMs"); the delay LSTM is in the levers.
+    hmm = [Lesson("hmm", f"{name} (HMM baseline)", name, {}) for name in ("seed", "patterned", "delay_simplernn")]
     copy = [Lesson("copy", f"copy memory {cell}", "copy_memory", {} if cell == "GRU" else {"model.cell": cell})
             for cell in ("GRU", "LSTM", "SimpleRNN")]
-    return adding + levers + copy
+    return adding + levers + hmm + copy
 
 
 def measure(lesson: Lesson, store_dir: Path) -> dict:
@@ -135,11 +137,20 @@ def _mse_cell(row: dict) -> str:
     return f"{row['test']['loss']:.4f} ({when}; {row['wall_s']:.0f} s)"
 
 
+def _lesson_training() -> str:
+    """'30 epochs of 2,100 sequences': how much the adding lesson trains, from its preset."""
+    experiment = adding_lesson("LSTM", 100)[1]
+    data = experiment.data
+    training = round(data.n_sequences * (1 - data.val_fraction - data.test_fraction))
+    return f"{experiment.train.epochs} epochs of {training:,} sequences"
+
+
 def adding_table(runs: list[dict]) -> str:
     """T down the side, the cells across: test MSE, the first epoch with validation MSE below 0.01, wall time."""
     by = {(r["cell"], r["steps"]): r for r in runs if r["group"] == "adding"}
     cells = ("LSTM", "GRU", "SimpleRNN")
-    lines = ["| T | " + " | ".join(f"{c}(64)" for c in cells) + " | mean baseline |",
+    units = adding_lesson("LSTM", 100)[1].model.units
+    lines = ["| T | " + " | ".join(f"{c}({units})" for c in cells) + " | mean baseline |",
              "| --: | " + " | ".join("---" for _ in cells) + " | --: |"]
     for steps in sorted({s for _, s in by}):
         row = [by.get((cell, steps)) for cell in cells]
@@ -163,6 +174,23 @@ def runs_table(runs: list[dict], group: str) -> str:
     return "\n".join(lines)
 
 
+def hmm_table(runs: list[dict]) -> str:
+    """The networks' final validation accuracy and loss beside the HMM's and the bigram's, on every token run."""
+    lines = ["| run (command) | network: validation accuracy, loss (nats) | HMM: accuracy, cross-entropy (K) "
+             "| bigram: accuracy, cross-entropy | HMM fit |", "| --- | --- | --- | --- | --: |"]
+    for r in (r for r in runs if r["metric"] == "accuracy" and r["group"] in ("hmm", "levers")):
+        hmm = {k.split(" (")[0]: (v, k.split(" (")[1].rstrip(")")) for k, v in r["baselines"].items()
+               if k.startswith("HMM")}
+        if not hmm:
+            continue
+        base = r["baselines"]
+        lines.append(f"| `{r['command']}` | {r['val_metric'][-1]:.3f}, {r['val_loss'][-1]:.3f} | "
+                     f"{hmm['HMM accuracy'][0]:.3f}, {hmm['HMM cross-entropy'][0]:.3f} ({hmm['HMM accuracy'][1]}) | "
+                     f"{base['bigram accuracy']:.3f}, {base['bigram cross-entropy']:.3f} | "
+                     f"{hmm['HMM fitting seconds'][0]:.2f} s |")
+    return "\n".join(lines)
+
+
 def _best_baseline(row: dict) -> str:
     """The strongest simple predictor of the run's data: the highest accuracy, or the lowest MSE."""
     accuracy = row["metric"] == "accuracy"
@@ -182,12 +210,15 @@ def report(payload: dict, *, table_only: bool = False) -> str:
         if payload.get("merged") else ""
     sections = [f"Written by `{payload['command']}`{merged} on {payload['date']} ({payload['machine']}; load average "
                 f"{payload['load_before'][0]:.1f} before, {payload.get('load_after', [float('nan')])[0]:.1f} "
-                "after). Test MSE after 30 epochs of 2,100 sequences (the first epoch whose validation MSE is below "
-                "0.01; the command's wall time, TensorFlow's start included):", "", adding_table(runs)]
+                f"after). Test MSE after {_lesson_training()} (the first epoch whose validation MSE is below 0.01; the "
+                "command's wall time, TensorFlow's start included):", "", adding_table(runs)]
     for group, title in (("adding", "Every run of the table"), ("levers", "The initialisation levers"),
                          ("copy", "Copy memory")):
         if any(r["group"] == group for r in runs):
             sections += ["", f"**{title}**", "", runs_table(runs, group)]
+    if any(r["group"] == "hmm" for r in runs):
+        sections += ["", "**A hidden Markov model against the networks** (validation, after the last epoch)", "",
+                     hmm_table(runs)]
     return "\n".join(sections) + "\n"
 
 
@@ -206,7 +237,7 @@ def write_into(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="train the lessons and write their numbers here")
-    parser.add_argument("--only", choices=("adding", "levers", "copy"), action="append",
+    parser.add_argument("--only", choices=("adding", "levers", "hmm", "copy"), action="append",
                         help="only these groups (repeatable)")
     parser.add_argument("--key", action="append", help="only the lesson with this key (repeatable); with --json, "
                         "the other runs already in that file are kept")
