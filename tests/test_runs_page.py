@@ -182,6 +182,7 @@ def test_the_b_value_offered_first_makes_a_telling_comparison():
     assert suggestion(preset("delay_simplernn"), "model.cell") == "LSTM"
     assert suggestion(delay, "model.units") == "64" and suggestion(delay, "model.dropout") == "0.2"
     assert suggestion(delay, "train.learning_rate") == "0.001"
+    assert suggestion(delay, "model.forget_bias") == "0.0" and suggestion(delay, "model.chrono_t_max") == "30"
     assert "data.seed" not in COMPARABLE and "train.seed" not in COMPARABLE and "model.cell" in COMPARABLE
     for key in COMPARABLE:  # every suggestion is a valid value that differs from A's
         assert delay.apply_overrides([f"{key}={suggestion(delay, key)}"]) != delay, key

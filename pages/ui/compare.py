@@ -43,6 +43,10 @@ def suggestion(experiment: Experiment, key: str) -> str:
         return f"{value / 10:g}"
     if name == "clipnorm":
         return "1.0" if value == 0 else "0.0"  # 0 means no clipping
+    if name == "forget_bias":
+        return "0.0" if value == 1.0 else "1.0"  # against Keras' start, the Theory page's lesson
+    if name == "chrono_t_max":  # 0 is off; on, spans up to the sequence length (the help text's advice)
+        return str(max(2, experiment.data.seq_len)) if value == 0 else "0"
     if isinstance(value, int):
         return str(value * 2)
     if isinstance(value, float):
