@@ -11,7 +11,10 @@ real browser and Train -> first loss point; 5 bytes of one live update, and of t
 runs of 1,000 epochs; 6 memory over many runs, with the run store off and on (and the store's size on disk);
 7 the NumPy reference forward vs Keras predict; 8 the run store's cost per epoch and snapshot event (a real
 seed run's events replayed into job records with and without a store); 9 the Runs page with 200 stored runs
-on a warm server, in a real browser.
+on a warm server, in a real browser; 10 the adding lesson (LSTM(64), T=100) to validation MSE < 0.01, a job
+against the plain tuned Keras loop; 11 steady ms per training step of LSTM, GRU and SimpleRNN(64) at T = 100 and
+200, job against plain loop; 12 the share of the adding lesson's time spent on its gradients-through-time
+snapshots.
 
 How: everything that needs a clean process runs in one (bench/tasks.py children, seqcore workers, a
 streamlit server). Children and workers import and warm up in parallel first (untimed), then the timed parts
@@ -58,7 +61,7 @@ from seqcore.jobs import JobManager, intra_op_threads_for  # noqa: E402
 from seqcore.limits import active_limits  # noqa: E402
 
 TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
-ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7", "8", "9")
+ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")
 EARLY_ROWS = ("4", "9")  # the browser rows, measured before anything else loads the machine (see main)
 READY_TIMEOUT_S = 600.0  # a child or worker importing TensorFlow on a busy 2-core machine
 RUN_TIMEOUT_S = 600.0  # one timed task or job
@@ -90,6 +93,9 @@ class Plan:
     memory_jobs_per_worker: int  # row 6: recycling period
     repeats_store: int  # row 8: replays of the seed run's events, each with and without the store
     repeats_runs_page: int  # row 9: timed loads of each kind
+    repeats_lesson: int  # row 10: runs to MSE < 0.01 of each kind (plain loop, preset job, matched job)
+    steady_epochs: int  # row 11: epochs of each job (the first compiles), and as many of the plain loop's steps
+    snapshot_epochs: int  # row 12: epochs of the adding lesson
     runs_page_runs: int = 200  # row 9: stored runs of the browser
 
     @classmethod
@@ -97,10 +103,10 @@ class Plan:
         if quick:
             return cls(quick, repeats_fit=1, repeats_first_epoch=3, repeats_cold=1, repeats_browser=1,
                        repeats_reference=3, large_epochs=3, memory_runs=10, memory_jobs_per_worker=10,
-                       repeats_store=3, repeats_runs_page=3)
+                       repeats_store=3, repeats_runs_page=3, repeats_lesson=1, steady_epochs=3, snapshot_epochs=8)
         return cls(quick, repeats_fit=3, repeats_first_epoch=5, repeats_cold=3, repeats_browser=3,
                    repeats_reference=7, large_epochs=10, memory_runs=50, memory_jobs_per_worker=20,
-                   repeats_store=7, repeats_runs_page=7)
+                   repeats_store=7, repeats_runs_page=7, repeats_lesson=2, steady_epochs=5, snapshot_epochs=30)
 
 
 def seed_experiment(backend: str = "tensorflow", **changes) -> Experiment:
@@ -1136,11 +1142,255 @@ def row_runs_page(res: Resources, plan: Plan) -> list[Entry]:
     ]
 
 
+# ------------------------------------------------------------------ rows 10-12: the long-memory lesson
+
+
+LESSON_MSE = 0.01  # row 10: the validation MSE the adding lesson is timed to
+# The plain tuned Keras loop (bench/tasks.py plain_adding): fresh sequences every step, Adam 2e-3 with clipnorm 1, XLA.
+PLAIN_ADDING = {"cell": "LSTM", "units": 64, "seq_len": 100, "batch": 64, "learning_rate": 2e-3, "clipnorm": 1.0,
+                "jit_compile": True}
+STEADY_CELLS, STEADY_SEQ_LENS = ("LSTM", "GRU", "SimpleRNN"), (100, 200)  # row 11
+# The CPU priority seqcore workers run at (seqcore/worker.py): rows 10-12 run their children at it too, so that the
+# machine's other load (this one is shared) slows both sides of a ratio alike.
+WORKER_NICE = int(os.environ.get("SEQCORE_WORKER_NICE", "5"))
+
+
+def lesson_experiments() -> dict[str, Experiment]:
+    """Row 10's jobs: the adding_lstm preset as a student loads it, and the same lesson with the plain loop's
+    settings (a new training draw every epoch, batch 64, Adam 2e-3, clipnorm 1), given epochs enough."""
+    lesson = preset("adding_lstm")
+    return {"preset": lesson,
+            "matched": lesson.with_values(**{"data.fresh_data": True, "train.batch_size": 64,
+                                             "train.learning_rate": 0.002, "train.clipnorm": 1.0,
+                                             "train.epochs": 200})}
+
+
+def plain_lesson_args(repeat: int) -> dict:
+    return {**PLAIN_ADDING, "until_mse": LESSON_MSE, "n_val": 1000, "eval_every": 50, "max_s": RUN_TIMEOUT_S - 60,
+            "seed": repeat, "nice": WORKER_NICE}
+
+
+def watch_until(job: JobHandle, t0: float, reached, timeout: float = RUN_TIMEOUT_S) -> dict:
+    """Seconds from t0 to the StartEvent and to the first EpochEvent for which `reached(event)` holds (polled,
+    5 ms); then the job is stopped and followed to its end."""
+    marks: dict = {}
+    seen = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        done = job.wait(0.005)
+        now = time.perf_counter() - t0
+        view = job.view()
+        if "start" not in marks and view.start is not None:
+            marks["start"] = now
+        for event in view.history[seen:]:
+            if reached(event):
+                marks.update(reached_s=now, epoch=event.epoch, val_loss=event.val_loss)
+                break
+        seen = len(view.history)
+        if "reached_s" in marks or done:
+            break
+        if time.monotonic() > deadline:
+            break
+    job.stop()
+    if not job.wait(60):
+        raise TimeoutError(f"job {job.id} did not end within 60 s of Stop")
+    view = job.view()
+    if view.status == "failed":
+        raise RuntimeError(f"the job failed: {view.reason}")
+    marks.update(view=view, history=view.history, xla=view.start.xla if view.start else None,
+                 steps_per_epoch=view.start.steps_per_epoch if view.start else 0)
+    return marks
+
+
+def lesson_job(manager: JobManager, experiment: Experiment, until_mse: float = LESSON_MSE) -> dict:
+    """Submit on an idle manager; seconds to the first EpochEvent with validation MSE below `until_mse`."""
+    wait_idle(manager)
+    t0 = time.perf_counter()
+    marks = watch_until(manager.submit(experiment), t0, lambda e: e.val_loss < until_mse)
+    history = marks["history"]
+    steady = [e.seconds for e in history[1:]]
+    epoch, per_epoch = marks.get("epoch") or 0, marks["steps_per_epoch"]
+    after_first = math.nan  # from the end of the first epoch to the EpochEvent under the threshold, a step
+    if epoch > 1 and history:
+        after_first = 1000 * (marks["reached_s"] - marks["start"] - history[0].seconds) / ((epoch - 1) * per_epoch)
+    return {"reached": "reached_s" in marks, "time_s": marks.get("reached_s", math.nan), "epoch": marks.get("epoch"),
+            "steps": epoch * per_epoch, "xla": marks["xla"], "after_first_ms_per_step": after_first,
+            "start_s": marks.get("start", math.nan), "first_epoch_s": history[0].seconds if history else math.nan,
+            "epoch_s": med(steady), "ms_per_step": 1000 * med(steady) / max(1, marks["steps_per_epoch"]),
+            "epochs_done": len(history), "best_val_loss": min((e.val_loss for e in history), default=math.nan)}
+
+
+def lesson_text(job: dict) -> str:
+    if not job["reached"]:
+        return f"not reached: best validation MSE {job['best_val_loss']:.4f} in {job['epochs_done']} epochs"
+    return (f"epoch {job['epoch']} ({job['steps']:,} steps), XLA {'on' if job['xla'] else 'off'}; StartEvent at "
+            f"{job['start_s']:.1f} s, first epoch {job['first_epoch_s']:.1f} s, then {job['epoch_s']:.2f} s an epoch "
+            f"({job['ms_per_step']:.1f} ms a step, validation included)")
+
+
+def row_lesson(res: Resources, plan: Plan) -> list[Entry]:
+    n, variants = plan.repeats_lesson, lesson_experiments()
+    plains, jobs = [], {name: [] for name in variants}
+    for i in range(n):
+        # A fresh warm worker each repeat: the lesson's network is new to it, as it is to the plain loop's process.
+        manager = res.ready_manager(f"lesson-{i}", backend="tensorflow")
+        order = ["plain", *variants] if i % 2 == 0 else [*variants, "plain"]
+        for kind in order:
+            log(f"row 10: {kind} to validation MSE < {LESSON_MSE:g}, {i + 1}/{n}")
+            if kind == "plain":
+                plains.append(res.child("plain_adding", plain_lesson_args(i)).run())
+            else:
+                jobs[kind].append(lesson_job(manager, variants[kind]))
+    log("row 10: the preset again on the same worker (its network compiled there)")
+    again = lesson_job(res.ready_manager(f"lesson-{n - 1}", backend="tensorflow"), variants["preset"])
+    for i in range(n):
+        res.close_manager(f"lesson-{i}")
+    unreached = [p for p in plains if not p["reached"]]
+    if unreached:
+        raise RuntimeError(f"the plain loop did not reach MSE < {LESSON_MSE:g}: {unreached[0]['final_mse']:.4f} "
+                           f"after {unreached[0]['steps']} steps")
+    plain_s = med(p["time_s"] for p in plains)
+    loop = (f"{PLAIN_ADDING['cell']}({PLAIN_ADDING['units']}) → Dense(1), T={PLAIN_ADDING['seq_len']}, fresh "
+            f"sequences every step (`train_on_batch`), batch {PLAIN_ADDING['batch']}, Adam "
+            f"{PLAIN_ADDING['learning_rate']:g}, clipnorm {PLAIN_ADDING['clipnorm']:g}, jit_compile=True")
+    entries = [
+        Entry("10", f"Adding lesson, plain Keras loop: model build → validation MSE < {LESSON_MSE:g}", plain_s, "s", n,
+              f"{loop}; MSE of 1,000 fixed held-out sequences every 50 steps; a fresh process at the workers' "
+              f"nice {WORKER_NICE}, TensorFlow's default threads; reached after "
+              f"{med(p['steps'] for p in plains):,.0f} steps, first step (compile) "
+              f"{med(p['first_step_s'] for p in plains):.1f} s, then {med(p['ms_per_step'] for p in plains):.1f} ms "
+              "a step (evaluations included)", details={"plain": plains}),
+    ]
+    labels = {"preset": "the `adding_lstm` preset as loaded (3,000 sequences: 2,100 train, 600 validation; batch "
+                        "32, Adam 0.005, no clipping; snapshots every 2 epochs)",
+              "matched": "the `adding_lstm` preset with the plain loop's settings: `data.fresh_data` (a new draw "
+                         "of 2,100 training sequences every epoch), batch 64, Adam 0.002, clipnorm 1, up to 200 "
+                         "epochs; 600 validation sequences every epoch, snapshots every 2"}
+    for kind, runs in jobs.items():
+        reached = [j for j in runs if j["reached"]]
+        job_s = med(j["time_s"] for j in reached) if len(reached) == len(runs) else math.nan
+        entries += [
+            Entry("10", f"Adding lesson, job ({kind}): `submit()` → EpochEvent with validation MSE < {LESSON_MSE:g}",
+                  job_s, "s", n, f"{labels[kind]}; warm worker new to the network, `train.xla` auto; "
+                  + "; ".join(lesson_text(j) for j in runs), details={"jobs": runs}),
+            Entry("10", f"Adding lesson, job ({kind}) / plain loop, time to MSE < {LESSON_MSE:g}", job_s / plain_s,
+                  "", n, "same bench run; the job includes building its data, its live events (validation every "
+                  "epoch, snapshots with hidden states and gradients through time) and the hand-off to this process",
+                  ("<=", 1.0)),
+        ]
+    matched = jobs["matched"]
+    job_step, plain_step = med(j["after_first_ms_per_step"] for j in matched), med(p["ms_per_step"] for p in plains)
+    entries.append(Entry(
+        "10", "Adding lesson, job (matched) / plain loop, time a step on the way to MSE < 0.01", job_step / plain_step,
+        "", n, f"the same settings, so the same work a step: the job's {job_step:.1f} ms a step from the end of its "
+        f"first epoch to the EpochEvent under the threshold (validation, snapshots and their hand-off included) "
+        f"against the plain loop's {plain_step:.1f} ms after its first step (its evaluations included). Steps to "
+        f"MSE < {LESSON_MSE:g}: job {med(j['steps'] for j in matched):,.0f}, plain "
+        f"{med(p['steps'] for p in plains):,.0f} (other seeds, other draws); first epoch "
+        f"{med(j['first_epoch_s'] for j in matched):.1f} s against the plain loop's first step "
+        f"{med(p['first_step_s'] for p in plains):.1f} s", ("<=", 1.0)))
+    entries.append(Entry("10", f"Adding lesson, job (preset) again on the same worker → MSE < {LESSON_MSE:g}",
+                         again["time_s"], "s", 1, f"its network compiled there by the run before (ModelCache); "
+                         f"{lesson_text(again)}", details={"job": again}))
+    return entries
+
+
+def steady_experiment(cell: str, seq_len: int, epochs: int) -> Experiment:
+    """Row 11's job: the plain loop's model and settings on fresh data, STEADY_STEPS(seq_len) full batches an
+    epoch, 5 % validation and 5 % test, snapshots only at the first and last epoch, XLA on."""
+    from seqcore import splits
+
+    steps, batch = steady_steps(seq_len), PLAIN_ADDING["batch"]
+    start = math.floor(steps * batch / 0.9) - 5
+    # exactly `steps` full batches of training sequences, as the plain loop's steps are
+    n = next(n for n in range(start, start + 50) if splits.sequence_rows(n, 0.05, 0.05)[0] == steps * batch)
+    return preset("adding_lstm").with_values(**{
+        "data.seq_len": seq_len, "data.n_sequences": n, "data.val_fraction": 0.05, "data.test_fraction": 0.05,
+        "data.fresh_data": True, "model.cell": cell, "model.units": PLAIN_ADDING["units"],
+        "train.batch_size": batch, "train.learning_rate": PLAIN_ADDING["learning_rate"],
+        "train.clipnorm": PLAIN_ADDING["clipnorm"], "train.epochs": epochs, "train.snapshot_every": 1000,
+        "train.xla": "on"})
+
+
+def steady_steps(seq_len: int) -> int:
+    return max(10, 4000 // seq_len)
+
+
+def plain_steady_args(plan: Plan) -> dict:
+    cases = [{"cell": cell, "seq_len": t, "warm_steps": 5, "steps": (plan.steady_epochs - 1) * steady_steps(t)}
+             for cell in STEADY_CELLS for t in STEADY_SEQ_LENS]
+    return {**PLAIN_ADDING, "cases": cases, "nice": WORKER_NICE}
+
+
+def row_steady(res: Resources, plan: Plan) -> list[Entry]:
+    log("row 11: the plain loop's steady steps, 3 cells × 2 lengths")
+    plain = {(c["cell"], c["seq_len"]): c for c in res.child("plain_adding", plain_steady_args(plan)).run()["cases"]}
+    manager = res.ready_manager("tensorflow", backend="tensorflow")
+    entries = []
+    for cell in STEADY_CELLS:
+        for seq_len in STEADY_SEQ_LENS:
+            log(f"row 11: job, {cell}(64) T={seq_len}")
+            experiment = steady_experiment(cell, seq_len, plan.steady_epochs)
+            run = run_job(manager, experiment)
+            view = run["job"].view()
+            steps = view.start.steps_per_epoch
+            job_ms = 1000 * med(e.seconds for e in view.history[1:]) / steps
+            p = plain[(cell, seq_len)]
+            what = f"{cell}(64), batch 64, T={seq_len}"
+            entries += [
+                Entry("11", f"Steady ms per step, {what}: plain loop", p["ms_per_step"], "ms", p["steps"],
+                      f"`train_on_batch` on a fresh batch, jit_compile=True, median step after {p['warm_steps']} "
+                      f"(the first compiles: {p['warm_s']:.1f} s); TensorFlow's default threads, nice {WORKER_NICE}",
+                      decimals=1),
+                Entry("11", f"Steady ms per step, {what}: seqcore job", job_ms, "ms",
+                      f"{len(view.history) - 1}×{steps}",
+                      f"{job_ms / p['ms_per_step']:.2f}× the plain loop's; median epoch after the first ÷ its {steps} "
+                      f"steps (fresh data, 5 % validation included), train.xla=on (XLA "
+                      f"{'on' if view.start.xla else 'off'} in its StartEvent), warm worker, first epoch "
+                      f"{view.history[0].seconds:.1f} s", decimals=1,
+                      details={"ratio": job_ms / p["ms_per_step"], "plain": p}),
+            ]
+    return entries
+
+
+def row_snapshot_cost(res: Resources, plan: Plan) -> list[Entry]:
+    log("row 12: the adding lesson with its snapshots timed")
+    r = res.child("snapshot_cost", snapshot_cost_args(plan)).run()
+    gradients, snapshots, total = sum(r["gradient_s"]), sum(r["snapshot_s"]), r["total_s"]
+    later = r["gradient_s"][1:] or r["gradient_s"]
+    per_snapshot = med(r["snapshot_s"][1:] or r["snapshot_s"])
+    # The app's default rate (train.snapshot_every 5): fewer snapshots of the same cost in the same run.
+    at_five = 1 + sum(1 for e in range(2, r["epochs"] + 1) if e % 5 == 0 or e == r["epochs"])
+    fewer = r["snapshots"] - at_five
+    five_share = (gradients - fewer * med(later)) / (total - fewer * per_snapshot)
+    what = (f"the `adding_lstm` preset ({r['epochs']} epochs, T=100, snapshots every {r['snapshot_every']} epochs: "
+            f"{r['snapshots']} of them), `training.train` in a process set up as a warm worker, XLA "
+            f"{'on' if r['xla'] else 'off'}; run {total:.1f} s")
+    return [
+        Entry("12", "Adding lesson: gradients-through-time pass, share of the run's time", 100 * gradients / total, "%",
+              1, f"{what}; the pass (`input_gradient_norms`, 32 sequences) {gradients:.2f} s in all: first "
+              f"{1000 * r['gradient_s'][0]:.0f} ms (tracing), then {1000 * med(later):.0f} ms each. At the app's "
+              f"default rate (every 5 epochs: {at_five} snapshots) it would be {100 * five_share:.1f} %",
+              ("<=", 10.0), decimals=1, details=r),
+        Entry("12", "Adding lesson: whole snapshots (gradients included), share of the run's time",
+              100 * snapshots / total, "%", 1,
+              f"`make_snapshot`: weights, the NumPy reference's hidden states of 4 probe sequences, 400 validation "
+              f"predictions and the gradient pass; {snapshots:.2f} s in all, {1000 * per_snapshot:.0f} ms each after "
+              "the first", ("<=", 10.0), decimals=1),
+    ]
+
+
+def snapshot_cost_args(plan: Plan) -> dict:
+    return {"preset": "adding_lstm", "changes": {"train.epochs": plan.snapshot_epochs},
+            "intra_op_threads": APP_INTRA_OP_THREADS, "nice": WORKER_NICE}
+
+
 # ------------------------------------------------------------------ main
 
 
 ROWS = {"1": row_seed, "1j": lambda res, plan: row_seed(res, plan, "jax"), "2": row_large, "3": row_first_epoch,
-        "4": row_browser, "5": row_bytes, "6": row_memory, "7": row_reference, "8": row_store, "9": row_runs_page}
+        "4": row_browser, "5": row_bytes, "6": row_memory, "7": row_reference, "8": row_store, "9": row_runs_page,
+        "10": row_lesson, "11": row_steady, "12": row_snapshot_cost}
 
 
 def prepare(res: Resources, plan: Plan, rows: list[str]) -> None:
@@ -1148,8 +1398,16 @@ def prepare(res: Resources, plan: Plan, rows: list[str]) -> None:
     wanted = set(rows)
     if "1" in wanted:
         matmul_gflops("peak"), matmul_gflops("step")  # before the workers load the cores
-    if wanted & {"1", "2", "3"}:
+    if wanted & {"1", "2", "3", "11"}:
         res.manager("tensorflow", backend="tensorflow")
+    if "10" in wanted:
+        for i in range(plan.repeats_lesson):
+            res.manager(f"lesson-{i}", backend="tensorflow")
+            res.prepare("plain_adding", plain_lesson_args(i))
+    if "11" in wanted:
+        res.prepare("plain_adding", plain_steady_args(plan))
+    if "12" in wanted:
+        res.prepare("snapshot_cost", snapshot_cost_args(plan))
     if "1j" in wanted:
         res.manager("jax", backend="jax")
     if "6" in wanted:

@@ -308,7 +308,8 @@ def prepare_reference(args: dict):
 
 
 def _warm_worker_process(args: dict) -> None:
-    """TensorFlow set up as a seqcore worker sets it up: its threads per op, then the worker's warm-up."""
+    """A process set up as a seqcore worker: its CPU priority (`nice`), TensorFlow's threads per op, the warm-up."""
+    os.nice(int(args.get("nice", 0)))
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
@@ -427,9 +428,144 @@ def prepare_xla(args: dict):
     return timed
 
 
+# ------------------------------------------------------------------ rows 10-11: the adding problem, plain Keras
+
+
+def adding_batch(rng, rows: int, seq_len: int):
+    """A person's own adding-problem draw (the rule of seqcore.generators.adding): values in [0, 1) and a marker
+    channel with one mark in each half; the target is the sum of the two marked values."""
+    import numpy as np
+
+    values = rng.random((rows, seq_len), dtype=np.float32)
+    half = seq_len // 2
+    first, second = rng.integers(0, half, size=rows), rng.integers(half, seq_len, size=rows)
+    index = np.arange(rows)
+    markers = np.zeros((rows, seq_len), dtype=np.float32)
+    markers[index, first] = markers[index, second] = 1.0
+    return np.stack([values, markers], axis=-1), (values[index, first] + values[index, second])[:, None]
+
+
+def prepare_plain_adding(args: dict):
+    """The plain tuned Keras loop: fresh adding sequences every step (`train_on_batch`), Adam with gradient
+    clipping, XLA, `cell(units)` -> Dense(1). `until_mse`: train until the MSE on `n_val` fixed held-out
+    sequences, checked every `eval_every` steps, is below it (row 10); else, for each of `cases` (a cell and a
+    sequence length each), a new model's `steps` steady steps after `warm_steps` (row 11). TensorFlow's default
+    threads, as a person's script has them; `nice`: the CPU priority of a seqcore worker, so that on a shared
+    machine both sides compete alike with its other load."""
+    os.nice(int(args.get("nice", 0)))
+    import keras
+    import numpy as np
+
+    cell, units, seq_len = args.get("cell", "LSTM"), int(args.get("units", 64)), int(args.get("seq_len", 100))
+    batch, seed = int(args.get("batch", 64)), int(args.get("seed", 0))
+    rate, clipnorm = float(args.get("learning_rate", 2e-3)), float(args.get("clipnorm", 1.0))
+    jit = bool(args.get("jit_compile", True))
+    until = args.get("until_mse")
+
+    def build(cell: str, seq_len: int):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((seq_len, 2)), getattr(keras.layers, cell)(units),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(rate, clipnorm=clipnorm), loss="mse", jit_compile=jit)
+        return model
+
+    def to_threshold():
+        t0 = time.perf_counter()
+        model = build(cell, seq_len)
+        rng = np.random.default_rng(seed)
+        x_val, y_val = adding_batch(rng, int(args.get("n_val", 1000)), seq_len)
+        every, max_steps, max_s = int(args.get("eval_every", 50)), int(args.get("max_steps", 20_000)), \
+            float(args.get("max_s", 600.0))
+        evals, step, first_step_s, mse = [], 0, math.nan, math.inf
+        while step < max_steps and time.perf_counter() - t0 < max_s:
+            x, y = adding_batch(rng, batch, seq_len)
+            model.train_on_batch(x, y)
+            step += 1
+            if step == 1:
+                first_step_s = time.perf_counter() - t0
+            if step % every == 0:
+                mse = float(model.test_on_batch(x_val, y_val))
+                evals.append((step, time.perf_counter() - t0, mse))
+                if mse < until:
+                    break
+        reached = mse < until
+        return {"reached": reached, "time_s": evals[-1][1] if reached else math.nan, "steps": step,
+                "first_step_s": first_step_s, "final_mse": mse, "evals": evals[-5:],
+                "ms_per_step": 1000 * (evals[-1][1] - first_step_s) / max(1, step - 1) if evals else math.nan}
+
+    def steady(case: dict) -> dict:
+        seq_len = int(case["seq_len"])
+        model = build(case["cell"], seq_len)
+        rng = np.random.default_rng(seed)
+        t0 = time.perf_counter()
+        for _ in range(int(case.get("warm_steps", 5))):
+            model.train_on_batch(*adding_batch(rng, batch, seq_len))
+        warm_s = time.perf_counter() - t0
+        times = []
+        for _ in range(int(case.get("steps", 60))):
+            t1 = time.perf_counter()
+            model.train_on_batch(*adding_batch(rng, batch, seq_len))
+            times.append(time.perf_counter() - t1)
+        return {**case, "warm_s": warm_s, "ms_per_step": 1000 * statistics.median(times),
+                "mean_ms_per_step": 1000 * statistics.fmean(times), "steps": len(times)}
+
+    if until is not None:
+        return to_threshold
+    return lambda: {"cases": [steady(case) for case in args["cases"]]}
+
+
+# ------------------------------------------------------------------ row 12: the gradients-through-time snapshot
+
+
+def prepare_snapshot_cost(args: dict):
+    """The adding lesson (`preset`, with `changes`) trained by `training.train` in a process set up as a warm
+    worker (`warm`: false skips that, for a test), with its snapshots and their gradient pass timed: the seconds
+    spent in `make_snapshot` and in `input_gradient_norms`, against the run's whole time."""
+    if args.get("warm", True):
+        _warm_worker_process(args)
+    from seqcore import training
+    from seqcore.config import preset
+
+    experiment = preset(args.get("preset", "adding_lstm")).with_values(**args.get("changes", {}))
+    spent = {"snapshot": [], "gradients": []}
+
+    def timed_wrapper(function, name):
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return function(*a, **k)
+            finally:
+                spent[name].append(time.perf_counter() - t0)
+        return wrapper
+
+    def timed():
+        from seqcore.events import EpochEvent, StartEvent
+
+        originals = training.make_snapshot, training.input_gradient_norms
+        training.make_snapshot = timed_wrapper(originals[0], "snapshot")  # train() looks both up when it calls them
+        training.input_gradient_norms = timed_wrapper(originals[1], "gradients")
+        events: list = []
+        try:
+            t0 = time.perf_counter()
+            end = training.train(experiment, events.append)
+            total = time.perf_counter() - t0
+        finally:
+            training.make_snapshot, training.input_gradient_norms = originals
+        if end.status != "finished":
+            raise RuntimeError(f"the run ended {end.status}: {end.reason}")
+        start = next(e for e in events if isinstance(e, StartEvent))
+        history = [e for e in events if isinstance(e, EpochEvent)]
+        return {"total_s": total, "epochs": len(history), "snapshots": len(spent["snapshot"]),
+                "snapshot_s": spent["snapshot"], "gradient_s": spent["gradients"], "xla": start.xla,
+                "snapshot_every": experiment.train.snapshot_every, "final_val_loss": history[-1].val_loss,
+                "epoch_s": statistics.median(e.seconds for e in history[1:]) if len(history) > 1 else math.nan}
+
+    return timed
+
+
 TASKS = {"plain_fit": prepare_plain_fit, "bare_fit": prepare_bare_fit, "update_bytes": prepare_update_bytes,
          "overlay_bytes": prepare_overlay_bytes, "seed_events": prepare_seed_events, "reference": prepare_reference,
-         "xla": prepare_xla}
+         "xla": prepare_xla, "plain_adding": prepare_plain_adding, "snapshot_cost": prepare_snapshot_cost}
 
 
 def main(argv: list[str]) -> int:

@@ -1,10 +1,11 @@
 """Smoke tests of the benchmark's tools: its cheap rows run and print a table; a server that fails says why;
 bench/report.py shows the numbers of the JSON it is given; the run store rows' pieces (synthetic runs, the
-replay of events, the overlay's thinning, the Runs page in a browser) do what their rows say. No timed
-assertions."""
+replay of events, the overlay's thinning, the Runs page in a browser) and the long-memory rows' pieces (the plain
+Keras loop, a job followed to a threshold, the snapshot timers) do what their rows say. No timed assertions."""
 
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -231,3 +232,42 @@ def test_report_shows_every_bench_file_in_its_own_section(tmp_path):
     assert f"`{paths[0]}` (written by `python bench/run.py --rows 5 --json bench.json`" in page
     assert f"and `{paths[1]}` (written by" in page
     assert "| 8 | measure of bench-store.json | 0.512 ms | ≤ 1 ms ✓ | 7 |  |" in page
+
+
+def test_the_long_memory_rows_pieces_on_a_tiny_lesson(job_manager):
+    """Rows 10-12 on a few steps: the plain loop reaches a (loose) MSE and times steady steps, a job is followed
+    to its first epoch under a threshold and stopped there, row 11's jobs train on exactly the plain loop's
+    batches, and row 12's child times every snapshot and its gradient pass."""
+    from bench import run as bench_run
+    from bench import tasks
+    from seqcore import splits
+    from seqcore.config import preset
+
+    for cell in bench_run.STEADY_CELLS:
+        for seq_len in bench_run.STEADY_SEQ_LENS:
+            data = bench_run.steady_experiment(cell, seq_len, 3).data
+            rows = splits.sequence_rows(data.n_sequences, data.val_fraction, data.test_fraction)[0]
+            assert rows == bench_run.steady_steps(seq_len) * bench_run.PLAIN_ADDING["batch"]
+    tiny = {"units": 4, "seq_len": 6, "batch": 8}
+    plain = tasks.prepare_plain_adding({**tiny, "until_mse": 10.0, "eval_every": 3, "n_val": 16})()
+    assert plain["reached"] and plain["steps"] == 3 and plain["time_s"] > plain["first_step_s"] > 0
+    steady = tasks.prepare_plain_adding({**tiny, "cases": [{"cell": "GRU", "seq_len": 6, "warm_steps": 2,
+                                                             "steps": 4}]})()["cases"]
+    assert steady[0]["steps"] == 4 and steady[0]["ms_per_step"] > 0
+
+    lesson = preset("adding_lstm").with_values(**{"data.seq_len": 8, "data.n_sequences": 200, "model.units": 4,
+                                                  "train.epochs": 50})
+    job = bench_run.lesson_job(job_manager, lesson, until_mse=10.0)  # any first epoch is under 10
+    assert job["reached"] and job["epoch"] == 1 and job["steps"] == math.ceil(140 / 32)
+    assert job["epochs_done"] < 50 and job["xla"] is False  # stopped early; a short run keeps XLA off
+
+    from seqcore import training
+
+    kept = training.make_snapshot, training.input_gradient_norms
+    args = {"warm": False, "changes": {"data.seq_len": 8, "data.n_sequences": 100, "model.units": 4,
+                                       "train.epochs": 3}}
+    result = tasks.prepare_snapshot_cost(args)()
+    assert (training.make_snapshot, training.input_gradient_norms) == kept  # the timers are taken off again
+    assert result["snapshots"] == len(result["gradient_s"]) == 3  # epochs 1, 2 (every 2) and 3 (the last)
+    assert 0 < sum(result["gradient_s"]) < sum(result["snapshot_s"]) < result["total_s"]
+
