@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -193,9 +195,13 @@ def _train(args) -> int:
     record = JobRecord(_new_run_id(store), experiment, csv_values, owner="cli", recorder=store)
     record.mark_started()
 
+    control = _CtrlC(experiment.train.epochs, experiment.train.time_limit_s)
+
     def emit(event):
         if isinstance(event, EpochEvent):
             history.append(event)
+        if isinstance(event, EndEvent) and control.pressed and event.status == "stopped":
+            event = dataclasses.replace(event, reason=control.reason(len(history)))
         record.apply(event)  # the EndEvent too: it ends the record, with the artifacts
         progress(event)
 
@@ -206,20 +212,27 @@ def _train(args) -> int:
             print(f"warning: run {record.id} is not fully recorded in {store_name}: {record.record_error}",
                   file=sys.stderr)
 
+    # The first Ctrl-C asks the run to stop at its next step, as the app's Stop does: raised as KeyboardInterrupt
+    # anywhere (inside the run store's transaction or a lock), it could leave the process hanging. A second
+    # Ctrl-C interrupts at once.
+    previous_handler = signal.signal(signal.SIGINT, control.press)
     try:
-        end = train(experiment, emit, csv_values=csv_values)
+        end = train(experiment, emit, control, csv_values=csv_values)
     except KeyboardInterrupt:
         done = len(history)
-        reason = f"Interrupted (Ctrl-C) after {done} of {experiment.train.epochs} epochs."
-        record.finish(EndEvent(status="stopped", reason=reason, epochs_done=done))
+        record.finish(EndEvent(status="stopped", reason=control.reason(done), epochs_done=done))
         print(file=sys.stderr)
-        print(f"stopped: {reason}")
+        print(f"stopped: {control.reason(done)}")
         recorded()
         return 130
     except BaseException as err:  # the record must not stay 'running': the run ended here
         reason = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
         record.finish(EndEvent(status="failed", reason=reason, epochs_done=len(history)))
         raise
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    if control.pressed and end.status == "stopped":
+        end = dataclasses.replace(end, reason=control.reason(len(history)))
     record.finish(end)  # already ended by the EndEvent train emitted; a no-op then
     if history:
         last = history[-1]
@@ -231,7 +244,37 @@ def _train(args) -> int:
     for name, path in write_artifacts(end.artifacts, args.out).items():
         print(f"{name}: {path}")
     recorded()
+    if control.pressed:
+        return 130
     return 0 if end.status in ("finished", "stopped", "timed_out") else 1
+
+
+class _CtrlC:
+    """A training Control that Ctrl-C presses: `train` asks it once per execution whether to stop."""
+
+    def __init__(self, epochs: int, time_limit_s: float):
+        from seqcore.training import Control
+
+        self._base = Control(time_limit_s)  # the run's own time limit, as without a control
+        self.deadline_s = time_limit_s
+        self.epochs = epochs
+        self.pressed = False
+
+    def press(self, signum, frame) -> None:
+        self.pressed = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: KeyboardInterrupt, at once
+
+    def reason(self, done: int) -> str:
+        return f"Interrupted (Ctrl-C) after {done} of {self.epochs} epochs."
+
+    def poll(self) -> str | None:
+        return "stop" if self.pressed else None
+
+    def wait_while_paused(self) -> str | None:
+        return "stop" if self.pressed else "resume"
+
+    def timed_out(self) -> bool:
+        return self._base.timed_out()
 
 
 # --- runs: reading the store (no TensorFlow, no Keras) ---
