@@ -131,8 +131,10 @@ def run_all(selected: list[Lesson], path: Path, *, merge: bool = False) -> dict:
 
 # --- the markdown, from the JSON ---
 
-def _mse_cell(row: dict) -> str:
+def _mse_cell(row: dict, compact: bool = False) -> str:
     solved = row["first_epoch_solved"]
+    if compact:  # the README's: the score and when it was solved
+        return f"{row['test']['loss']:.4f}" + (f" (epoch {solved})" if solved else "")
     when = f"< 0.01 from epoch {solved}" if solved else "never < 0.01"
     return f"{row['test']['loss']:.4f} ({when}; {row['wall_s']:.0f} s)"
 
@@ -145,8 +147,9 @@ def _lesson_training() -> str:
     return f"{experiment.train.epochs} epochs of {training:,} sequences"
 
 
-def adding_table(runs: list[dict]) -> str:
-    """T down the side, the cells across: test MSE, the first epoch with validation MSE below 0.01, wall time."""
+def adding_table(runs: list[dict], compact: bool = False) -> str:
+    """T down the side, the cells across: test MSE, the first epoch with validation MSE below 0.01, wall time
+    (`compact`: no wall time, and nothing where it was never solved)."""
     by = {(r["cell"], r["steps"]): r for r in runs if r["group"] == "adding"}
     cells = ("LSTM", "GRU", "SimpleRNN")
     units = adding_lesson("LSTM", 100)[1].model.units
@@ -156,7 +159,7 @@ def adding_table(runs: list[dict]) -> str:
         row = [by.get((cell, steps)) for cell in cells]
         base = next((r["baselines"].get("mean MSE") for r in row if r), None)
         base_text = f"{base:.3f}" if base is not None else "–"
-        lines.append(f"| {steps} | " + " | ".join(_mse_cell(r) if r else "–" for r in row) + f" | {base_text} |")
+        lines.append(f"| {steps} | " + " | ".join(_mse_cell(r, compact) if r else "–" for r in row) + f" | {base_text} |")
     return "\n".join(lines)
 
 
@@ -205,7 +208,7 @@ def report(payload: dict, *, table_only: bool = False) -> str:
     """Every table, with where the numbers come from; `table_only`: the adding table alone (the README's)."""
     runs = payload["runs"]
     if table_only:
-        return adding_table(runs) + "\n"
+        return adding_table(runs, compact=True) + "\n"
     merged = " (the latest of runs merged into one file; each row's numbers are its own run's)" \
         if payload.get("merged") else ""
     sections = [f"Written by `{payload['command']}`{merged} on {payload['date']} ({payload['machine']}; load average "
