@@ -159,8 +159,8 @@ def adding_table(runs: list[dict], compact: bool = False) -> str:
         row = [by.get((cell, steps)) for cell in cells]
         base = next((r["baselines"].get("mean MSE") for r in row if r), None)
         base_text = f"{base:.3f}" if base is not None else "–"
-        cells = " | ".join(_mse_cell(r, compact) if r else "–" for r in row)
-        lines.append(f"| {steps} | {cells} | {base_text} |")
+        scores = " | ".join(_mse_cell(r, compact) if r else "–" for r in row)
+        lines.append(f"| {steps} | {scores} | {base_text} |")
     return "\n".join(lines)
 
 

@@ -19,12 +19,15 @@ def test_the_lessons_bench_trains_with_the_command_line_and_tables_what_the_stor
     assert (row["cell"], row["steps"], row["epochs"], row["status"]) == ("LSTM", 10, 2, "finished")
     assert len(row["val_loss"]) == 2 and row["test"]["loss"] > 0 and row["baselines"]["mean MSE"] > 0
     solved = dict(row, cell="GRU", first_epoch_solved=2, test={"loss": 0.004}, wall_s=61.0)
+    longer = dict(row, steps=20)
     text = lessons.report({"command": "python bench/lessons.py", "date": "2026-12-02", "machine": "m",
-                           "load_before": [1.0], "load_after": [2.0], "runs": [row, solved]})
+                           "load_before": [1.0], "load_after": [2.0], "runs": [row, solved, longer]})
     table_row = next(line for line in text.splitlines() if line.startswith("| 10 |"))
     assert "never < 0.01" in table_row and "0.0040 (< 0.01 from epoch 2; 61 s)" in table_row
     assert table_row.endswith(f"| {row['baselines']['mean MSE']:.3f} |") and "| – |" in table_row  # no SimpleRNN
     assert f"`{row['command']}`" in text
+    second = next(line for line in text.splitlines() if line.startswith("| 20 |"))
+    assert second.count("|") == table_row.count("|") == 6  # T, three cells and the baseline, on every row
 
 
 def test_the_tables_replace_only_the_generated_block_of_the_page(tmp_path):
