@@ -187,7 +187,7 @@ def _train(args) -> int:
     os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
     from seqcore.backend import JobRecord
     from seqcore.events import EndEvent, EpochEvent
-    from seqcore.training import train, write_artifacts
+    from seqcore.training import StopFlag, train, write_artifacts
 
     history: list[EpochEvent] = []
     metric = experiment.data.task.kind.metric
@@ -195,13 +195,20 @@ def _train(args) -> int:
     record = JobRecord(_new_run_id(store), experiment, csv_values, owner="cli", recorder=store)
     record.mark_started()
 
-    control = _CtrlC(experiment.train.epochs, experiment.train.time_limit_s)
+    control = StopFlag(experiment.train.time_limit_s)  # its own time limit, as without a control
+
+    def interrupted(done: int) -> str:
+        return f"Interrupted (Ctrl-C) after {done} of {experiment.train.epochs} epochs."
+
+    def ctrl_c(signum, frame) -> None:
+        control.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: KeyboardInterrupt, at once
 
     def emit(event):
         if isinstance(event, EpochEvent):
             history.append(event)
-        if isinstance(event, EndEvent) and control.pressed and event.status == "stopped":
-            event = dataclasses.replace(event, reason=control.reason(len(history)))
+        if isinstance(event, EndEvent) and control.requested and event.status == "stopped":
+            event = dataclasses.replace(event, reason=interrupted(len(history)))
         record.apply(event)  # the EndEvent too: it ends the record, with the artifacts
         progress(event)
 
@@ -215,14 +222,14 @@ def _train(args) -> int:
     # The first Ctrl-C asks the run to stop at its next step, as the app's Stop does: raised as KeyboardInterrupt
     # anywhere (inside the run store's transaction or a lock), it could leave the process hanging. A second
     # Ctrl-C interrupts at once.
-    previous_handler = signal.signal(signal.SIGINT, control.press)
+    previous_handler = signal.signal(signal.SIGINT, ctrl_c)
     try:
         end = train(experiment, emit, control, csv_values=csv_values)
     except KeyboardInterrupt:
         done = len(history)
-        record.finish(EndEvent(status="stopped", reason=control.reason(done), epochs_done=done))
+        record.finish(EndEvent(status="stopped", reason=interrupted(done), epochs_done=done))
         print(file=sys.stderr)
-        print(f"stopped: {control.reason(done)}")
+        print(f"stopped: {interrupted(done)}")
         recorded()
         return 130
     except BaseException as err:  # the record must not stay 'running': the run ended here
@@ -231,8 +238,8 @@ def _train(args) -> int:
         raise
     finally:
         signal.signal(signal.SIGINT, previous_handler)
-    if control.pressed and end.status == "stopped":
-        end = dataclasses.replace(end, reason=control.reason(len(history)))
+    if control.requested and end.status == "stopped":
+        end = dataclasses.replace(end, reason=interrupted(len(history)))
     record.finish(end)  # already ended by the EndEvent train emitted; a no-op then
     if history:
         last = history[-1]
@@ -244,37 +251,9 @@ def _train(args) -> int:
     for name, path in write_artifacts(end.artifacts, args.out).items():
         print(f"{name}: {path}")
     recorded()
-    if control.pressed:
+    if control.requested:
         return 130
     return 0 if end.status in ("finished", "stopped", "timed_out") else 1
-
-
-class _CtrlC:
-    """A training Control that Ctrl-C presses: `train` asks it once per execution whether to stop."""
-
-    def __init__(self, epochs: int, time_limit_s: float):
-        from seqcore.training import Control
-
-        self._base = Control(time_limit_s)  # the run's own time limit, as without a control
-        self.deadline_s = time_limit_s
-        self.epochs = epochs
-        self.pressed = False
-
-    def press(self, signum, frame) -> None:
-        self.pressed = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: KeyboardInterrupt, at once
-
-    def reason(self, done: int) -> str:
-        return f"Interrupted (Ctrl-C) after {done} of {self.epochs} epochs."
-
-    def poll(self) -> str | None:
-        return "stop" if self.pressed else None
-
-    def wait_while_paused(self) -> str | None:
-        return "stop" if self.pressed else "resume"
-
-    def timed_out(self) -> bool:
-        return self._base.timed_out()
 
 
 # --- runs: reading the store (no TensorFlow, no Keras) ---

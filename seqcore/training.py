@@ -54,6 +54,20 @@ class Control:
         return self.deadline_s is not None and time.monotonic() - self.started > self.deadline_s
 
 
+class StopFlag(Control):
+    """A Control that stops the run once `requested` is set (by a signal handler, say), at the next execution."""
+
+    def __init__(self, deadline_s: float | None = None):
+        super().__init__(deadline_s)
+        self.requested = False
+
+    def poll(self) -> str | None:
+        return "stop" if self.requested else None
+
+    def wait_while_paused(self) -> str | None:
+        return "stop" if self.requested else "resume"
+
+
 def steps_per_execution(experiment: Experiment, n_features: int, steps_per_epoch: int) -> int:
     """Group batches into one compiled call while they are cheap: for small models the cost is overhead."""
     model, data = experiment.model, experiment.data
