@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from seqcore import plots, saturation
-from seqcore.cells import CELLS
 from seqcore.data import SequenceData
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
 from seqcore.tasks import MARKED, TOKENS
@@ -169,10 +168,7 @@ def saturation_panel(snapshot: SnapshotEvent, data: SequenceData, *, cell: str, 
                                        activation=activation)
     if not found:
         return None
-    units = len(found[0].open)
-    count = min(len(sequences), saturation.sequences_for(sequences.shape[1], units,
-                                                         sequences.shape[2] if layer == 0 else units,
-                                                         len(CELLS[cell].blocks)))
+    count = found[0].sequences
     figure = plots.gate_saturation_figure(
         found, title=f"Gate saturation, layer {layer + 1}, epoch {snapshot.epoch} ({count} {split} sequences)")
     return figure, SATURATION_CAPTION.format(count=count, split=split)

@@ -32,6 +32,7 @@ class GateSaturation:
     gate: str
     shut: np.ndarray  # (units,) fraction of steps below SHUT
     open: np.ndarray  # (units,) fraction of steps above OPEN
+    sequences: int  # how many sequences the fractions were counted over
 
 
 def sigmoid_gates(cell: str) -> tuple[str, ...]:
@@ -52,5 +53,6 @@ def gate_saturation(weights: list, x: np.ndarray, *, cell: str, head: str, layer
     count = sequences_for(x.shape[1], units, x.shape[2] if layer == 0 else units, len(CELLS[cell].blocks))
     trace = reference.forward(weights, x[:count], cell=cell, head=head, activation=activation)
     values = trace.layers[layer].gates
+    counted = min(count, len(x))
     return [GateSaturation(gate, shut=(values[gate] < SHUT).mean(axis=(0, 1)),
-                           open=(values[gate] > OPEN).mean(axis=(0, 1))) for gate in gates]
+                           open=(values[gate] > OPEN).mean(axis=(0, 1)), sequences=counted) for gate in gates]
