@@ -30,7 +30,7 @@ def board_key() -> str:
     named = st.query_params.get(session.BOARD_PARAM)
     if named:
         return named
-    values, _ = state.csv_values()
+    values, _ = state.uploaded()
     digest = hashlib.sha256(values.tobytes()).hexdigest() if values is not None else None
     return data_key(state.experiment(), digest)
 

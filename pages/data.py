@@ -75,7 +75,7 @@ with preview:
                 st.html(dataview.token_table_html(data.tokens))
             else:
                 st.plotly_chart(dataview.preview_figure(data))
-        values, digest = state.csv_values()
+        values, digest = state.uploaded()
         dataview.describe(data, config, key=f"{config}:{digest}")
         # The CSV is made when the button is pressed, not on every run of the page.
         st.download_button("Download the data (CSV)", lambda: dataview.data_csv(data, config),

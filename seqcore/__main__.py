@@ -90,7 +90,7 @@ def _experiment(args) -> Experiment:
     return experiment.apply_overrides(args.set)
 
 
-def _csv_values(args, experiment: Experiment):
+def _uploaded(args, experiment: Experiment):
     if experiment.data.generator != "csv":
         return None
     from seqcore.data import csv_column_values, load_csv
@@ -181,7 +181,7 @@ class _Progress:
 
 def _train(args) -> int:
     experiment = _experiment(args)
-    csv_values = _csv_values(args, experiment)
+    uploaded = _uploaded(args, experiment)
     store, store_name = _open_store(args.store)  # after the settings: invalid input records nothing
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
@@ -192,7 +192,7 @@ def _train(args) -> int:
     history: list[EpochEvent] = []
     metric = experiment.data.task.kind.metric
     progress = _Progress(args.quiet, metric)
-    record = JobRecord(_new_run_id(store), experiment, csv_values, owner="cli", recorder=store)
+    record = JobRecord(_new_run_id(store), experiment, uploaded, owner="cli", recorder=store)
     record.mark_started()
 
     control = StopFlag(experiment.train.time_limit_s)  # its own time limit, as without a control
@@ -224,7 +224,7 @@ def _train(args) -> int:
     # Ctrl-C interrupts at once.
     previous_handler = signal.signal(signal.SIGINT, ctrl_c)
     try:
-        end = train(experiment, emit, control, csv_values=csv_values)
+        end = train(experiment, emit, control, uploaded=uploaded)
     except KeyboardInterrupt:
         done = len(history)
         record.finish(EndEvent(status="stopped", reason=interrupted(done), epochs_done=done))

@@ -56,7 +56,7 @@ class Backend(Protocol):
 
     slots: int  # jobs it trains at once
 
-    def submit(self, experiment: Experiment, *, limits: Limits | None = None, csv_values: np.ndarray | None = None,
+    def submit(self, experiment: Experiment, *, limits: Limits | None = None, uploaded: np.ndarray | None = None,
                save_artifacts: bool = True, owner: str | None = None, pair: str | None = None) -> JobHandle:
         """Queue a job and return its handle at once. Raises config.ConfigError, naming the setting, when the
         experiment exceeds `limits` (the backend's own when None) or asks for something this backend lacks;
@@ -135,14 +135,14 @@ def snapshot_bytes(snapshot: SnapshotEvent) -> int:
 class JobRecord:
     """One job's state and its bounded buffers of events, written by a backend, read by handles."""
 
-    def __init__(self, job_id: str, experiment: Experiment, csv_values: np.ndarray | None = None, *,
+    def __init__(self, job_id: str, experiment: Experiment, uploaded: np.ndarray | None = None, *,
                  owner: str | None = None, pair: str | None = None, recorder: Recorder | None = None):
         # What the job trains on, kept with it: pages rebuild its data from these, never from a later upload.
-        self.id, self.experiment, self.csv_values = job_id, experiment, csv_values
+        self.id, self.experiment, self.uploaded = job_id, experiment, uploaded
         self.owner, self.pair, self._recorder = owner, pair, recorder
         self.record_error: str | None = None  # the first failure of the recorder, if any
         # Hashed once here: pages key cached data by it on every redraw.
-        self.csv_digest = None if csv_values is None else hashlib.sha256(csv_values.tobytes()).hexdigest()
+        self.upload_digest = None if uploaded is None else hashlib.sha256(uploaded.tobytes()).hexdigest()
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._status, self._reason = "queued", ""
@@ -252,7 +252,7 @@ class JobRecord:
         with self._lock:
             held = sum(map(snapshot_bytes, self._snapshots))
             held += sum(map(len, self._end.artifacts.values())) if self._end else 0
-        return held + (self.csv_values.nbytes if self.csv_values is not None else 0)
+        return held + (self.uploaded.nbytes if self.uploaded is not None else 0)
 
     @property
     def ended_at(self) -> float | None:
@@ -293,13 +293,13 @@ class JobHandle:
         return self.record.experiment
 
     @property
-    def csv_values(self) -> np.ndarray | None:
+    def uploaded(self) -> np.ndarray | None:
         """The uploaded values this job trains on (None for generated data)."""
-        return self.record.csv_values
+        return self.record.uploaded
 
     @property
-    def csv_digest(self) -> str | None:
-        return self.record.csv_digest
+    def upload_digest(self) -> str | None:
+        return self.record.upload_digest
 
     def stop(self) -> None:
         self._backend.control(self.id, "stop")

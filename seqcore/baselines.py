@@ -73,6 +73,15 @@ def token_baselines(data: SequenceData) -> dict[str, float]:
     }
 
 
+def text_baselines(data: SequenceData) -> dict[str, float]:
+    """Validation bits per character of add-k unigram, bigram and trigram models counted on the training text
+    (`seqcore.text.ngram_baselines`): what a network that reads only the last 0, 1 or 2 characters can do."""
+    from seqcore.text import ngram_baselines
+
+    split = data.text
+    return ngram_baselines(split.ids["train"], split.ids["validation"], data.n_outputs)
+
+
 def copy_baselines(data: SequenceData) -> dict[str, float]:
     """The token baselines, and the memoryless strategy of the copy-memory literature: blanks right until the
     marker, then a uniform guess among the symbols. Its cross-entropy is k·ln(symbols) / (T + 2k) nats

@@ -29,8 +29,9 @@ RECURRENT_INITS = ("orthogonal", "identity")
 XLA_MODES = ("auto", "on", "off")
 # The version of experiment.json's layout. 1: the first files (no "schema" key); 2: the key, and data.copy_len;
 # 3: data.fresh_data; 4: the initialisation levers (model.forget_bias, model.chrono_t_max, model.recurrent_init)
-# and train.xla.
-SCHEMA_VERSION = 4
+# and train.xla; 5: the text task's data.text_source, data.max_vocab and data.stride.
+SCHEMA_VERSION = 5
+TEXT_SOURCES = ("builtin", "own")
 
 SECTION_KEYS = {"data": "d", "model": "m", "train": "t"}  # short URL prefixes
 
@@ -167,8 +168,8 @@ class DataConfig(_Section):
     SECTION = "data"
     generator: str = setting("random_digits", "What kind of sequences to learn.", choices=TASK_NAMES)
     n_sequences: int = setting(100, "How many sequences to generate (token tasks and adding).", low=10, high=100_000)
-    seq_len: int = setting(10, "Steps per sequence; for series, the input window length; for copy memory, the gap "
-                                "of blanks between the symbols and the marker.", low=2, high=1000)
+    seq_len: int = setting(10, "Steps per sequence; for series and text, the input window length; for copy memory, "
+                                "the gap of blanks between the symbols and the marker.", low=2, high=1000)
     vocab_size: int = setting(10, "How many distinct tokens (digits) there are.", low=2, high=64)
     noise: float = setting(
         0.0, "Token tasks: chance a token is replaced at random. Series: noise std relative to amplitude.",
@@ -187,6 +188,17 @@ class DataConfig(_Section):
     mg_tau: int = setting(17, "Mackey-Glass: the delay; 17 or more makes it chaotic, below about 5 it settles flat.",
                           low=1, high=100)
     csv_column: str = setting("", "CSV: the name of the numeric column to learn.")
+    text_source: str = setting(
+        "builtin", "Text: builtin is the help texts of Python's own documentation (about 197,000 characters, "
+                   "PSF licence); own is text you paste or upload on the Data page.", choices=TEXT_SOURCES)
+    max_vocab: int = setting(
+        100, "Text: the most symbols the network reads and predicts, the unknown symbol included. The most "
+             "frequent characters of the training part are kept; the rest read as unknown (a Chinese text has "
+             "thousands of distinct characters).", low=2, high=1000)
+    stride: int = setting(
+        0, "Text: characters between the starts of two windows; 0 means the window length, so windows do not "
+           "overlap and every character is a target once per epoch. A smaller stride gives a short text more, "
+           "overlapping, windows.", low=0, high=1000)
     horizon: int = setting(1, "Series: how many future values to predict at once.", low=1, high=50)
     val_fraction: float = setting(0.2, "Share of the data held out for validation (in time order).", low=0.05, high=0.5)
     test_fraction: float = setting(0.1, "Share of the data held out for the final test (the latest part).",
@@ -201,6 +213,16 @@ class DataConfig(_Section):
     def task(self) -> Task:
         """This generator's entry in the task registry (seqcore.tasks)."""
         return task_named(self.generator)
+
+    @property
+    def upload_kind(self) -> str | None:
+        """What a run of this data takes besides its settings: 'csv' (a column's values), 'text' (a person's own
+        text) or None (generated data, or the built-in corpus)."""
+        if self.task.needs_upload:
+            return "csv"
+        if self.generator == "text" and self.text_source == "own":
+            return "text"
+        return None
 
     def _cross_checks(self):
         problems = []
@@ -490,6 +512,13 @@ PRESETS: dict[str, tuple[str, Experiment]] = {
                                     "n_sequences": 3000},
                               model={"cell": "GRU", "units": 64},
                               train={"epochs": 30, "batch_size": 32, "learning_rate": 0.005, "snapshot_every": 2})),
+    "text": ("A character-level language model: an LSTM(128) reads 100 characters of Python's documentation at a "
+             "time and predicts the next character at every step. Its bits per character fall past the unigram, "
+             "bigram and trigram baselines (the dashed lines), and its samples turn from noise into words as it "
+             "trains.",
+             _sections(data={"generator": "text", "seq_len": 100, "val_fraction": 0.1, "test_fraction": 0.1},
+                       model={"cell": "LSTM", "units": 128},
+                       train={"epochs": 20, "batch_size": 32, "learning_rate": 0.005, "snapshot_every": 1})),
     "overfit": ("A big LSTM on only 60 short noisy sine windows and no regularisation: training loss keeps "
                 "falling while validation loss turns up, which is overfitting.",
                 _sections(data={"generator": "sine", "n_points": 120, "seq_len": 10, "noise": 0.4,

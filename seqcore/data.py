@@ -1,4 +1,4 @@
-"""Data for the playground: generated token tasks and series, and uploaded CSV columns.
+"""Data for the playground: generated token tasks and series, uploaded CSV columns, and text.
 
 `build_data` turns a validated `DataConfig` into train / validation / test arrays ready for
 Keras. Everything is drawn from `np.random.default_rng(config.seed)`, so the same settings
@@ -27,12 +27,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from seqcore import splits
 from seqcore.generators import MarkedSequences, TokenSequences
-from seqcore.tasks import MARKED, SERIES, TOKENS, Task, task_named
+from seqcore.tasks import MARKED, SERIES, TEXT, TOKENS, Task, task_named
 
 if TYPE_CHECKING:  # pandas is imported where a CSV is read: generated data never needs it (0.45 s at start-up)
     import pandas as pd
 
     from seqcore.config import DataConfig
+    from seqcore.text import TextSplit, Vocabulary
 
 MAX_MODEL_VALUES = 50_000_000  # floats in x (200 MB); y, copies and Keras need several times that
 MIN_CSV_VALUES = 20
@@ -99,6 +100,8 @@ class SequenceData:
     """Model-ready arrays plus what the UI needs to display them.
 
     x_*: (N, T, n_features) float32. y_*: (N, T, vocab) one-hot for token tasks, else (N, n_outputs).
+    Text: x_* and y_* are (N, T) int32 character ids (the model one-hots its input; the loss reads ids), with
+    `vocabulary` and the split `text` they come from.
     w_*: (N, T) float32 step weights where some steps have no target (delay), else None.
     Series x/y are in scaled units (see `scaler`); `series` keeps the raw values.
     """
@@ -120,6 +123,8 @@ class SequenceData:
     series: np.ndarray | None
     split_points: tuple[int, int] | None
     tokens: np.ndarray | None
+    vocabulary: Vocabulary | None = None
+    text: TextSplit | None = None
 
     @property
     def task(self) -> Task:
@@ -153,6 +158,14 @@ class SequenceData:
             raise ValueError(f"part {name!r} is not one of train, val, test")
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}"), getattr(self, f"w_{name}")
 
+    def one_hot_rows(self, name: str, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The first `rows` of a part as the NumPy reference and the figures read them: x (and, for tokens, y)
+        one-hot float32. Text windows are one-hot encoded here, only the rows asked for."""
+        x, y, w = (a if a is None else a[:rows] for a in self.part(name))
+        if self.task.kind is TEXT:
+            x, y = one_hot(x, self.n_features), one_hot(y, self.n_outputs)
+        return x, y, w
+
 
 def one_hot(tokens: np.ndarray, vocab_size: int) -> np.ndarray:
     """float32 one-hot of integer tokens: shape tokens.shape + (vocab_size,)."""
@@ -166,17 +179,21 @@ def one_hot(tokens: np.ndarray, vocab_size: int) -> np.ndarray:
 # --------------------------------------------------------------------------- building
 
 
-def build_data(config: DataConfig, csv_values: np.ndarray | None = None, *, rng: np.random.Generator | None = None,
+def build_data(config: DataConfig, uploaded: np.ndarray | None = None, *, rng: np.random.Generator | None = None,
                split: bool = True) -> SequenceData:
-    """Generate (or take from `csv_values`) the data `config` describes and split it. `rng` (default: from the
-    data's seed) and `split=False` (every sequence in the training part) are for fresh draws of a training set."""
+    """Generate (or take from `uploaded`) the data `config` describes and split it. `uploaded`: a CSV column's
+    values (float64), or a person's own text as UTF-8 bytes (uint8, `seqcore.text.text_bytes`). `rng` (default:
+    from the data's seed) and `split=False` (every sequence in the training part) are for fresh draws of a
+    training set."""
     spec = task_named(config.generator)
     rng = np.random.default_rng(config.seed) if rng is None else rng
+    if spec.kind is TEXT:
+        return _text_data(config, uploaded)
     if spec.kind is SERIES:
         if spec.needs_upload:
-            if csv_values is None:
+            if uploaded is None:
                 raise DataError("data.csv_column", config.csv_column, "needs an uploaded CSV file, and none was given")
-            raw = _checked_csv_values(csv_values, config.csv_column)
+            raw = _checked_csv_values(uploaded, config.csv_column)
         else:
             raw = spec.generate(config, rng)
         return _series_data(config, raw)
@@ -244,6 +261,36 @@ def _marked_data(config: DataConfig, sequences: MarkedSequences, rows: tuple[int
 def _split_rows(array: np.ndarray, rows: tuple[int, int, int]) -> list[np.ndarray]:
     n_train, n_val, _ = rows
     return [array[:n_train], array[n_train:n_train + n_val], array[n_train + n_val:]]
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _text_data(config: DataConfig, uploaded: np.ndarray | None) -> SequenceData:
+    from seqcore import text as texts
+
+    try:
+        if config.text_source == "builtin":
+            source = texts.builtin_corpus()
+        elif uploaded is None:
+            raise DataError("data.text_source", "own", "needs text pasted or uploaded on the Data page, and none "
+                                                       "was given")
+        else:
+            source = texts.decode_text(uploaded)
+        split = texts.split_text(source, seq_len=config.seq_len, val_fraction=config.val_fraction,
+                                 test_fraction=config.test_fraction, max_vocab=config.max_vocab)
+    except texts.TextError as err:
+        message = str(err)
+        raise DataError("text", f"{len(source):,} characters" if "source" in locals() else "your text",
+                        message.removeprefix("the text ")) from None
+    stride = config.stride or config.seq_len
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+        texts.text_windows(split.ids[part], config.seq_len, stride) for part in texts.PARTS)
+    size = split.vocabulary.size
+    return SequenceData(generator=config.generator, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
+                        x_test=x_test, y_test=y_test, w_train=None, w_val=None, w_test=None, n_features=size,
+                        n_outputs=size, many_to_many=True, scaler=None, series=None, split_points=None, tokens=None,
+                        vocabulary=split.vocabulary, text=split)
 
 
 # --------------------------------------------------------------------------- series

@@ -47,8 +47,8 @@ STOP_GRACE_S = 10.0
 class _Job:
     """What the pool keeps of a job besides its record: what the worker needs to run it."""
 
-    def __init__(self, record: JobRecord, csv_values: np.ndarray | None, save_artifacts: bool):
-        self.record, self.csv_values, self.save_artifacts = record, csv_values, save_artifacts
+    def __init__(self, record: JobRecord, uploaded: np.ndarray | None, save_artifacts: bool):
+        self.record, self.uploaded, self.save_artifacts = record, uploaded, save_artifacts
 
 
 class _Worker:
@@ -195,12 +195,12 @@ class JobManager:
 
     # --- the Backend protocol ---
     def submit(self, experiment: Experiment, *, limits: run_limits.Limits | None = None,
-               csv_values: np.ndarray | None = None, save_artifacts: bool = True, owner: str | None = None,
+               uploaded: np.ndarray | None = None, save_artifacts: bool = True, owner: str | None = None,
                pair: str | None = None) -> JobHandle:
         """Queue a job and return its handle at once; ConfigError if it exceeds the limits or needs a Keras
         backend this machine lacks."""
         limits = limits or self.limits
-        run_limits.check(experiment, limits, csv_values=csv_values)
+        run_limits.check(experiment, limits, uploaded=uploaded)
         keras_backend = experiment.train.backend
         if keras_backend not in installed_backends():
             raise ConfigError([("train.backend", keras_backend, "is not installed on this server; allowed: "
@@ -212,9 +212,9 @@ class JobManager:
                 raise QueueFull(len(self._queue), self.estimated_wait_s(len(self._queue)))
         # Made outside the lock: the record writes its first row to the store. Ids stay unique across restarts
         # of the server, since the store keeps the runs of earlier processes.
-        record = JobRecord(f"job-{self._prefix}-{next(self._ids)}", experiment, csv_values, owner=owner, pair=pair,
+        record = JobRecord(f"job-{self._prefix}-{next(self._ids)}", experiment, uploaded, owner=owner, pair=pair,
                            recorder=self.store)
-        job = _Job(record, csv_values, save_artifacts)
+        job = _Job(record, uploaded, save_artifacts)
         with self._lock:
             if self._closed:
                 record.finish(EndEvent(status="stopped", reason="The server shut down before the job started.",
@@ -324,7 +324,7 @@ class JobManager:
                 worker.job = job
                 job.record.mark_started()
                 sent = worker.send(RunJob(job_id=job.record.id, experiment=job.record.experiment.to_dict(),
-                                          csv_values=job.csv_values, save_artifacts=job.save_artifacts))
+                                          uploaded=job.uploaded, save_artifacts=job.save_artifacts))
                 if not sent:
                     worker.kill("the worker could not be reached")
 

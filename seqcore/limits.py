@@ -15,7 +15,7 @@ import numpy as np
 
 from seqcore.cells import CELLS
 from seqcore.config import SECTIONS, ConfigError, Experiment
-from seqcore.tasks import SERIES, TOKENS
+from seqcore.tasks import SERIES, TEXT, TOKENS
 
 MB = 2**20
 # What a worker's memory is made of, fitted to peak RSS measured here (docs/performance-notes.md): a warm worker
@@ -40,6 +40,7 @@ class Limits:
     batch_size: int
     time_limit_s: float
     upload_mb: int
+    text_chars: int  # characters of a person's own text (the built-in corpus is about 197,000)
     slots: int | None  # concurrent training jobs; None: one per core
     max_queued: int | None  # runs that may wait for a slot; None: no bound
     max_pair_queue: int | None  # an A/B comparison (two runs) is refused while this many wait; None: never
@@ -55,11 +56,11 @@ LIMITED_FIELDS = {
 }
 
 LOCAL = Limits(name="local", units=1024, layers=4, seq_len=1000, n_sequences=100_000, n_points=200_000,
-               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, slots=None, max_queued=None,
-               max_pair_queue=None, max_values=50_000_000, worker_memory_mb=8000.0)
+               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, text_chars=10_000_000, slots=None,
+               max_queued=None, max_pair_queue=None, max_values=50_000_000, worker_memory_mb=8000.0)
 HOSTED = Limits(name="hosted", units=128, layers=2, seq_len=200, n_sequences=5_000, n_points=20_000,
-                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, slots=None, max_queued=60,
-                max_pair_queue=10, max_values=5_000_000, worker_memory_mb=3000.0)
+                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, text_chars=300_000, slots=None,
+                max_queued=60, max_pair_queue=10, max_values=5_000_000, worker_memory_mb=3000.0)
 
 
 def hosted_from_env() -> bool:
@@ -81,12 +82,26 @@ def limit_for(key: str, limits: Limits) -> float | None:
     return None
 
 
+def _text_chars(experiment: Experiment, n_points: int | None) -> int:
+    """Characters of the text a text experiment reads: the built-in corpus's, or at most `n_points` (the bytes of
+    a person's own UTF-8 text; a character takes one to four)."""
+    if experiment.data.text_source == "builtin":
+        from seqcore.text import builtin_corpus
+
+        return len(builtin_corpus())
+    return n_points or 0
+
+
 def data_values(experiment: Experiment, n_points: int | None = None) -> tuple[int, int]:
-    """(values of the input array, values of the target array) the experiment's data holds; `n_points`: a CSV's."""
+    """(values of the input array, values of the target array) the experiment's data holds; `n_points`: a CSV's
+    values, or the bytes of a person's own text."""
     data = experiment.data
     task = data.task
     features, outputs = task.sizes(data)
     steps = task.steps(data)
+    if task.kind is TEXT:  # character ids in and out: one value a step
+        windows = max(0, _text_chars(experiment, n_points) - steps) // (data.stride or steps)
+        return windows * steps, windows * steps
     if task.kind is SERIES:
         rows = max(0, (n_points if n_points is not None else data.n_points) - steps - data.horizon + 1)
     else:
@@ -101,12 +116,14 @@ def estimated_worker_mb(experiment: Experiment, n_points: int | None = None) -> 
     x_values, y_values = data_values(experiment, n_points)
     activations = (train.batch_size * steps * model.units * model.layers * (CELLS[model.cell].n_blocks + 2)
                    * ACTIVATION_FACTOR)
+    if experiment.data.task.kind is TEXT:  # the one-hot input, the softmax and its gradient, in every batch
+        activations += 3 * train.batch_size * steps * experiment.data.task.sizes(experiment.data)[0]
     return WORKER_BASE_MB + (DATA_COPIES * (x_values + y_values) + activations) * 4 / MB
 
 
-def check(experiment: Experiment, limits: Limits, *, csv_values: np.ndarray | None = None) -> None:
+def check(experiment: Experiment, limits: Limits, *, uploaded: np.ndarray | None = None) -> None:
     """Raise ConfigError naming every setting above this server's limits, the data's size and the memory a
-    worker would need among them. `csv_values`: the uploaded column a CSV experiment learns."""
+    worker would need among them. `uploaded`: the uploaded column a CSV experiment learns."""
     problems = []
     for name, key in LIMITED_FIELDS.items():
         section, field = key.split(".")
@@ -118,8 +135,18 @@ def check(experiment: Experiment, limits: Limits, *, csv_values: np.ndarray | No
     if not problems and steps > limits.seq_len:  # a task may read more steps than data.seq_len (copy memory)
         problems.append(("data.seq_len", data.seq_len, f"gives {steps} steps for the {data.task.label.lower()}, "
                                                        f"above this server's {limits.name} limit of {limits.seq_len}"))
-    n_points = None if csv_values is None else len(csv_values)
-    if not problems and n_points is not None and n_points > limits.n_points:
+    n_points = None if uploaded is None else len(uploaded)
+    if not problems and data.upload_kind == "text" and n_points is not None and n_points > limits.text_chars:
+        from seqcore.text import TextError, decode_text
+
+        try:
+            chars = len(decode_text(uploaded))
+        except TextError:  # building the data says what is wrong with the text
+            chars = 0
+        if chars > limits.text_chars:
+            problems.append(("text", f"{chars:,} characters", f"is above this server's {limits.name} limit of "
+                                                               f"{limits.text_chars:,} characters; use a shorter text"))
+    if not problems and data.upload_kind == "csv" and n_points is not None and n_points > limits.n_points:
         problems.append(("data.csv_column", data.csv_column, f"has {n_points} values, above this server's "
                                                              f"{limits.name} limit of {limits.n_points} points"))
     if not problems:
@@ -128,10 +155,10 @@ def check(experiment: Experiment, limits: Limits, *, csv_values: np.ndarray | No
         raise ConfigError(problems)
 
 
-def check_size(experiment: Experiment, limits: Limits, *, csv_values: np.ndarray | None = None) -> None:
+def check_size(experiment: Experiment, limits: Limits, *, uploaded: np.ndarray | None = None) -> None:
     """Raise ConfigError if the experiment's data is larger than this server builds, or it would not fit a
     worker: before a page builds the data to preview it, as `check` does before a run is queued."""
-    problems = _size_problems(experiment, limits, None if csv_values is None else len(csv_values))
+    problems = _size_problems(experiment, limits, None if uploaded is None else len(uploaded))
     if problems:
         raise ConfigError(problems)
 
@@ -139,6 +166,10 @@ def check_size(experiment: Experiment, limits: Limits, *, csv_values: np.ndarray
 def _size_problems(experiment: Experiment, limits: Limits, n_points: int | None) -> list:
     data = experiment.data
     x_values, _ = data_values(experiment, n_points)
+    if x_values > limits.max_values and data.task.kind is TEXT:
+        return [("data.stride", data.stride, f"gives {x_values:,} characters in windows (each character is read "
+                                             f"T / stride times), above this server's {limits.name} limit of "
+                                             f"{limits.max_values:,}; use a longer stride or a shorter text")]
     if x_values > limits.max_values:
         field = "data.n_points" if data.task.kind is SERIES else "data.n_sequences"
         return [(field, getattr(data, field.split(".")[1]),

@@ -45,9 +45,10 @@ def input_steps(data: DataConfig) -> int:
     return data.task.steps(data)
 
 
-def parameter_counts(experiment: Experiment) -> list[LayerCount]:
+def parameter_counts(experiment: Experiment, sizes: tuple[int, int] | None = None) -> list[LayerCount]:
+    """`sizes`: (features, outputs) of the data when it is built (a text's vocabulary is known only then)."""
     model = experiment.model
-    m, k = input_output_sizes(experiment.data)
+    m, k = sizes or input_output_sizes(experiment.data)
     spec = CELLS[model.cell]
     formula = spec.formula
     rows = []
@@ -149,18 +150,23 @@ def seed_randomness(seed: int) -> None:
         keras.utils.set_random_seed(seed)
 
 
-def build_model(experiment: Experiment, *, steps_per_execution: int = 1, jit_compile: bool | str = "auto"):
+def build_model(experiment: Experiment, *, steps_per_execution: int = 1, jit_compile: bool | str = "auto",
+                sizes: tuple[int, int] | None = None):
     """A compiled keras.Model for this experiment: Input -> recurrent layers -> Dense head.
 
     `jit_compile`: Keras' compile argument (XLA); "auto" is Keras' own choice, which is off on a machine without
-    an accelerator. Training decides it per run (`seqcore.training.use_xla`) and passes True or False."""
+    an accelerator. Training decides it per run (`seqcore.training.use_xla`) and passes True or False.
+    `sizes`: (features, outputs) of the built data; by default what the config says (a text's is its vocabulary).
+    A text model reads character ids and one-hots them in its first layer (no weights), so its weights are
+    those of a one-hot model, and it is trained on ids with a sparse loss: no one-hot copy of the text."""
     import keras
     from keras import layers
 
     seed_randomness(experiment.train.seed)
     model_cfg, data_cfg = experiment.model, experiment.data
-    n_features, n_outputs = input_output_sizes(data_cfg)
+    n_features, n_outputs = sizes or input_output_sizes(data_cfg)
     per_step = data_cfg.task.kind.head == "tokens"
+    reads_ids = data_cfg.task.kind.name == "text"
     steps = input_steps(data_cfg)
 
     regularizer = None
@@ -168,8 +174,12 @@ def build_model(experiment: Experiment, *, steps_per_execution: int = 1, jit_com
         regularizer = keras.regularizers.L1L2(l1=model_cfg.l1, l2=model_cfg.l2)
     cell = getattr(layers, model_cfg.cell)
 
-    inputs = keras.Input(shape=(steps, n_features), name="sequence")
-    x = inputs
+    if reads_ids:
+        inputs = keras.Input(shape=(steps,), dtype="int32", name="characters")
+        x = layers.CategoryEncoding(num_tokens=n_features, output_mode="one_hot", name="one_hot")(inputs)
+    else:
+        inputs = keras.Input(shape=(steps, n_features), name="sequence")
+        x = inputs
     for i in range(model_cfg.layers):
         last = i == model_cfg.layers - 1
         initialisers = {name: value for name, (value, _) in _initialisers(experiment, i).items()}
@@ -185,7 +195,8 @@ def build_model(experiment: Experiment, *, steps_per_execution: int = 1, jit_com
                  "sgd": keras.optimizers.SGD}[train.optimizer](learning_rate=train.learning_rate, **clip)
     if per_step:
         # Average over the scored steps only, so a masked task (delay) reports the same units as its baselines.
-        loss = keras.losses.CategoricalCrossentropy(reduction="mean_with_sample_weight")
+        losses = keras.losses.SparseCategoricalCrossentropy if reads_ids else keras.losses.CategoricalCrossentropy
+        loss = losses(reduction="mean_with_sample_weight")
         model.compile(optimizer=optimizer, loss=loss, weighted_metrics=["accuracy"],
                       steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     else:
@@ -226,9 +237,9 @@ def keras_script(experiment: Experiment) -> str:
         csv_note = ("# This experiment learns a column of your CSV: put the file beside this script.\n"
                     "CSV_PATH = \"data.csv\"\n"
                     "from seqcore.data import csv_column_values, load_csv\n"
-                    "csv_values = csv_column_values(load_csv(open(CSV_PATH, \"rb\").read()), "
+                    "uploaded = csv_column_values(load_csv(open(CSV_PATH, \"rb\").read()), "
                     f"{experiment.data.csv_column!r})\n")
-    csv_arg = ", csv_values" if csv_note else ""
+    csv_arg = ", uploaded" if csv_note else ""
     bias_import = "from seqcore.models import lstm_bias  # the starting bias the app's settings chose\n" \
         if _custom_bias(model_cfg) else ""
     return f'''"""Sequence Playground experiment as a plain Keras script.

@@ -6,12 +6,17 @@ page and the bytes-per-update benchmark.
 
 from __future__ import annotations
 
+import html
+import math
+
 import numpy as np
 
 from seqcore import plots, saturation
 from seqcore.data import SequenceData
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
-from seqcore.tasks import MARKED, TOKENS
+from seqcore.tasks import MARKED, TEXT, TOKENS
+
+BITS = "bits/char"  # how a text run's baselines are named, and so how its loss chart knows to read in bits
 
 
 def _column(history, name: str) -> np.ndarray:
@@ -35,7 +40,24 @@ def _previous(previous: tuple[str, tuple[EpochEvent, ...]] | None, train: str, v
 
 
 def loss_baselines(baselines: dict[str, float]) -> dict[str, float]:
-    return {k: v for k, v in baselines.items() if "entropy" in k or "MSE" in k}
+    return {k: v for k, v in baselines.items() if "entropy" in k or "MSE" in k or BITS in k}
+
+
+def in_bits(baselines: dict[str, float] | None) -> bool:
+    """Whether a run is a text run, whose loss is drawn in bits per character beside its n-gram baselines."""
+    return any(k.endswith(BITS) for k in baselines or {})
+
+
+def _bits(curve: np.ndarray) -> np.ndarray:
+    return curve / np.float32(math.log(2))
+
+
+def text_scores(nats: float) -> str:
+    """A cross-entropy in the three units a text run is read in, e.g. '1.93 bits/char · perplexity 3.8 · 1.34
+    nats'."""
+    if not math.isfinite(nats):
+        return "–"
+    return f"{nats / math.log(2):.3f} bits/char · perplexity {math.exp(nats):.2f} · {nats:.3f} nats"
 
 
 def metric_baselines(baselines: dict[str, float]) -> dict[str, float]:
@@ -48,12 +70,19 @@ def metric_label(metric: str) -> str:
 
 def loss_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, log_y=False, smoothing=0.0,
                previous: tuple[str, tuple[EpochEvent, ...]] | None = None):
-    """`previous`: (label, history) of the run before, drawn faded."""
+    """`previous`: (label, history) of the run before, drawn faded. A text run's loss (nats, as Keras reports it)
+    is drawn in bits per character, the unit of its n-gram baselines."""
     base = loss_baselines(start.baselines if start else {})
-    base = _near(base, _column(history, "loss"), _column(history, "val_loss"))
-    return plots.loss_figure(_column(history, "epoch"), _column(history, "loss"), _column(history, "val_loss"),
-                             log_y=log_y, smoothing=smoothing, baselines=base, title="Loss (train and validation)",
-                             previous=_previous(previous, "loss", "val_loss"))
+    train, val = _column(history, "loss"), _column(history, "val_loss")
+    before = _previous(previous, "loss", "val_loss")
+    title, label = "Loss (train and validation)", "loss"
+    if in_bits(base):
+        train, val = _bits(train), _bits(val)
+        before = before and (before[0], before[1], _bits(before[2]), _bits(before[3]))
+        title, label = "Bits per character (train and validation; perplexity = 2^bits)", "bits per character"
+    base = _near(base, train, val)
+    return plots.loss_figure(_column(history, "epoch"), train, val, log_y=log_y, smoothing=smoothing, baselines=base,
+                             title=title, y_label=label, previous=before)
 
 
 def metric_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, smoothing=0.0,
@@ -74,22 +103,38 @@ def compare_panels(runs: list[tuple[str, tuple[EpochEvent, ...]]], metric: str, 
 
     label = metric_label(metric)
     loss_lines = curves("loss", "val_loss")
+    loss_title, loss_label = "Loss (solid: train, dotted: validation)", "loss"
+    if in_bits(baselines):
+        loss_lines = [(name, epochs, _bits(train), _bits(val)) for name, epochs, train, val in loss_lines]
+        loss_title, loss_label = "Bits per character (solid: train, dotted: validation)", "bits per character"
     return {"loss": plots.compare_figure(loss_lines, log_y=log_y, smoothing=smoothing,
                                          baselines=_near(loss_baselines(baselines), *[c[2] for c in loss_lines]),
-                                         title="Loss (solid: train, dotted: validation)"),
+                                         title=loss_title, y_label=loss_label),
             "metric": plots.compare_figure(curves("metric", "val_metric"), smoothing=smoothing,
                                            baselines=metric_baselines(baselines), y_label=label,
                                            title=f"{label.capitalize()} (solid: train, dotted: validation)")}
 
 
-def token_labels(x: np.ndarray) -> list[str]:
-    """Input tokens of one probe sequence as tick labels."""
-    return [str(t) for t in np.argmax(x, axis=-1)]
+def token_labels(x: np.ndarray, vocabulary=None) -> list[str]:
+    """Input tokens of one probe sequence as tick labels: token numbers, or a text's characters (a space as ␣,
+    a line end as ↵, so each tick shows something)."""
+    ids = np.argmax(x, axis=-1)
+    if vocabulary is None:
+        return [str(t) for t in ids]
+    return [_visible(c) for c in vocabulary.decode(ids)]
+
+
+def _characters(ids: np.ndarray, vocabulary) -> np.ndarray:
+    return np.array([html.escape(_visible(c)) for c in vocabulary.decode(ids)])
+
+
+def _visible(char: str) -> str:
+    return {" ": "␣", "\n": "↵", "\t": "⇥"}.get(char, char)
 
 
 def hidden_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceData, *, layer=0, probe=0):
     h = snapshot.hidden[layer][probe]
-    labels = token_labels(start.probe_x[probe]) if data.task.kind is TOKENS else None
+    labels = token_labels(start.probe_x[probe], data.vocabulary) if data.task.kind in (TOKENS, TEXT) else None
     return plots.hidden_state_heatmap(
         h, x_labels=labels, title=f"Hidden state h_t of layer {layer + 1}, probe sequence {probe + 1} "
                                   f"(epoch {snapshot.epoch})")
@@ -98,13 +143,16 @@ def hidden_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceData,
 def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceData, *, probe=0):
     """Tokens: the probe's predictions right/wrong. Series: actual vs predicted plus a forecast. Marked: scatter."""
     spec = data.task
-    if spec.kind is TOKENS:
+    if spec.kind in (TOKENS, TEXT):
         probs = snapshot.probe_output[probe]
         target = np.argmax(start.probe_y[probe], axis=-1)
         weights = None if start.probe_w is None else start.probe_w[probe]
         vocab = probs.shape[-1]
+        inputs, predicted = np.argmax(start.probe_x[probe], axis=-1), np.argmax(probs, axis=-1)
+        if spec.kind is TEXT:  # drawn as characters, escaped: Plotly reads a few HTML tags in its text
+            inputs, target, predicted = (_characters(ids, data.vocabulary) for ids in (inputs, target, predicted))
         return plots.token_prediction_figure(
-            np.argmax(start.probe_x[probe], axis=-1), target, np.argmax(probs, axis=-1),
+            inputs, target, predicted,
             probs[np.arange(len(target)), target], weights=weights, chance=1.0 / vocab,
             target=spec.target,
             title=f"Predictions of the {spec.target}, sequence {probe + 1} (epoch {snapshot.epoch})")
@@ -163,7 +211,8 @@ def saturation_panel(snapshot: SnapshotEvent, data: SequenceData, *, cell: str, 
                      layer: int = 0):
     """(figure, caption) of one layer's gate saturation in this snapshot, on validation sequences (training ones
     when there are none); None for a SimpleRNN."""
-    split, sequences = ("validation", data.x_val) if len(data.x_val) else ("training", data.x_train)
+    split = "validation" if len(data.x_val) else "training"
+    sequences = data.one_hot_rows("val" if split == "validation" else "train", saturation.MAX_SEQUENCES)[0]
     found = saturation.gate_saturation(snapshot.weights, sequences, cell=cell, head=data.head, layer=layer,
                                        activation=activation)
     if not found:

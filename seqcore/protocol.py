@@ -17,7 +17,7 @@ import numpy as np
 class RunJob:
     job_id: str
     experiment: dict  # Experiment.to_dict(): plain values, so the worker validates them again
-    csv_values: np.ndarray | None
+    uploaded: np.ndarray | None
     save_artifacts: bool
 
 

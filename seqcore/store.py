@@ -57,7 +57,9 @@ runs_table = sa.Table(
     sa.Column("epochs_done", sa.Integer, nullable=False, default=0),
     sa.Column("start", sa.LargeBinary),  # the StartEvent (codec)
     sa.Column("test_metrics", sa.Text),  # JSON
-    sa.Column("csv_values", sa.LargeBinary),  # the uploaded values it trained on (.npy), so Inspect can rebuild
+    # What was uploaded (.npy: a CSV column, or a text's UTF-8 bytes; named before text could be), so Inspect can
+    # rebuild the data.
+    sa.Column("csv_values", sa.LargeBinary),
     sa.Column("csv_digest", sa.String(64)),
     sa.Column("nbytes", sa.BigInteger, nullable=False, default=0),
     sa.Column("pair", sa.String(64), index=True),  # schema 2: the id the two runs of an A/B comparison share
@@ -161,9 +163,9 @@ def _server_alive(server: str | None) -> bool:
     return actual is not None and abs(actual - started) < 1.0
 
 
-def data_key(experiment: Experiment, csv_digest: str | None) -> str:
+def data_key(experiment: Experiment, upload_digest: str | None) -> str:
     """Runs on the same data (settings, seed and CSV) share this key: the class board ranks them together."""
-    text = json.dumps(experiment.to_dict()["data"], sort_keys=True) + (csv_digest or "")
+    text = json.dumps(experiment.to_dict()["data"], sort_keys=True) + (upload_digest or "")
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -284,14 +286,14 @@ class RunStore:
 
     # --- the recorder: written by a backend's threads as events arrive ---
     def submitted(self, record: JobRecord) -> None:
-        digest = record.csv_digest
-        csv_blob = _npy(record.csv_values)
+        digest = record.upload_digest
+        upload_blob = _npy(record.uploaded)
         with self.engine.begin() as conn:
             conn.execute(runs_table.insert().values(
                 id=record.id, owner=record.owner, server=self.server, submitted_at=record.submitted_at,
                 status="queued", reason="", experiment=record.experiment.to_json(),
-                data_key=data_key(record.experiment, digest), epochs_done=0, csv_values=csv_blob,
-                csv_digest=digest, nbytes=len(csv_blob or b""), pair=record.pair))
+                data_key=data_key(record.experiment, digest), epochs_done=0, csv_values=upload_blob,
+                csv_digest=digest, nbytes=len(upload_blob or b""), pair=record.pair))
 
     def started(self, record: JobRecord) -> None:
         with self.engine.begin() as conn:
@@ -501,7 +503,7 @@ class RunStore:
                                 .where(artifacts_table.c.run_id == run_id)).all()
         return dict(rows)
 
-    def csv_values(self, run_id: str) -> tuple[np.ndarray | None, str | None]:
+    def uploaded(self, run_id: str) -> tuple[np.ndarray | None, str | None]:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(runs_table.c.csv_values, runs_table.c.csv_digest)
                                .where(runs_table.c.id == run_id)).first()
@@ -615,20 +617,20 @@ class StoredRun:
     def __init__(self, store: RunStore, view: JobView, summary: RunSummary):
         self.store, self._view, self.summary = store, view, summary
         self.id, self.experiment = view.id, view.experiment
-        self._csv: tuple[np.ndarray | None, str | None] | None = None
+        self._upload: tuple[np.ndarray | None, str | None] | None = None
 
     @property
-    def csv_values(self) -> np.ndarray | None:
-        return self._csv_pair()[0]
+    def uploaded(self) -> np.ndarray | None:
+        return self._upload_pair()[0]
 
     @property
-    def csv_digest(self) -> str | None:
-        return self._csv_pair()[1]
+    def upload_digest(self) -> str | None:
+        return self._upload_pair()[1]
 
-    def _csv_pair(self):
-        if self._csv is None:
-            self._csv = self.store.csv_values(self.id) if self.experiment.data.generator == "csv" else (None, None)
-        return self._csv
+    def _upload_pair(self):
+        if self._upload is None:
+            self._upload = self.store.uploaded(self.id) if self.experiment.data.upload_kind else (None, None)
+        return self._upload
 
     def view(self) -> JobView:
         return self._view

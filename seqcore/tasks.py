@@ -27,13 +27,16 @@ Problem = tuple[str, Any, str]  # (field, value, what is allowed), as config.Con
 class Kind:
     """What tasks of one kind share: the model's head, its metric, and how the pages draw them."""
 
-    name: str  # 'tokens', 'series' or 'marked'
+    name: str  # 'tokens', 'text', 'series' or 'marked'
     head: str  # 'tokens': a softmax at every step; 'regression': a linear output from the last step
     metric: str  # the Keras metric reported besides the loss
     probe: str | None  # what a person can type on Inspect: 'tokens', 'values', or nothing
 
 
 TOKENS = Kind("tokens", head="tokens", metric="accuracy", probe="tokens")
+# Characters: the next character at every step like a token task, read as ids (the model one-hots them) because
+# a text's one-hot windows would be characters × vocabulary floats (80 MB for the built-in corpus, each of x and y).
+TEXT = Kind("text", head="tokens", metric="accuracy", probe="text")
 SERIES = Kind("series", head="regression", metric="mae", probe="values")
 MARKED = Kind("marked", head="regression", metric="mae", probe=None)
 
@@ -95,6 +98,16 @@ def _series(name: str, label: str, extra: tuple[str, ...], generate) -> Task:
                 baselines=baselines.series_baselines, about=_SERIES_ABOUT, checks=_window_fits)
 
 
+def _text_sizes(config: DataConfig) -> tuple[int, int]:
+    """The built-in corpus's vocabulary, or for a person's own text the cap: its real size is known once the
+    text is read (SequenceData.n_features), and the model is built from the data."""
+    from seqcore import text
+
+    size = text.builtin_vocabulary_size(config.val_fraction, config.test_fraction, config.max_vocab) \
+        if config.text_source == "builtin" else config.max_vocab
+    return size, size
+
+
 def _copy_steps(config: DataConfig) -> int:
     return config.seq_len + 2 * config.copy_len
 
@@ -128,6 +141,12 @@ TASKS: dict[str, Task] = {task.name: task for task in (
          about="x: k symbols (1 to {symbols}), a gap of blanks (0), the marker ({marker}), then blanks; "
                "{steps} steps, one-hot over {features}. The target is blank until the marker, then the k "
                "symbols in order.", long_memory=True, fresh_draws=True),
+    Task("text", "Text: predict the next character", TEXT, ("text_source", "seq_len", "stride", "max_vocab"),
+         "next character", None, _text_sizes, steps=lambda config: config.seq_len,
+         baselines=baselines.text_baselines, labels={"seq_len": "Window T (characters)"},
+         about="Windows of {steps} characters, each read as one of {features} symbols; the target at every step "
+               "is the next character. The text is split by position (train, validation, test), the vocabulary "
+               "is built from the training part, and no window crosses from one part into the next."),
     Task("adding", "Adding problem", MARKED, ("n_sequences", "seq_len", "fresh_data"),
          "sum of the two marked numbers", generators.adding, sizes=lambda config: (2, 1),
          steps=lambda config: config.seq_len, baselines=baselines.adding_baselines,

@@ -11,6 +11,7 @@ Bad input raises `TextError` (a ValueError) with a message that names the proble
 from __future__ import annotations
 
 import codecs
+import functools
 import math
 from dataclasses import dataclass
 
@@ -47,6 +48,7 @@ class TextError(ValueError):
 # --------------------------------------------------------------------------- sources
 
 
+@functools.lru_cache(maxsize=2)
 def builtin_corpus(max_chars: int = BUILTIN_MAX_CHARS) -> str:
     """The built-in corpus: the help texts of Python's own documentation, as they ship with Python.
 
@@ -76,6 +78,20 @@ def builtin_corpus(max_chars: int = BUILTIN_MAX_CHARS) -> str:
     return "\n\n".join(taken)
 
 
+@functools.lru_cache(maxsize=16)
+def builtin_vocabulary_size(val_fraction: float, test_fraction: float, max_vocab: int = DEFAULT_MAX_VOCAB) -> int:
+    """The size of the built-in corpus's vocabulary with these splits and cap, without encoding the text."""
+    corpus = builtin_corpus()
+    start, stop = _bounds(len(corpus), val_fraction, test_fraction)["train"]
+    return build_vocabulary(corpus[start:stop], max_vocab).size
+
+
+def text_bytes(text: str) -> np.ndarray:
+    """A text as the uint8 array of its UTF-8 bytes: how a person's own text travels with a run (to a worker,
+    into the run store) in the slot an uploaded CSV column uses."""
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
+
+
 def decode_text(raw: bytes) -> str:
     """The text of an uploaded or pasted file: UTF-8, with or without a byte-order mark; any script.
 
@@ -83,6 +99,8 @@ def decode_text(raw: bytes) -> str:
     Raises TextError when the bytes are empty, are not UTF-8 (naming the byte offset and the byte's value), or
     hold only whitespace.
     """
+    if isinstance(raw, np.ndarray):
+        raw = raw.astype(np.uint8, copy=False).tobytes()
     if isinstance(raw, str):
         raise TextError("decode_text takes the file's bytes, not a str; pass text.encode('utf-8') or the raw bytes")
     raw = bytes(raw)
@@ -143,6 +161,31 @@ class Vocabulary:
         if ids.size and (ids.min() < 0 or ids.max() >= self.size):
             raise TextError(f"ids must lie in [0, {self.size}); got {ids.min()}..{ids.max()}")
         return "".join(self.chars[i] for i in ids.tolist())
+
+
+def vocabulary_json(vocabulary: Vocabulary) -> str:
+    """The vocabulary as JSON (a run's vocabulary.json): what reads a saved text model's ids back as characters."""
+    import json
+
+    return json.dumps({"chars": list(vocabulary.chars), "unknown_index": vocabulary.unknown_index,
+                       "mapped_count": vocabulary.mapped_count, "distinct_count": vocabulary.distinct_count},
+                      ensure_ascii=False, indent=1)
+
+
+def vocabulary_from_json(text: str) -> Vocabulary:
+    """The inverse of `vocabulary_json`; TextError when the file is not one."""
+    import json
+
+    try:
+        values = json.loads(text)
+        chars = tuple(values["chars"])
+        vocabulary = Vocabulary(chars=chars, unknown_index=int(values["unknown_index"]),
+                                mapped_count=int(values["mapped_count"]), distinct_count=int(values["distinct_count"]))
+    except (ValueError, KeyError, TypeError) as err:
+        raise TextError(f"vocabulary.json is not a vocabulary this app wrote ({type(err).__name__}: {err})") from None
+    if not chars or any(len(c) != 1 for c in chars) or vocabulary.unknown_index != len(chars) - 1:
+        raise TextError("vocabulary.json is not a vocabulary this app wrote (its characters or unknown index)")
+    return vocabulary
 
 
 def _code_points(text: str) -> np.ndarray:

@@ -26,7 +26,7 @@ from seqcore.config import Experiment
 from seqcore.data import SequenceData, build_data, fresh_training_split
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
 from seqcore.models import UNROLL_MAX_STEPS, build_model, metric_name, without_levers
-from seqcore.tasks import SERIES
+from seqcore.tasks import SERIES, TEXT
 
 PROBE_SIZE = 4  # sequences whose hidden states are recorded
 GRADIENT_SEQUENCES = 32  # validation sequences whose gradients through time are averaged at each snapshot
@@ -143,7 +143,8 @@ class ModelCache:
         return self.key(experiment, data, spe, xla) in self._models
 
     def model_for(self, experiment: Experiment, data: SequenceData, spe: int, xla: bool = False):
-        fresh = build_model(experiment, steps_per_execution=spe, jit_compile=xla)
+        fresh = build_model(experiment, steps_per_execution=spe, jit_compile=xla,
+                            sizes=(data.n_features, data.n_outputs))
         key = self.key(experiment, data, spe, xla)
         cached = self._models.pop(key, None)
         if cached is None:
@@ -238,8 +239,10 @@ def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData,
         forecast = reference.forecast(weights, last_window(data), steps, cell=cell, activation=activation,
                                       horizon=experiment.data.horizon).astype(np.float32)
     n = GRADIENT_SEQUENCES
-    grad_norms = input_gradient_norms(model, data.x_val[:n], data.y_val[:n],
-                                      None if data.w_val is None else data.w_val[:n])
+    grad_norms = None
+    if data.task.kind is not TEXT:  # a text model reads ids: there is no input to differentiate by
+        grad_norms = input_gradient_norms(model, data.x_val[:n], data.y_val[:n],
+                                          None if data.w_val is None else data.w_val[:n])
     return SnapshotEvent(epoch=epoch, weights=weights, hidden=[layer.h.astype(np.float32) for layer in trace.layers],
                          probe_output=trace.output.astype(np.float32), val_prediction=val_prediction,
                          forecast=forecast, grad_norms=grad_norms)
@@ -312,7 +315,7 @@ def fresh_dataset(experiment: Experiment, data: SequenceData, steps_per_epoch: i
 
 
 def train(experiment: Experiment, emit: Callable[[object], None], control: Control | None = None, *,
-          csv_values: np.ndarray | None = None, save_artifacts: bool = True,
+          uploaded: np.ndarray | None = None, save_artifacts: bool = True,
           data: SequenceData | None = None, models: ModelCache | None = None) -> EndEvent:
     """Train one experiment to the end, reporting through `emit`. Returns (and emits) the EndEvent, which
     carries the artifacts (ARTIFACT_NAMES, as bytes) unless `save_artifacts` is False.
@@ -323,7 +326,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
 
     control = control or Control(experiment.train.time_limit_s)
     t_build = time.monotonic()
-    data = data or build_data(experiment.data, csv_values)
+    data = data or build_data(experiment.data, uploaded)
     train_cfg = experiment.train
     n_train = len(data.x_train)
     steps_per_epoch = math.ceil(n_train / train_cfg.batch_size)
@@ -332,9 +335,10 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     if models:
         model = models.model_for(experiment, data, spe, xla)
     else:
-        model = build_model(experiment, steps_per_execution=spe, jit_compile=xla)
+        model = build_model(experiment, steps_per_execution=spe, jit_compile=xla,
+                            sizes=(data.n_features, data.n_outputs))
     build_state(model, data)
-    probe_x = data.x_val[:PROBE_SIZE]
+    probe_x, probe_y, probe_w = data.one_hot_rows("val", PROBE_SIZE)
 
     # A repeated, shuffled dataset: one iterator for the whole run instead of one per epoch. No tf.data
     # autotuning: with it, `fit` took 0-5 s to return after the last epoch (tearing down the tuner; 3 of 6 runs
@@ -351,8 +355,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
 
     emit(StartEvent(n_train=n_train, n_val=len(data.x_val), n_test=len(data.x_test), steps_per_epoch=steps_per_epoch,
                     steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data, with_hmm=True),
-                    probe_x=probe_x, probe_y=data.y_val[:PROBE_SIZE],
-                    probe_w=None if data.w_val is None else data.w_val[:PROBE_SIZE],
+                    probe_x=probe_x, probe_y=probe_y, probe_w=probe_w,
                     seconds_to_build=time.monotonic() - t_build, xla=xla))
     state = {"status": "running", "reason": "", "t0": time.monotonic(), "epoch_started": 0.0}
     history = []
@@ -383,7 +386,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     if len(data.x_test) and state["status"] != "failed" and history:  # no epoch trained: nothing worth a test
         test_loss, test_metric = _evaluate(model, data.x_test, data.y_test, data.w_test)
         test_metrics = {"loss": test_loss, metric_name(experiment): test_metric}
-    artifacts = artifact_bytes(experiment, model, history) if save_artifacts else {}
+    artifacts = artifact_bytes(experiment, model, history, data) if save_artifacts else {}
     end = EndEvent(status=state["status"], reason=state["reason"], epochs_done=len(history),
                    test_metrics=test_metrics, artifacts=artifacts)
     emit(end)
@@ -401,17 +404,24 @@ def history_csv(history: list[EpochEvent], metric: str = "metric") -> str:
     return "\n".join(lines) + "\n"
 
 
-ARTIFACT_NAMES = ("model.keras", "history.csv", "experiment.json")
+ARTIFACT_NAMES = ("model.keras", "history.csv", "experiment.json", "vocabulary.json")  # the last: text runs
 
 
-def artifact_bytes(experiment: Experiment, model, history: list[EpochEvent]) -> dict[str, bytes]:
-    """The .keras model, the history CSV and the experiment JSON of a run, by file name."""
+def artifact_bytes(experiment: Experiment, model, history: list[EpochEvent],
+                   data: SequenceData | None = None) -> dict[str, bytes]:
+    """The .keras model, the history CSV and the experiment JSON of a run, by file name; for a text run also its
+    vocabulary (the character of each symbol id), without which the model's outputs cannot be read."""
     with tempfile.TemporaryDirectory(prefix="seqcore-model-") as folder:
         path = Path(folder) / "model.keras"  # keras.saving wants a path, not a buffer
         model.save(path)
         model_bytes = path.read_bytes()
-    return {"model.keras": model_bytes, "history.csv": history_csv(history, metric_name(experiment)).encode(),
-            "experiment.json": experiment.to_json().encode()}
+    files = {"model.keras": model_bytes, "history.csv": history_csv(history, metric_name(experiment)).encode(),
+             "experiment.json": experiment.to_json().encode()}
+    if data is not None and data.vocabulary is not None:
+        from seqcore.text import vocabulary_json
+
+        files["vocabulary.json"] = vocabulary_json(data.vocabulary).encode()
+    return files
 
 
 def write_artifacts(artifacts: dict[str, bytes], out_dir: str | os.PathLike) -> dict[str, Path]:

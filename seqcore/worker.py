@@ -104,7 +104,7 @@ def serve(inbox: Connection, outbox: Connection) -> None:
         try:
             experiment = Experiment.from_dict(message.experiment)
             train(experiment, emit, PipeControl(inbox, experiment.train.time_limit_s),
-                  csv_values=message.csv_values, save_artifacts=message.save_artifacts, models=models)
+                  uploaded=message.uploaded, save_artifacts=message.save_artifacts, models=models)
         except (ConfigError, DataError) as err:
             emit(EndEvent(status="failed", reason=str(err), epochs_done=0))
         except MemoryError:

@@ -23,6 +23,7 @@ from seqcore.data import (
 from seqcore.tasks import TASK_NAMES
 
 GENERATED = [g for g in TASK_NAMES if g != "csv"]
+DRAWN = [g for g in GENERATED if g != "text"]  # a text is read, not drawn: its seed changes nothing
 SERIES = ["sine", "sum_of_sines", "ar", "random_walk", "mackey_glass"]
 
 
@@ -52,6 +53,10 @@ def test_shapes_and_dtypes(generator):
     data = build_data(config)
     for part in ("train", "val", "test"):
         x, y, w = data.part(part)
+        if generator == "text":  # character ids in and out; the reference's one-hot view of the same rows
+            assert x.dtype == np.int32 and y.dtype == np.int32 and x.shape == y.shape == (len(x), 12)
+            x, y, w = data.one_hot_rows(part, len(x))
+            assert (x.argmax(-1)[:, 1:] == y.argmax(-1)[:, :-1]).all()  # the target is the next character
         assert x.dtype == np.float32 and y.dtype == np.float32
         assert x.ndim == 3 and x.shape[2] == data.n_features
         assert len(y) == len(x)
@@ -66,11 +71,13 @@ def test_shapes_and_dtypes(generator):
         assert data.x_train.shape[1:] == (12, 1) and data.n_outputs == 3 and data.series.shape == (400,)
     elif generator == "adding":
         assert data.x_train.shape[1:] == (12, 2) and data.n_outputs == 1 and data.series is None
+    elif generator == "text":
+        assert data.n_features == data.vocabulary.size == 100 and data.text.vocabulary is data.vocabulary
     else:
         assert data.head == "tokens" and data.n_train + data.n_val + data.n_test == config.n_sequences
 
 
-@pytest.mark.parametrize("generator", GENERATED)
+@pytest.mark.parametrize("generator", DRAWN)
 def test_same_seed_same_data_other_seed_other_data(generator):
     config = DataConfig(generator=generator, noise=0.1)
     first, again = build_data(config), build_data(config)
@@ -145,7 +152,7 @@ def test_no_test_fraction_gives_empty_test_arrays_of_the_right_shape():
 def index_series(n=300, **settings):
     """A CSV series whose raw value is its own index, so every window says where it came from."""
     config = DataConfig(generator="csv", csv_column="t", **settings)
-    return build_data(config, csv_values=np.arange(n, dtype=np.float64))
+    return build_data(config, uploaded=np.arange(n, dtype=np.float64))
 
 
 def test_series_splits_are_in_time_order_and_no_window_crosses_a_split():
@@ -165,7 +172,7 @@ def test_series_splits_are_in_time_order_and_no_window_crosses_a_split():
 
 def test_scaler_is_fitted_on_the_training_part_only():
     raw = np.linspace(0, 10, 2000) ** 2  # a trend: the held-out part has a larger mean
-    data = build_data(DataConfig(generator="csv", csv_column="v"), csv_values=raw)
+    data = build_data(DataConfig(generator="csv", csv_column="v"), uploaded=raw)
     train_raw = raw[:data.split_points[0]]
     assert data.scaler.mean == pytest.approx(train_raw.mean())
     assert data.scaler.std == pytest.approx(train_raw.std())

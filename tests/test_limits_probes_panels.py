@@ -135,8 +135,8 @@ def test_a_csv_column_longer_than_the_hosted_series_is_refused():
                                                "train.time_limit_s": 60.0})
     with pytest.raises(ConfigError, match="data.csv_column: 'price' has 1000000 values, above this server's hosted "
                                           "limit of 20000 points"):
-        limits.check(experiment, limits.HOSTED, csv_values=np.zeros(1_000_000))
-    limits.check(experiment, limits.HOSTED, csv_values=np.zeros(5_000))
+        limits.check(experiment, limits.HOSTED, uploaded=np.zeros(1_000_000))
+    limits.check(experiment, limits.HOSTED, uploaded=np.zeros(5_000))
 
 
 def test_token_probe_parses_and_explains_what_is_allowed():

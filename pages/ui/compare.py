@@ -66,9 +66,9 @@ def labels(first: Experiment, second: Experiment) -> tuple[str, str]:
 def submit(first: Experiment, second: Experiment):
     """Queue the pair: its two jobs, or a (kind, message) saying why not."""
     try:
-        values, _ = state.csv_values()
-        if first.data.generator == "csv" and values is None:
-            return "error", "data.csv_column: upload a CSV file on the Data page first."
+        values, _ = state.uploaded()
+        if state.missing_upload():
+            return "error", state.missing_upload()
         runs.session_data()
         return runs.start_pair(first, second, values)
     except (ConfigError, DataError) as err:

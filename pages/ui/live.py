@@ -95,9 +95,9 @@ def _train_button(active: bool) -> None:
     if st.button("▶️ Train", type="primary", disabled=active or bool(state.pending_errors()), key="train",
                  width="stretch", help="Start a new run with the current settings."):
         try:
-            values, _ = state.csv_values()
-            if state.experiment().data.generator == "csv" and values is None:
-                st.error("data.csv_column: upload a CSV file on the Data page first.")
+            values, _ = state.uploaded()
+            if state.missing_upload():
+                st.error(state.missing_upload())
                 return
             runs.session_data()  # refuse bad data here, with its message, before queueing
             job = runs.start_run(state.experiment(), values)  # the backend refuses what is over the limits

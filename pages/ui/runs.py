@@ -334,16 +334,16 @@ def _explain_named_run(job_id: str) -> None:
                              "Train to run it again.")
 
 
-def start_run(experiment: Experiment, csv_values: np.ndarray | None) -> JobHandle:
+def start_run(experiment: Experiment, uploaded: np.ndarray | None) -> JobHandle:
     """Submit under this server's limits (ConfigError names what is over them) and make it the session's run."""
-    job = backend().submit(experiment, limits=state.limits(), csv_values=csv_values, owner=_tab().browser)
+    job = backend().submit(experiment, limits=state.limits(), uploaded=uploaded, owner=_tab().browser)
     run_registry().add(_tab().browser, job)
     st.session_state.pop(session.SHOWN_RUN, None)
     st.query_params[session.RUN_PARAM] = job.id
     return job
 
 
-def start_pair(first: Experiment, second: Experiment, csv_values: np.ndarray | None) -> tuple[JobHandle, JobHandle]:
+def start_pair(first: Experiment, second: Experiment, uploaded: np.ndarray | None) -> tuple[JobHandle, JobHandle]:
     """Two runs side by side (an A/B comparison), queued as two jobs; QueueFull (or ConfigError) for either
     leaves neither running. Hosted, a pair is refused while the queue is already long (`limits.max_pair_queue`)."""
     limits = state.limits()
@@ -351,9 +351,9 @@ def start_pair(first: Experiment, second: Experiment, csv_values: np.ndarray | N
     if limits.max_pair_queue is not None and queued >= limits.max_pair_queue:
         raise QueueFull(queued, backend().estimated_wait_s(queued), pair=True)
     pair = f"pair-{secrets.token_hex(6)}"
-    job = backend().submit(first, limits=limits, csv_values=csv_values, owner=_tab().browser, pair=pair)
+    job = backend().submit(first, limits=limits, uploaded=uploaded, owner=_tab().browser, pair=pair)
     try:
-        partner = backend().submit(second, limits=limits, csv_values=csv_values, owner=_tab().browser, pair=pair)
+        partner = backend().submit(second, limits=limits, uploaded=uploaded, owner=_tab().browser, pair=pair)
     except Exception:
         job.stop()
         raise
@@ -376,16 +376,16 @@ class DataCache:
     def size(data: SequenceData) -> int:
         return sum(a.nbytes for a in vars(data).values() if isinstance(a, np.ndarray))
 
-    def get(self, config: DataConfig, csv_values: np.ndarray | None, digest: str | None = None) -> SequenceData:
-        """The data of `config` (with `csv_values`, whose `digest` the caller may know already), built once."""
-        if csv_values is not None and digest is None:
-            digest = hashlib.sha256(csv_values.tobytes()).hexdigest()
+    def get(self, config: DataConfig, uploaded: np.ndarray | None, digest: str | None = None) -> SequenceData:
+        """The data of `config` (with `uploaded`, whose `digest` the caller may know already), built once."""
+        if uploaded is not None and digest is None:
+            digest = hashlib.sha256(uploaded.tobytes()).hexdigest()
         key = (config, digest)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        data = build_data(config, csv_values)  # outside the lock: other sessions keep their cached data meanwhile
+        data = build_data(config, uploaded)  # outside the lock: other sessions keep their cached data meanwhile
         with self._lock:
             self._entries[key] = data
             while len(self._entries) > 1 and sum(map(self.size, self._entries.values())) > self.max_bytes:
@@ -409,11 +409,11 @@ def data_cache() -> DataCache:
 def session_data() -> SequenceData:
     """The data of the session's experiment (NumPy only, cached); raises DataError for bad CSV input and
     ConfigError for data larger than this server builds."""
-    values, digest = state.csv_values()
-    run_limits.check_size(state.experiment(), state.limits(), csv_values=values)  # before building it here
+    values, digest = state.uploaded()
+    run_limits.check_size(state.experiment(), state.limits(), uploaded=values)  # before building it here
     return data_cache().get(state.experiment().data, values, digest)
 
 
 def data_for(job: JobHandle) -> SequenceData:
     """The data a run trained on (the same generator, seed and split, and its own CSV values), rebuilt here."""
-    return data_cache().get(job.experiment.data, job.csv_values, job.csv_digest)
+    return data_cache().get(job.experiment.data, job.uploaded, job.upload_digest)

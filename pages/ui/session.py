@@ -9,7 +9,8 @@ here are read or written by code, so a change to one is a change to this table.
 | ERRORS | widget key -> message of a refused value | state.on_widget_change | widgets, live (Train off) |
 | REFUSED | widget key -> the refused value, shown until fixed | state.on_widget_change | state.ensure_widgets |
 | NOTICES | one-off (kind, text) messages for the next page | state.notice | state.show_notices |
-| CSV | the uploaded CSV: name, digest, frame, columns | state.store_csv (Data page) | state.csv_values |
+| CSV | the uploaded CSV: name, digest, frame, columns | state.store_csv (Data page) | state.uploaded |
+| TEXT | the person's own text: name, digest, UTF-8 bytes, characters | state.store_text (Data page) | state.uploaded |
 | widget_key(s, n) | each setting's widget value | Streamlit, state.sync_widgets | state.on_widget_change |
 | PRESET_CHOICE | the sidebar's preset picker | Streamlit, state.load_preset | sidebar |
 | RUNS_EXPLAINED | run ids named by the address whose absence a notice explained | runs.current_job | runs |
@@ -39,6 +40,7 @@ ERRORS = "config_errors"
 REFUSED = "refused_values"
 NOTICES = "notices"
 CSV = "csv"
+TEXT = "own_text"
 PRESET_CHOICE = "preset_choice"
 RUNS_EXPLAINED = "runs_explained"
 RUN_NOW = "run_now"

@@ -25,6 +25,7 @@ from pages.ui.session import (
     PRESET_CHOICE,
     REFUSED,
     RUN_PARAM,
+    TEXT,
     widget_key,
 )
 from seqcore import limits as run_limits
@@ -200,10 +201,39 @@ def store_csv(name: str, raw: bytes, frame, columns: list[str]) -> None:
                              "columns": columns}
 
 
-def csv_values() -> tuple[np.ndarray | None, str | None]:
-    """The values of the chosen CSV column and a digest for caching, or (None, None)."""
+def store_text(name: str, text: str) -> None:
+    """A person's own text (pasted or uploaded, already decoded), kept as the UTF-8 bytes a run carries."""
+    from seqcore.text import text_bytes
+
+    raw = text_bytes(text)
+    st.session_state[TEXT] = {"name": name, "digest": hashlib.sha256(raw.tobytes()).hexdigest()[:16], "bytes": raw,
+                              "chars": len(text)}
+
+
+MISSING_UPLOAD = {"csv": "data.csv_column: upload a CSV file on the Data page first.",
+                  "text": "data.text_source: paste or upload your text on the Data page first (or choose the "
+                          "built-in text)."}
+
+
+def missing_upload() -> str | None:
+    """Why the session's experiment cannot train yet for want of a file or a text, or None."""
+    kind = experiment().data.upload_kind
+    return MISSING_UPLOAD[kind] if kind and uploaded()[0] is None else None
+
+
+def own_text() -> dict | None:
+    """The stored own text (name, digest, bytes, chars), or None."""
+    return st.session_state.get(TEXT)
+
+
+def uploaded() -> tuple[np.ndarray | None, str | None]:
+    """What a run of the session's experiment takes besides its settings, and a digest for caching: the chosen
+    CSV column's values, the person's own text as UTF-8 bytes, or (None, None)."""
     from seqcore.data import csv_column_values
 
+    if experiment().data.upload_kind == "text":
+        text = own_text()
+        return (None, None) if text is None else (text["bytes"], f"text:{text['digest']}")
     upload = st.session_state.get(CSV)
     column = experiment().data.csv_column
     if experiment().data.generator != "csv" or upload is None or column not in upload["columns"]:

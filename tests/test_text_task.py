@@ -1,0 +1,140 @@
+"""The text task end to end in the engine: data, limits, a short training run, its artifacts and its charts."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+
+import numpy as np
+import pytest
+
+from seqcore import limits, panels
+from seqcore.config import DataConfig, Experiment, preset
+from seqcore.data import DataError, build_data
+from seqcore.text import builtin_corpus, next_char_probabilities, text_bytes, vocabulary_from_json
+
+PARAGRAPH = ("The quick brown fox jumps over the lazy dog. " * 12 + "\n"
+             + "A stitch in time saves nine, and a rolling stone gathers no moss. " * 8)
+
+
+def _own(text: str, **values) -> tuple[DataConfig, np.ndarray]:
+    return DataConfig(generator="text", text_source="own", **values), text_bytes(text)
+
+
+def test_builtin_windows_never_cross_parts_and_the_vocabulary_comes_from_training():
+    config = preset("text").data
+    data = build_data(config)
+    split = data.text
+    for part, name in (("train", "train"), ("validation", "val"), ("test", "test")):
+        x, y, _ = data.part(name)
+        ids = split.ids[part]
+        # Every window is a run of its own part's characters, the target shifted by one.
+        starts = np.arange(len(x)) * config.seq_len
+        np.testing.assert_array_equal(x, ids[starts[:, None] + np.arange(config.seq_len)])
+        np.testing.assert_array_equal(y, ids[starts[:, None] + np.arange(config.seq_len) + 1])
+    start, stop = split.bounds["train"]
+    assert set(data.vocabulary.chars[:-1]) <= set(builtin_corpus()[start:stop])
+    assert data.n_features == data.n_outputs == data.vocabulary.size
+
+
+def test_a_chinese_text_is_capped_with_the_rest_read_as_unknown():
+    chinese = "".join(chr(0x4E00 + (i * 7919) % 3000) for i in range(6000)) + "😀" * 30
+    config, raw = _own(chinese, seq_len=20, max_vocab=50)
+    data = build_data(config, raw)
+    vocabulary = data.vocabulary
+    assert vocabulary.size == 50 and data.n_features == 50
+    assert vocabulary.distinct_count > 1000 and vocabulary.mapped_count > 0
+    assert (data.x_train == vocabulary.unknown_index).any()
+
+
+def test_a_stride_shorter_than_the_window_gives_a_short_text_more_windows():
+    config, raw = _own(PARAGRAPH, seq_len=40)
+    strided = build_data(DataConfig(**{**config.__dict__, "stride": 4}), raw)
+    plain = build_data(config, raw)
+    assert strided.n_train > 8 * plain.n_train
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    (None, ["data.text_source", "paste or upload"[:5]]),
+    (np.frombuffer(b"abc\xffdef" * 100, np.uint8), ["text", "not UTF-8", "0xFF", "offset 3"]),
+    (text_bytes("short text"), ["text", "too short", "10 characters"]),
+    (text_bytes(" \n\t " * 50), ["text", "only whitespace"]),
+])
+def test_bad_text_says_what_is_wrong(raw, words):
+    config = DataConfig(generator="text", text_source="own", seq_len=50)
+    with pytest.raises(DataError) as caught:
+        build_data(config, raw)
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_hosted_limits_take_the_builtin_corpus_and_refuse_a_long_own_text():
+    experiment, _ = limits.clamp(preset("text"), limits.HOSTED)
+    limits.check(experiment, limits.HOSTED)  # the built-in corpus trains on a hosted server
+    own = experiment.with_values(**{"data.text_source": "own"})
+    with pytest.raises(Exception) as caught:
+        limits.check(own, limits.HOSTED, uploaded=text_bytes("word " * 70_000))
+    assert "text" in str(caught.value) and "350,000 characters" in str(caught.value)
+    limits.check(own, limits.HOSTED, uploaded=text_bytes("word " * 20_000))
+    tiny_stride = own.with_values(**{"data.stride": 1})
+    with pytest.raises(Exception) as caught:
+        limits.check(tiny_stride, limits.HOSTED, uploaded=text_bytes("word " * 50_000))
+    assert "data.stride" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def text_run():
+    from seqcore.training import train
+
+    experiment = Experiment().with_values(**{
+        "data.generator": "text", "data.text_source": "own", "data.seq_len": 20, "data.stride": 5,
+        "model.units": 16, "train.epochs": 2, "train.batch_size": 16, "train.snapshot_every": 1,
+        "train.learning_rate": 0.01})
+    raw = text_bytes(PARAGRAPH)
+    events = []
+    end = train(experiment, events.append, uploaded=raw)
+    return experiment, raw, events, end
+
+
+def test_a_text_run_reports_bits_per_character_baselines_and_saves_its_vocabulary(text_run):
+    experiment, raw, events, end = text_run
+    start = next(e for e in events if type(e).__name__ == "StartEvent")
+    assert set(start.baselines) == {"unigram bits/char", "bigram bits/char", "trigram bits/char"}
+    assert start.probe_x.shape[-1] == start.probe_y.shape[-1] == build_data(experiment.data, raw).n_features
+    assert end.status == "finished" and set(end.test_metrics) == {"loss", "accuracy"}
+    vocabulary = vocabulary_from_json(end.artifacts["vocabulary.json"].decode())
+    assert vocabulary == build_data(experiment.data, raw).vocabulary
+    assert "vocabulary.json" in json.dumps(sorted(end.artifacts))
+
+
+def test_the_numpy_sampler_reads_the_trained_weights_as_keras_does(text_run):
+    import keras
+
+    experiment, raw, events, end = text_run
+    data = build_data(experiment.data, raw)
+    snapshot = [e for e in events if type(e).__name__ == "SnapshotEvent"][-1]
+    with zipfile.ZipFile(io.BytesIO(end.artifacts["model.keras"])):
+        pass  # a real .keras archive
+    path = "/tmp/seqcore-text-model.keras"
+    with open(path, "wb") as handle:
+        handle.write(end.artifacts["model.keras"])
+    model = keras.saving.load_model(path)
+    window = data.x_val[:1]
+    keras_p = np.asarray(model.predict(window, verbose=0))[0]
+    text = data.vocabulary.decode(window[0])
+    numpy_p = next_char_probabilities(snapshot.weights, data.vocabulary, text, cell=experiment.model.cell)
+    np.testing.assert_allclose(numpy_p, keras_p, atol=1e-4)
+
+
+def test_the_loss_chart_of_a_text_run_is_in_bits_per_character(text_run):
+    _, _, events, _ = text_run
+    start = next(e for e in events if type(e).__name__ == "StartEvent")
+    history = tuple(e for e in events if type(e).__name__ == "EpochEvent")
+    figure = panels.loss_panel(history, start)
+    assert "Bits per character" in figure.layout.title.text
+    drawn = [t for t in figure.data if t.name and t.name.startswith("val")][0]
+    np.testing.assert_allclose(np.asarray(drawn.y, dtype=np.float64)[-1], history[-1].val_loss / math.log(2),
+                               rtol=1e-5)
+    assert "bits/char" in panels.text_scores(history[-1].val_loss)
