@@ -26,6 +26,7 @@ from plotly.subplots import make_subplots
 
 __all__ = [
     "MAX_POINTS",
+    "MAX_TEXT_CHARS",
     "adding_data_figure",
     "board_figure",
     "compare_figure",
@@ -36,6 +37,7 @@ __all__ = [
     "loss_figure",
     "series_data_figure",
     "series_prediction_figure",
+    "text_heatmap_figure",
     "token_prediction_figure",
     "unit_activation_figure",
     "weights_histogram",
@@ -575,3 +577,93 @@ def gate_saturation_figure(saturation, *, title: str = "Gate saturation") -> go.
                          title_text="shut (< 0.1)" if col == 1 else None)
     fig.update_layout(showlegend=False)
     return _style(fig, kind="saturation", title=title, height=340)
+
+
+# ---------------------------------------------------------------- text
+
+
+MAX_TEXT_CHARS = 4_000  # most characters a text heatmap draws: each is a cell, its text and its hover label
+TEXT_ROW_PX, TEXT_MAX_HEIGHT = 20, 900  # a row's height in pixels until the figure reaches its cap
+_DRAWN = {"\n": "↵", "\t": "⇥", " ": ""}
+_NAMED = {"\n": "line end", "\t": "tab", " ": "space"}
+
+
+def _text_cell(ch: str) -> tuple[str, str]:
+    """What a character's cell shows and how its hover names it. Escaped, since Plotly renders HTML tags, but not
+    quotes: Plotly decodes &amp; &lt; &gt; and numeric entities, and would draw &quot; as it is."""
+    if ch in _DRAWN:
+        return _DRAWN[ch], _NAMED[ch]
+    if not ch.isprintable():
+        return "·", f"U+{ord(ch[0]):04X}"  # a control character ("" is printable, so ch has one)
+    shown = html.escape(ch, quote=False)
+    return shown, f'"{shown}"'
+
+
+def text_heatmap_figure(chars, values, *, hover=None, title: str, colour_range: tuple[float, float] | None = None,
+                        diverging: bool = True, line_width: int = 80, value_label: str = "activation") -> go.Figure:
+    """A passage as a grid of characters, each cell coloured by its value (a unit's activation, a probability).
+
+    Rows break at each line end (drawn ↵ at the end of its row) and after `line_width` characters; cells past
+    a row's end are NaN, so they show no colour. `hover` (plain text, one string per character, e.g.
+    "p = 0.43") replaces the value in the hover label. `diverging`: red-blue centred on 0, over `colour_range`
+    or ± the largest |value|; otherwise a sequential scale over `colour_range` or 0..1. At most MAX_TEXT_CHARS
+    characters are drawn, and the title says when the passage was cut.
+    """
+    chars = list(chars)
+    values = np.asarray(values, dtype=np.float32).reshape(-1)
+    if len(values) != len(chars):
+        raise ValueError(f"expected one value per character: {len(chars)} characters, {len(values)} values")
+    if hover is not None and len(hover) != len(chars):
+        raise ValueError(f"expected one hover string per character: {len(chars)} characters, {len(hover)} strings")
+    if isinstance(line_width, bool) or not isinstance(line_width, int) or line_width < 1:
+        raise ValueError(f"line_width must be a whole number >= 1, got {line_width!r}")
+    n = len(chars)
+    if n > MAX_TEXT_CHARS:
+        title = f"{title} (the first {MAX_TEXT_CHARS:,} of {n:,} characters)"
+        chars, values = chars[:MAX_TEXT_CHARS], values[:MAX_TEXT_CHARS]
+    label = html.escape(value_label, quote=False)
+    places, line, column, row, col = [], 0, 0, 0, 0
+    for ch in chars:
+        if col >= line_width and ch != "\n":  # a line end stays at the end of its row, one past line_width
+            row, col = row + 1, 0
+        places.append((row, col, line, column))
+        if ch == "\n":
+            row, col, line, column = row + 1, 0, line + 1, 0
+        else:
+            col, column = col + 1, column + 1
+    rows = max((r for r, *_ in places), default=0) + 1
+    cols = max((c for _, c, *_ in places), default=0) + 1
+    z = np.full((rows, cols), np.nan, dtype=np.float32)
+    text = [[""] * cols for _ in range(rows)]
+    hovertext = [[""] * cols for _ in range(rows)]
+    for i, (ch, (r, c, ln, cn)) in enumerate(zip(chars, places, strict=True)):
+        z[r, c] = values[i]
+        text[r][c], name = _text_cell(ch)
+        # ASCII, and the value left to the template: the hover labels are most of the figure's bytes.
+        detail = f"<br>{html.escape(str(hover[i]), quote=False)}" if hover is not None else ""
+        hovertext[r][c] = f"{name}: character {i}, line {ln + 1}, column {cn + 1}{detail}"
+    finite = values[np.isfinite(values)]
+    if diverging:
+        largest = float(np.abs(finite).max()) if finite.size else 0.0
+        low, high = colour_range if colour_range is not None else (-(largest or 1.0), largest or 1.0)
+        scale = dict(colorscale="RdBu", zmid=0.0, zmin=low, zmax=high)
+    else:
+        low, high = colour_range if colour_range is not None else (0.0, 1.0)
+        scale = dict(colorscale="Blues", zmin=low, zmax=high)
+    shown_rows = max(rows, 5)  # a short passage keeps rows of the usual height, and its colour bar room
+    height = min(110 + TEXT_ROW_PX * shown_rows, TEXT_MAX_HEIGHT)
+    row_px = (height - 110) / shown_rows
+    value = "" if hover is not None else f"<br>{label} = %{{z:.3f}}"
+    fig = go.Figure(go.Heatmap(z=z, text=text, texttemplate="%{text}", hovertext=hovertext,
+                               hovertemplate=f"%{{hovertext}}{value}<extra></extra>", hoverongaps=False,
+                               xgap=1, ygap=1,
+                               textfont=dict(size=max(8, min(14, round(row_px * 0.75))), family="monospace"),
+                               colorbar=dict(thickness=12, title=dict(text=label)), **scale))
+    # Rows keep their height and the columns share the width: a fixed aspect (scaleanchor) would shrink a
+    # tall passage's grid to a narrow strip of unreadable cells in the middle of the figure.
+    hidden = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="")
+    fig.update_xaxes(**hidden, range=[-0.5, max(cols, 20) - 0.5])
+    fig.update_yaxes(**hidden, range=[shown_rows - 0.5, -0.5])  # reversed: the first line on top
+    _style(fig, kind="text_heatmap", title=title, height=height)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=20))
+    return fig

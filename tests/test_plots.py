@@ -330,3 +330,91 @@ def test_compare_figure_draws_each_run_in_its_own_colour_with_train_solid_and_va
     assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
     assert [t.line.dash for t in fig.data] == ["solid", "dot", "solid", "dot"]
     assert len(fig.layout.shapes) == 1 and "%{y:.4f}" in fig.data[0].hovertemplate
+
+
+# ---------------------------------------------------------------- text heatmap
+
+
+def _cells(fig: go.Figure) -> list[list[str]]:
+    return [list(row) for row in fig.data[0].text]
+
+
+def test_text_heatmap_lays_the_text_out_in_rows_with_the_line_end_at_the_end_of_its_row():
+    fig = plots.text_heatmap_figure("ab\ncd", [0.1, -0.2, 0.3, 0.4, -0.5], title="Unit 3")
+    assert _cells(fig) == [["a", "b", "↵"], ["c", "d", ""]]
+    z = fig.data[0].z
+    assert z.dtype == np.float32 and z.shape == (2, 3)
+    np.testing.assert_allclose(z[0], [0.1, -0.2, 0.3], rtol=1e-6)
+    np.testing.assert_allclose(z[1, :2], [0.4, -0.5], rtol=1e-6)
+    assert math.isnan(z[1, 2])  # the short row's empty cell has no colour, and no hover label
+    assert fig.data[0].hoverongaps is False and fig.data[0].texttemplate == "%{text}"
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1] and fig.layout.yaxis.showticklabels is False
+    assert fig.layout.xaxis.showticklabels is False and fig.layout.uirevision == "text_heatmap"
+    assert fig.layout.title.text == "Unit 3"
+
+
+def test_text_heatmap_wraps_long_lines_and_keeps_a_line_end_on_its_row():
+    fig = plots.text_heatmap_figure("abcdefg\nh", np.zeros(9), title="t", line_width=3)
+    assert _cells(fig) == [["a", "b", "c"], ["d", "e", "f"], ["g", "↵", ""], ["h", "", ""]]
+    fig = plots.text_heatmap_figure("abc\nd", np.zeros(5), title="t", line_width=3)
+    assert _cells(fig) == [["a", "b", "c", "↵"], ["d", "", "", ""]]
+    with pytest.raises(ValueError, match="line_width"):
+        plots.text_heatmap_figure("abc", np.zeros(3), title="t", line_width=0)
+
+
+def test_text_heatmap_shows_characters_as_text_not_html():
+    passage = 'x <b>bold</b> & <a href="https://evil">y</a>\tz '
+    fig = plots.text_heatmap_figure(passage, np.linspace(-1, 1, len(passage)), title="t")
+    drawn = [cell for row in _cells(fig) for cell in row]
+    hovers = [cell for row in fig.data[0].hovertext for cell in row]
+    assert "<" not in "".join(drawn) and ">" not in "".join(drawn)
+    # Plotly decodes &lt; &gt; &amp; but would draw &quot; literally: quotes stay as they are (no tag without <).
+    assert "&lt;" in drawn and "&gt;" in drawn and "&amp;" in drawn and '"' in drawn and "&quot;" not in drawn
+    assert "<b>" not in fig.to_json().replace("<br>", "") and "<a " not in fig.to_json()
+    assert not any("<" in h.replace("<br>", "") for h in hovers)
+    assert "⇥" in drawn and drawn[1] == ""  # a tab is drawn as ⇥, a space as a blank cell
+    assert hovers[1].startswith("space:") and hovers[2].startswith('"&lt;": character 2, line 1, column 3')
+
+
+def test_text_heatmap_hover_carries_the_given_strings_or_the_value():
+    fig = plots.text_heatmap_figure("hi\nyo", [0.5] * 5, hover=[f"p = 0.4{i}" for i in range(5)], title="t",
+                                    diverging=False, value_label="p")
+    hovers = fig.data[0].hovertext
+    assert hovers[0][0] == '"h": character 0, line 1, column 1<br>p = 0.40'
+    assert hovers[1][1] == '"o": character 4, line 2, column 2<br>p = 0.44'
+    assert hovers[0][2].startswith("line end:") and "%{z" not in fig.data[0].hovertemplate
+    plain = plots.text_heatmap_figure("hi", [0.5, 0.25], title="t", value_label="h<sub>t</sub>")
+    assert plain.data[0].hovertemplate == "%{hovertext}<br>h&lt;sub&gt;t&lt;/sub&gt; = %{z:.3f}<extra></extra>"
+    with pytest.raises(ValueError, match="one hover string per character"):
+        plots.text_heatmap_figure("hi", [0.5, 0.25], hover=["x"], title="t")
+    with pytest.raises(ValueError, match="one value per character"):
+        plots.text_heatmap_figure("hi", [0.5], title="t")
+
+
+def test_text_heatmap_colour_scales():
+    diverging = plots.text_heatmap_figure("abc", [0.2, -0.8, np.nan], title="t").data[0]
+    assert (diverging.colorscale[0][1], diverging.zmid) == (go.Heatmap(colorscale="RdBu").colorscale[0][1], 0)
+    assert (diverging.zmin, diverging.zmax) == pytest.approx((-0.8, 0.8))  # symmetric, NaN left out
+    fixed = plots.text_heatmap_figure("abc", [0.2, -0.8, 0.1], title="t", colour_range=(-1, 1)).data[0]
+    assert (fixed.zmin, fixed.zmax) == (-1, 1)
+    sequential = plots.text_heatmap_figure("abc", [0.2, 0.8, 0.1], title="t", diverging=False).data[0]
+    assert (sequential.zmin, sequential.zmax) == (0, 1) and sequential.zmid is None
+    assert sequential.colorscale != diverging.colorscale
+
+
+def test_text_heatmap_caps_the_characters_and_says_so_and_grows_in_height_up_to_a_cap():
+    n = plots.MAX_TEXT_CHARS + 10
+    fig = plots.text_heatmap_figure("abcdefghi\n" * (n // 10), np.zeros(n), title="Activation")
+    assert fig.layout.title.text == f"Activation (the first {plots.MAX_TEXT_CHARS:,} of {n:,} characters)"
+    assert np.isfinite(fig.data[0].z).sum() == plots.MAX_TEXT_CHARS
+    assert fig.layout.height == 900
+    short, longer = (plots.text_heatmap_figure("ab\n" * k, np.zeros(3 * k), title="t") for k in (1, 10))
+    assert short.layout.height < longer.layout.height < 900
+    assert longer.layout.yaxis.range[0] == 9.5  # the first line (row 0) on top, the last at the bottom
+    assert plots.figure_size_bytes(fig) < 400_000
+
+
+def test_text_heatmap_draws_control_characters_as_a_dot_and_names_their_code_point():
+    fig = plots.text_heatmap_figure("a\x07b", [0.0, 0.5, 1.0], title="t")
+    assert _cells(fig) == [["a", "·", "b"]]
+    assert fig.data[0].hovertext[0][1].startswith("U+0007: character 1")
