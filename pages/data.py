@@ -2,17 +2,17 @@
 
 import streamlit as st
 
-from pages.ui import dataview, runs, session, state, widgets
+from pages.ui import dataview, runs, session, state, textview, widgets
 from pages.ui.safe import md
 from seqcore.config import ConfigError
 from seqcore.data import DataError, load_csv, numeric_columns
-from seqcore.tasks import SPLIT_FIELDS, TASKS, TOKENS
+from seqcore.tasks import SPLIT_FIELDS, TASKS, TEXT, TOKENS
 
 state.ensure_widgets()
 state.show_notices()
 st.title("Data")
 st.caption("Choose what the network learns. Token tasks predict a token at every step (the next one, or one "
-           "seen earlier); series predict the next values of a curve.")
+           "seen earlier); text predicts the next character; series predict the next values of a curve.")
 
 experiment = state.experiment()
 config = experiment.data
@@ -56,6 +56,10 @@ with settings:
             no_preview = no_preview or "The preview shows your file once it is uploaded."
     else:
         widgets.fields("data", config.task.fields, columns=1)
+        if config.upload_kind == "text":
+            textview.own_text_input()
+            if state.own_text() is None:
+                no_preview = "The preview shows your text once it is pasted or uploaded."
     with st.expander("Split and seed", expanded=False):
         widgets.fields("data", SPLIT_FIELDS, columns=1)
 
@@ -73,13 +77,18 @@ with preview:
             if data.task.kind is TOKENS:
                 st.markdown("**The first sequences** (one row each, a column per step)")
                 st.html(dataview.token_table_html(data.tokens))
+            elif data.task.kind is TEXT:
+                textview.preview(data)
             else:
                 st.plotly_chart(dataview.preview_figure(data))
         values, digest = state.uploaded()
         dataview.describe(data, config, key=f"{config}:{digest}")
-        # The CSV is made when the button is pressed, not on every run of the page.
-        st.download_button("Download the data (CSV)", lambda: dataview.data_csv(data, config),
-                           file_name=f"{config.generator}.csv", mime="text/csv", on_click="ignore")
+        if data.task.kind is TEXT:
+            st.download_button("Download the text (UTF-8)", data.text.text.encode("utf-8"), file_name="text.txt",
+                               mime="text/plain", on_click="ignore")
+        else:  # the CSV is made when the button is pressed, not on every run of the page
+            st.download_button("Download the data (CSV)", lambda: dataview.data_csv(data, config),
+                               file_name=f"{config.generator}.csv", mime="text/csv", on_click="ignore")
     elif not config.task.needs_upload and not no_preview:
         st.caption("The previous valid data is kept for training until the settings are fixed.")
 

@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.ui import runs, session, state
+from pages.ui import runs, session, state, textview
 from pages.ui.safe import md
 from seqcore import panels, plots, probes, reference
 from seqcore.cells import CELLS
 from seqcore.data import DataError
-from seqcore.tasks import TOKENS
+from seqcore.tasks import TEXT, TOKENS
 
 state.ensure_widgets()
 state.show_notices()
@@ -55,7 +55,7 @@ if gradients is not None:
 trace = reference.forward(snapshot.weights, view.start.probe_x[probe:probe + 1], cell=cell, head=data.head,
                           activation=activation)
 layer_trace = trace.layers[layer]
-x_labels = panels.token_labels(view.start.probe_x[probe]) if token_task else None
+x_labels = panels.token_labels(view.start.probe_x[probe], data.vocabulary) if token_task or data.vocabulary else None
 st.subheader("Gates" if cell != "SimpleRNN" else "Pre-activations")
 st.caption(CELLS[cell].gates_caption)
 gates = {name: values[0] for name, values in layer_trace.gates.items()}
@@ -76,43 +76,48 @@ st.subheader("One unit")
 unit = st.number_input("Unit", 0, experiment.model.units - 1, 0, key="inspect_unit",
                        help="Which hidden unit to follow over time.")
 probe_x = view.start.probe_x[probe]
-inputs = np.argmax(probe_x, -1) if token_task else probe_x[:, 0]
-st.plotly_chart(plots.unit_activation_figure(layer_trace.h[0][:, unit], inputs, unit=unit,
-                                             input_label="input token" if token_task else "input (scaled)"),
+reads_ids = token_task or data.vocabulary is not None
+inputs = np.argmax(probe_x, -1) if reads_ids else probe_x[:, 0]
+input_label = "input character id" if data.vocabulary else "input token" if token_task else "input (scaled)"
+st.plotly_chart(plots.unit_activation_figure(layer_trace.h[0][:, unit], inputs, unit=unit, input_label=input_label),
                 key="inspect_unit_fig")
 
-st.subheader("Try a sequence of your own")
-probe_kind = data.task.kind.probe
-if probe_kind == "tokens":
-    vocab = data.n_features
-    default = " ".join(str(t) for t in np.argmax(probe_x, -1))
-    text = st.text_input(f"Tokens (whole numbers from 0 to {vocab - 1}, separated by spaces)", default,
-                         key="custom_probe_tokens")
-else:
-    default = " ".join(f"{v:.3g}" for v in data.series[:experiment.data.seq_len]) if probe_kind == "values" else ""
-    text = st.text_input("Values (numbers separated by spaces or commas, in the data's units)", default,
-                         key="custom_probe_values", disabled=probe_kind is None,
-                         help=f"Not available for the {data.task.label.lower()}: its input has several channels.")
-try:
+if data.task.kind is TEXT:
+    textview.inspect(view.id, snapshot, data, cell=cell, activation=activation, layer=layer,
+                     units=experiment.model.units)
+else:  # tokens or values of a person's own
+    st.subheader("Try a sequence of your own")
+    probe_kind = data.task.kind.probe
     if probe_kind == "tokens":
-        result = probes.run_token_probe(snapshot.weights, probes.token_probe(text, vocab), vocab_size=vocab,
-                                        cell=cell, activation=activation)
-        st.dataframe(pd.DataFrame({"step": np.arange(len(result.inputs)), "input": result.inputs,
-                                   f"predicted {data.task.target}": result.next_tokens,
-                                   "its probability": np.round(result.next_probability, 3)}).T, key="custom_table")
-    elif probe_kind == "values":
-        result = probes.run_series_probe(snapshot.weights, probes.series_probe(text), scaler=data.scaler,
-                                         cell=cell, activation=activation)
-        st.markdown("Predicted next value(s): **" + ", ".join(f"{v:.4g}" for v in result.forecast) + "**")
+        vocab = data.n_features
+        default = " ".join(str(t) for t in np.argmax(probe_x, -1))
+        text = st.text_input(f"Tokens (whole numbers from 0 to {vocab - 1}, separated by spaces)", default,
+                             key="custom_probe_tokens")
     else:
-        result = None
-    if result is not None:
-        labels = [str(t) for t in result.inputs] if token_task else None
-        st.plotly_chart(plots.hidden_state_heatmap(result.trace.layers[layer].h[0], x_labels=labels,
-                                                   title=f"Hidden state of layer {layer + 1} on your sequence"),
-                        key="custom_hidden")
-except probes.ProbeError as err:
-    st.error(md(err))
+        default = " ".join(f"{v:.3g}" for v in data.series[:experiment.data.seq_len]) if probe_kind == "values" else ""
+        text = st.text_input("Values (numbers separated by spaces or commas, in the data's units)", default,
+                             key="custom_probe_values", disabled=probe_kind is None,
+                             help=f"Not available for the {data.task.label.lower()}: its input has several channels.")
+    try:
+        if probe_kind == "tokens":
+            result = probes.run_token_probe(snapshot.weights, probes.token_probe(text, vocab), vocab_size=vocab,
+                                            cell=cell, activation=activation)
+            st.dataframe(pd.DataFrame({"step": np.arange(len(result.inputs)), "input": result.inputs,
+                                       f"predicted {data.task.target}": result.next_tokens,
+                                       "its probability": np.round(result.next_probability, 3)}).T, key="custom_table")
+        elif probe_kind == "values":
+            result = probes.run_series_probe(snapshot.weights, probes.series_probe(text), scaler=data.scaler,
+                                             cell=cell, activation=activation)
+            st.markdown("Predicted next value(s): **" + ", ".join(f"{v:.4g}" for v in result.forecast) + "**")
+        else:
+            result = None
+        if result is not None:
+            labels = [str(t) for t in result.inputs] if token_task else None
+            st.plotly_chart(plots.hidden_state_heatmap(result.trace.layers[layer].h[0], x_labels=labels,
+                                                       title=f"Hidden state of layer {layer + 1} on your sequence"),
+                            key="custom_hidden")
+    except probes.ProbeError as err:
+        st.error(md(err))
 
 with st.expander("Weights of this snapshot"):
     layers_w, (dense_kernel, _) = reference.split_weights(snapshot.weights, cell)

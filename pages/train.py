@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.ui import live, state, widgets
+from pages.ui import live, runs, state, widgets
 from seqcore.cells import CELLS
 from seqcore.models import installed_backends, parameter_counts
 
@@ -32,7 +32,7 @@ with settings:
         widgets.field("train", "backend", options=installed_backends())
         widgets.field("train", "xla")
 
-    counts = parameter_counts(experiment)
+    counts = parameter_counts(experiment, runs.data_sizes())
     st.markdown(f"**Parameters: {sum(r.params for r in counts):,}**")
     # One line per layer, not a grid: the settings column is narrow and a grid hid the numbers off its edge.
     st.markdown("\n".join(f"- {r.name}: {r.formula} = {r.substituted} = **{r.params:,}**" for r in counts))

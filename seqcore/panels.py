@@ -149,11 +149,11 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         weights = None if start.probe_w is None else start.probe_w[probe]
         vocab = probs.shape[-1]
         inputs, predicted = np.argmax(start.probe_x[probe], axis=-1), np.argmax(probs, axis=-1)
+        p_true = probs[np.arange(len(target)), target]
         if spec.kind is TEXT:  # drawn as characters, escaped: Plotly reads a few HTML tags in its text
             inputs, target, predicted = (_characters(ids, data.vocabulary) for ids in (inputs, target, predicted))
         return plots.token_prediction_figure(
-            inputs, target, predicted,
-            probs[np.arange(len(target)), target], weights=weights, chance=1.0 / vocab,
+            inputs, target, predicted, p_true, weights=weights, chance=1.0 / vocab,
             target=spec.target,
             title=f"Predictions of the {spec.target}, sequence {probe + 1} (epoch {snapshot.epoch})")
     predicted = snapshot.val_prediction
@@ -182,6 +182,12 @@ def baselines_note(baselines: dict[str, float]) -> str | None:
     states = fitted[0].removeprefix("HMM fitting seconds ").strip("()")
     return (f"Dashed: the simple baselines, on validation. The HMM's ({states}) was fitted by Baum–Welch on the "
             f"training sequences in {fitted[1]:.2f} s when this run started: its memory is one of those states.")
+
+
+TEXT_BASELINES_CAPTION = (
+    "Dashed: n-gram models counted on the training text (add-k smoothing, k = 0.1) and scored on validation, "
+    "in bits per character; each reads only the last 0, 1 or 2 characters. The network beats counting where its "
+    "line falls below theirs.")
 
 
 GRADIENTS_CAPTION = (

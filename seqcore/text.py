@@ -233,6 +233,15 @@ class TextSplit:
         start, stop = self.bounds[_part(part)]
         return self.text[start:stop]
 
+    def prompt(self, part: str = "validation", max_chars: int = 40) -> str:
+        """The start of the part's first whole line (`prompt_from`): a part that begins inside a line skips to
+        the next line, so a live sample continues what reads like the start of a line."""
+        start, stop = self.bounds[_part(part)]
+        passage = self.text[start:stop]
+        if start > 0 and self.text[start - 1] != "\n" and "\n" in passage[:-1]:
+            passage = passage[passage.index("\n") + 1:]
+        return prompt_from(passage, max_chars=max_chars)
+
 
 def _part(name: str) -> str:
     if name not in PARTS:
@@ -534,6 +543,8 @@ def describe_vocabulary(vocabulary: Vocabulary) -> str:
     kept = vocabulary.size - 1
     if not vocabulary.mapped_count:
         return f"{kept} distinct characters, all kept, plus the unknown symbol for characters unseen in training."
+    others = "other reads" if vocabulary.mapped_distinct == 1 else "others read"
+    times = "occurrence" if vocabulary.mapped_count == 1 else "occurrences"
     return (f"{vocabulary.distinct_count} distinct characters in the training text; the {kept} most frequent are "
-            f"kept and the {vocabulary.mapped_distinct} others ({vocabulary.mapped_count} occurrences) read as "
-            f"unknown ({UNKNOWN_SYMBOL}).")
+            f"kept and the {vocabulary.mapped_distinct} {others} as unknown ({UNKNOWN_SYMBOL}, "
+            f"{vocabulary.mapped_count:,} {times}).")

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEPENDENCIES = {"numpy", "keras", "tensorflow-cpu", "pandas", "psutil", "plotly", "sqlalchemy", "hmmlearn"}
+DEPENDENCIES = {"numpy", "keras", "tensorflow-cpu", "pandas", "psutil", "plotly", "sqlalchemy", "hmmlearn", "regex"}
 
 pytestmark = pytest.mark.slow
 

@@ -6,14 +6,14 @@ import statistics
 
 import streamlit as st
 
-from pages.ui import compare, refresh, runs, session, state
+from pages.ui import compare, refresh, runs, session, state, textview
 from pages.ui.safe import md
 from seqcore import panels
 from seqcore.backend import JobHandle, JobView, QueueFull
 from seqcore.config import ConfigError
 from seqcore.data import DataError
 from seqcore.models import keras_script
-from seqcore.tasks import SERIES
+from seqcore.tasks import SERIES, TEXT
 from seqcore.training import history_csv
 
 
@@ -209,6 +209,12 @@ def _figures(job: JobHandle, view: JobView) -> None:
     note = panels.baselines_note(view.start.baselines) if view.start else None
     if note:
         st.caption(note)
+    text_run = data is not None and data.task.kind is TEXT
+    if text_run:
+        last = view.history[-1] if view.history else None
+        st.caption(f"Validation now: {panels.text_scores(last.val_loss) if last else '–'}. "
+                   + panels.TEXT_BASELINES_CAPTION)
+        textview.live_samples(job, view, data)
     previous = previous_run(view)
     if previous is not None:
         st.caption(f"Grey: your previous run ({previous[0]}), for comparison. All your runs are on the *Runs* "

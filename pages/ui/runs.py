@@ -24,9 +24,10 @@ import streamlit as st
 from pages.ui import session, state
 from seqcore import limits as run_limits
 from seqcore.backend import Backend, JobHandle, QueueFull
-from seqcore.config import DataConfig, Experiment
-from seqcore.data import SequenceData, build_data
+from seqcore.config import ConfigError, DataConfig, Experiment
+from seqcore.data import DataError, SequenceData, build_data
 from seqcore.jobs import JobManager
+from seqcore.tasks import TEXT
 
 XSRF_COOKIE = "_streamlit_xsrf"
 MAX_REMEMBERED_OWNERS = 10_000  # run ids whose owner is still known after the run was replaced
@@ -412,6 +413,18 @@ def session_data() -> SequenceData:
     values, digest = state.uploaded()
     run_limits.check_size(state.experiment(), state.limits(), uploaded=values)  # before building it here
     return data_cache().get(state.experiment().data, values, digest)
+
+
+def data_sizes() -> tuple[int, int] | None:
+    """(features, outputs) of the session's data where they depend on the data itself (a text's vocabulary),
+    so the parameter counts are those of the network that will train; None where the settings say."""
+    if state.experiment().data.task.kind is not TEXT:
+        return None
+    try:
+        data = session_data()
+    except (ConfigError, DataError):  # the counts then use the cap; the Data page says what is wrong
+        return None
+    return data.n_features, data.n_outputs
 
 
 def data_for(job: JobHandle) -> SequenceData:

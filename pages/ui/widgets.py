@@ -24,7 +24,9 @@ LABELS = {
     "batch_size": "Batch size", "epochs": "Epochs", "snapshot_every": "Snapshot every (epochs)",
     "time_limit_s": "Time limit (s)", "backend": "Keras backend", "xla": "XLA compilation",
     "forget_bias": "Forget-gate bias", "chrono_t_max": "Chrono init T (0 = off)", "recurrent_init": "Recurrent init U",
+    "text_source": "Text", "max_vocab": "Vocabulary cap (symbols)", "stride": "Stride (characters, 0 = T)",
 }
+CHOICE_LABELS = {"text_source": {"builtin": "Built-in: Python's documentation", "own": "My own text (paste or upload)"}}
 FLOAT_STEPS = {"learning_rate": 0.0005, "l1": 0.0001, "l2": 0.0001, "frequency": 0.005, "clipnorm": 0.5,
                "time_limit_s": 30.0, "amplitude": 0.5, "phase": 0.1}
 
@@ -54,7 +56,8 @@ def field(section: str, name: str, *, options: list[str] | None = None, disabled
     if choices is not None:
         if st.session_state.get(key) not in choices:
             st.session_state[key] = choices[0] if choices else None
-        format_func = (lambda g: TASKS[g].label) if name == "generator" else str
+        shown = CHOICE_LABELS.get(name, {})
+        format_func = (lambda g: TASKS[g].label) if name == "generator" else (lambda v: shown.get(v, str(v)))
         st.selectbox(label, list(choices), format_func=format_func, **kwargs)
     # No min_value / max_value: with them the box kept a value out of range beside a tiny icon and Train used the
     # old one. Every value reaches the config's check, which refuses it under the box, naming the range.
