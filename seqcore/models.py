@@ -230,6 +230,12 @@ def keras_script(experiment: Experiment) -> str:
         layer_lines.append(f"    layers.{model_cfg.cell}({args}),")
     head = "layers.Dense(data.n_outputs, activation=\"softmax\")" if per_step else "layers.Dense(data.n_outputs)"
     loss, metric = ("categorical_crossentropy", "accuracy") if per_step else ("mse", "mae")
+    reads_ids = experiment.data.task.kind.name == "text"
+    model_input = "keras.Input(shape=data.x_train.shape[1:]),"
+    if reads_ids:  # character ids, one-hot encoded by the model (no weights), and a loss that reads ids
+        model_input = ("keras.Input(shape=data.x_train.shape[1:], dtype=\"int32\"),\n"
+                       "    layers.CategoryEncoding(num_tokens=data.n_features, output_mode=\"one_hot\"),")
+        loss = "sparse_categorical_crossentropy"
     clip = f", clipnorm={train.clipnorm!r}" if train.clipnorm else ""
     optimizer = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}[train.optimizer]
     csv_note = ""
@@ -239,6 +245,11 @@ def keras_script(experiment: Experiment) -> str:
                     "from seqcore.data import csv_column_values, load_csv\n"
                     "uploaded = csv_column_values(load_csv(open(CSV_PATH, \"rb\").read()), "
                     f"{experiment.data.csv_column!r})\n")
+    if experiment.data.upload_kind == "text":
+        csv_note = ("# This experiment learns your own text: put it beside this script as UTF-8.\n"
+                    "TEXT_PATH = \"text.txt\"\n"
+                    "from seqcore.text import decode_text, text_bytes\n"
+                    "uploaded = text_bytes(decode_text(open(TEXT_PATH, \"rb\").read()))\n")
     csv_arg = ", uploaded" if csv_note else ""
     bias_import = "from seqcore.models import lstm_bias  # the starting bias the app's settings chose\n" \
         if _custom_bias(model_cfg) else ""
@@ -263,7 +274,7 @@ experiment = Experiment.from_json(EXPERIMENT_JSON)
 
 keras.utils.set_random_seed({train.seed})
 model = keras.Sequential([
-    keras.Input(shape=data.x_train.shape[1:]),
+    {model_input}
 {chr(10).join(layer_lines)}
     {head},
 ])

@@ -138,3 +138,24 @@ def test_the_loss_chart_of_a_text_run_is_in_bits_per_character(text_run):
     np.testing.assert_allclose(np.asarray(drawn.y, dtype=np.float64)[-1], history[-1].val_loss / math.log(2),
                                rtol=1e-5)
     assert "bits/char" in panels.text_scores(history[-1].val_loss)
+
+
+def test_the_keras_script_of_an_own_text_run_trains_the_same_network_on_the_text_beside_it(monkeypatch, tmp_path):
+    import runpy
+    import sys
+
+    from seqcore.models import build_model, keras_script
+
+    experiment = Experiment().with_values(**{
+        "data.generator": "text", "data.text_source": "own", "data.seq_len": 20, "model.units": 8,
+        "train.epochs": 1, "train.batch_size": 16})
+    (tmp_path / "text.txt").write_bytes(PARAGRAPH.encode("utf-8"))
+    script = tmp_path / "train_model.py"
+    script.write_text(keras_script(experiment))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script), "1"])
+    result = runpy.run_path(str(script), run_name="__main__")
+    data = build_data(experiment.data, text_bytes(PARAGRAPH))
+    app_model = build_model(experiment, sizes=(data.n_features, data.n_outputs))
+    assert result["model"].count_params() == app_model.count_params()
+    assert len(result["history"].history["loss"]) == 1
