@@ -2,6 +2,9 @@
 
     python -m seqcore presets
     python -m seqcore train --preset seed [--config FILE.json] [--set model.units=32 ...] [--out DIR] [--store DIR]
+    python -m seqcore train --preset text [--text FILE.txt] [--set train.epochs=5 ...]
+    python -m seqcore sample --run ID_OR_DIR --prompt "def " [--temperature 0.8] [--length 300] [--top-k K]
+                             [--seed S] [--epoch E] [--store DIR]
     python -m seqcore code --preset delay > delay.py
     python -m seqcore runs list [--json] [--store DIR]
     python -m seqcore runs show ID [--store DIR]
@@ -12,6 +15,11 @@
 `train` records the run in the run store as it goes (every epoch, then its test metrics and artifacts), where
 the app's Runs page and `runs` find it. `--store` is a folder or an SQLAlchemy URL; by default the app's own
 store (`SEQCORE_STORE_URL`, else the folder `SEQCORE_STORE`, else runs/ beside the app).
+
+A text run (data.generator=text) learns the built-in corpus, or with `--text FILE` the file's own text (UTF-8);
+it reports bits per character against the n-gram baselines and ends with a sample. `sample` continues a prompt
+from a text run's weights: a stored run's snapshot, or the model in a folder `train --out` or `runs export`
+wrote. It runs the NumPy sampler (seqcore.text.sample); only a folder's model.keras needs Keras to be read.
 
 Exit status: 0 success, 2 invalid input (the message names the field), 1 training failed, 130 training
 interrupted by Ctrl-C (the run is recorded as stopped, with the epochs it trained).
@@ -57,8 +65,12 @@ def _parser() -> argparse.ArgumentParser:
                              help="change one setting, e.g. --set model.cell=GRU (repeatable)")
         if name == "train":
             command.add_argument("--csv", help="data.generator=csv: the CSV file whose data.csv_column is learnt")
-            command.add_argument("--out", default="runs/latest", help="folder for model.keras, history.csv and "
-                                                                      "experiment.json (default runs/latest)")
+            command.add_argument("--text", metavar="FILE", help="data.generator=text: learn this file's text (UTF-8) "
+                                                                "instead of the built-in corpus (sets "
+                                                                "data.text_source=own)")
+            command.add_argument("--out", default="runs/latest", help="folder for model.keras, history.csv, "
+                                                                      "experiment.json and a text run's "
+                                                                      "vocabulary.json (default runs/latest)")
             command.add_argument("--quiet", action="store_true", help="no progress bar")
     runs = commands.add_parser("runs", help="the recorded runs: list, show, compare, export, delete")
     actions = runs.add_subparsers(dest="action", required=True)
@@ -69,12 +81,28 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("compare", parents=[store], help="the settings that differ between runs, and their metrics"
                        ).add_argument("ids", nargs="+", metavar="ID")
     export = actions.add_parser("export", parents=[store], help="write a run's files (model.keras if it has one, "
-                                                                "history.csv, experiment.json) into a folder")
+                                                                "history.csv, experiment.json, and a text run's "
+                                                                "vocabulary.json) into a folder")
     export.add_argument("id", metavar="ID")
     export.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
     delete = actions.add_parser("delete", parents=[store], help="delete a run and all it holds")
     delete.add_argument("id", metavar="ID")
     delete.add_argument("--force", action="store_true", help="also a run that has not ended (its server is gone)")
+    sampler = commands.add_parser("sample", parents=[store], help="continue a prompt with a text run's network; the "
+                                                                  "text alone on stdout")
+    sampler.add_argument("--run", required=True, metavar="ID_OR_DIR",
+                         help="a text run's id in the store, or a folder holding model.keras, experiment.json and "
+                              "vocabulary.json (as train --out and runs export write)")
+    sampler.add_argument("--prompt", required=True, help="the text the network reads first and then continues")
+    sampler.add_argument("--temperature", type=float, default=0.8,
+                         help="below 1 safer, above 1 wilder; 0 takes the most probable character (default 0.8)")
+    sampler.add_argument("--length", type=int, default=300, help="characters to generate (default 300)")
+    sampler.add_argument("--top-k", type=int, default=None, metavar="K",
+                         help="draw only among the K most probable characters (default: all)")
+    sampler.add_argument("--seed", type=int, default=0, help="the random seed: the same seed, the same text "
+                                                             "(default 0)")
+    sampler.add_argument("--epoch", type=int, default=None,
+                         help="a stored run: the snapshot of this epoch (default: the latest)")
     return parser
 
 
@@ -90,9 +118,24 @@ def _experiment(args) -> Experiment:
     return experiment.apply_overrides(args.set)
 
 
+def _file_problem(option: str, path: str, reason: str) -> ConfigError:
+    """A ConfigError about a file an option names, with the whole path (a setting's message clips long values)."""
+    error = ConfigError([(option, path, reason)])
+    error.args = (f"{option} {path}: {reason}",)
+    return error
+
+
 def _uploaded(args, experiment: Experiment):
+    """(the experiment, the values it trains on besides its settings): a CSV column, a text file's UTF-8 bytes
+    (which make data.text_source own), or None."""
+    text_file = getattr(args, "text", None)
+    if experiment.data.generator == "text":
+        return _own_text(text_file, experiment)
+    if text_file is not None:
+        raise _file_problem("--text", text_file, f"applies only when data.generator is text (this experiment's "
+                                                 f"data.generator is {experiment.data.generator})")
     if experiment.data.generator != "csv":
-        return None
+        return experiment, None
     from seqcore.data import csv_column_values, load_csv
 
     if not args.csv:
@@ -100,8 +143,27 @@ def _uploaded(args, experiment: Experiment):
     try:
         raw = Path(args.csv).read_bytes()
     except OSError as err:
-        raise ConfigError([("--csv", args.csv, f"cannot be read ({err.strerror})")]) from None
-    return csv_column_values(load_csv(raw), experiment.data.csv_column)
+        raise _file_problem("--csv", args.csv, f"cannot be read ({err.strerror})") from None
+    return experiment, csv_column_values(load_csv(raw), experiment.data.csv_column)
+
+
+def _own_text(path: str | None, experiment: Experiment):
+    from seqcore.text import TextError, decode_text, text_bytes
+
+    if path is None:
+        if experiment.data.text_source == "own":
+            raise ConfigError([("--text", None, "is required when data.text_source is own: pass --text FILE, the "
+                                                "text to learn (UTF-8)")])
+        return experiment, None
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise _file_problem("--text", path, f"cannot be read ({err.strerror})") from None
+    try:
+        text = decode_text(raw)
+    except TextError as err:
+        raise _file_problem("--text", path, f"cannot be learnt: {err}") from None
+    return experiment.with_values(**{"data.text_source": "own"}), text_bytes(text)
 
 
 # --- the run store ---
@@ -152,10 +214,15 @@ def _new_run_id(store) -> str:
 
 
 class _Progress:
-    """The data and baselines, then Keras' own progress bar over the epochs, on stderr (stdout keeps the results)."""
+    """The data and baselines, then Keras' own progress bar over the epochs, on stderr (stdout keeps the results).
 
-    def __init__(self, quiet: bool, metric: str):
-        self.quiet, self.metric, self.bar = quiet, metric, None
+    A text run's bar also shows the losses in bits per character (nats / ln 2), the unit of its baselines: as two
+    more values of the same bar, so a log keeps one line an epoch and a terminal one bar, where a line of its own
+    would break the bar's line in a terminal.
+    """
+
+    def __init__(self, quiet: bool, metric: str, text: bool = False):
+        self.quiet, self.metric, self.text, self.bar = quiet, metric, text, None
 
     def __call__(self, event) -> None:
         from seqcore.events import EpochEvent, StartEvent
@@ -171,27 +238,33 @@ class _Progress:
             import keras
 
             names = ["loss", "val_loss", self.metric, f"val_{self.metric}"]
+            numbers = [event.loss, event.val_loss, event.metric, event.val_metric]
+            if self.text:
+                names[2:2] = ["bits/char", "val_bits/char"]
+                numbers[2:2] = [event.loss / math.log(2), event.val_loss / math.log(2)]
             if self.bar is None:
                 self.bar = keras.utils.Progbar(event.epochs, unit_name="epoch", stateful_metrics=names,
                                                verbose=1 if sys.stderr.isatty() else 2)  # a log: one line
-            values = zip(names, (event.loss, event.val_loss, event.metric, event.val_metric), strict=True)
+            values = zip(names, numbers, strict=True)
             with contextlib.redirect_stdout(sys.stderr):  # Keras prints to stdout
                 self.bar.update(event.epoch, values=list(values), finalize=event.epoch == event.epochs)
 
 
 def _train(args) -> int:
-    experiment = _experiment(args)
-    uploaded = _uploaded(args, experiment)
+    experiment, uploaded = _uploaded(args, _experiment(args))
     store, store_name = _open_store(args.store)  # after the settings: invalid input records nothing
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
     from seqcore.backend import JobRecord
-    from seqcore.events import EndEvent, EpochEvent
+    from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
+    from seqcore.tasks import TEXT
     from seqcore.training import StopFlag, train, write_artifacts
 
     history: list[EpochEvent] = []
+    seen: dict[str, object] = {}  # the StartEvent and the latest SnapshotEvent: a text run's report reads them
     metric = experiment.data.task.kind.metric
-    progress = _Progress(args.quiet, metric)
+    is_text = experiment.data.task.kind is TEXT
+    progress = _Progress(args.quiet, metric, text=is_text)
     record = JobRecord(_new_run_id(store), experiment, uploaded, owner="cli", recorder=store)
     record.mark_started()
 
@@ -207,6 +280,10 @@ def _train(args) -> int:
     def emit(event):
         if isinstance(event, EpochEvent):
             history.append(event)
+        elif isinstance(event, StartEvent):
+            seen["start"] = event
+        elif isinstance(event, SnapshotEvent):
+            seen["snapshot"] = event
         if isinstance(event, EndEvent) and control.requested and event.status == "stopped":
             event = dataclasses.replace(event, reason=interrupted(len(history)))
         record.apply(event)  # the EndEvent too: it ends the record, with the artifacts
@@ -247,6 +324,8 @@ def _train(args) -> int:
         print(f"validation: loss {last.val_loss:.4f}, {metric} {last.val_metric:.4f}")
     for name, value in end.test_metrics.items():
         print(f"test {name}: {value:.4f}")
+    if is_text and history:
+        _text_report(experiment, uploaded, history[-1], end, seen.get("start"), seen.get("snapshot"))
     print(f"{end.status}: {end.reason}")
     for name, path in write_artifacts(end.artifacts, args.out).items():
         print(f"{name}: {path}")
@@ -254,6 +333,56 @@ def _train(args) -> int:
     if control.requested:
         return 130
     return 0 if end.status in ("finished", "stopped", "timed_out") else 1
+
+
+SAMPLE_LENGTH, SAMPLE_TEMPERATURE, SAMPLE_SEED = 300, 0.8, 0  # the sample at the end of a text run
+
+
+def _bits_and_perplexity(part: str, nats: float) -> str:
+    from seqcore.text import nats_to_bits, perplexity
+
+    return f"{part} {nats_to_bits(nats):.4f} (perplexity {perplexity(nats):.2f})"
+
+
+def _text_report(experiment: Experiment, uploaded, last, end, start, snapshot) -> None:
+    """A text run's scores in bits per character and perplexity against the n-gram baselines, and a sample of
+    the final weights (the last snapshot), continuing the start of the validation text."""
+    from seqcore.data import build_data
+    from seqcore.text import nats_to_bits, prompt_from, sample
+
+    scores = [_bits_and_perplexity("validation", last.val_loss)]
+    if "loss" in end.test_metrics:
+        scores.append(_bits_and_perplexity("test", end.test_metrics["loss"]))
+    print(f"bits/char: {', '.join(scores)}")
+    baselines = {name.removesuffix(" bits/char"): value for name, value in (start.baselines if start else {}).items()
+                 if name.endswith(" bits/char")}
+    if baselines:
+        val_bits = nats_to_bits(last.val_loss)
+        shown = ", ".join(f"{name} {value:.4f}" for name, value in baselines.items())
+        print(f"baselines, validation bits/char: {shown}")
+        beaten = [name for name, value in baselines.items() if val_bits < value]
+        if len(beaten) == len(baselines):
+            print(f"beats all {len(baselines)} baselines on validation")
+        elif not beaten:
+            print("beats none of the baselines on validation")
+        else:
+            others = [name for name in baselines if name not in beaten]
+            print(f"beats the {' and '.join(beaten)} baseline{'s' if len(beaten) > 1 else ''} on validation, "
+                  f"not the {' and '.join(others)}")
+    if snapshot is None:
+        print("sample: none (no snapshot of the weights was recorded)")
+        return
+    try:  # a report that fails must not cost the run its artifacts, written after it
+        data = build_data(experiment.data, uploaded)  # as train built it: the vocabulary and the validation text
+        prompt = prompt_from(data.text.part_text("validation"))
+        drawn = sample(snapshot.weights, data.vocabulary, prompt, SAMPLE_LENGTH, cell=experiment.model.cell,
+                       temperature=SAMPLE_TEMPERATURE, seed=SAMPLE_SEED, activation=experiment.model.activation)
+    except ValueError as err:  # DataError and TextError among them
+        print(f"sample: none ({err})")
+        return
+    print(f"sample of epoch {snapshot.epoch}, temperature {SAMPLE_TEMPERATURE:g}, seed {SAMPLE_SEED}: "
+          f"{SAMPLE_LENGTH} characters after the prompt {prompt!r} (from the validation text):")
+    print(prompt + drawn.text)
 
 
 # --- runs: reading the store (no TensorFlow, no Keras) ---
@@ -489,6 +618,127 @@ def _runs_delete(args) -> int:
     return 0
 
 
+# --- sample: a text run's network continues a prompt ---
+# The argument each of seqcore.text.sample's complaints is about, by how its message begins.
+_SAMPLE_ARGUMENTS = (("the prompt", "--prompt"), ("the length", "--length"), ("the temperature", "--temperature"),
+                     ("top_k", "--top-k"))
+
+
+def _not_text(where: str, experiment: Experiment) -> InputError:
+    return InputError(f"--run {where}: is not a text run (its data.generator is {experiment.data.generator}); "
+                      "sample continues text with a character-level model (data.generator=text)")
+
+
+def _stored_network(args, store, store_name: str, summary):
+    """(experiment, vocabulary, weights, what they are) of a stored run's snapshot; no TensorFlow."""
+    from seqcore.data import DataError, build_data
+
+    run_id, experiment = summary.id, summary.experiment
+    if experiment.data.generator != "text":
+        raise _not_text(run_id, experiment)
+    epochs = store.snapshot_epochs(run_id)
+    if not epochs:
+        raise InputError(f"--run {run_id}: has no snapshot of its weights in {store_name} (status {summary.status}, "
+                         f"{summary.epochs_done} epochs)")
+    if args.epoch is not None and args.epoch not in epochs:
+        raise InputError(f"--epoch {args.epoch}: run {run_id} has no snapshot of epoch {args.epoch}; it has "
+                         f"snapshots of epoch{'s' if len(epochs) > 1 else ''} {', '.join(map(str, epochs))}")
+    epoch = epochs[-1] if args.epoch is None else args.epoch
+    uploaded = store.uploaded(run_id)[0] if experiment.data.upload_kind else None
+    try:
+        vocabulary = build_data(experiment.data, uploaded).vocabulary  # the run's own: from its text and settings
+    except DataError as err:
+        raise InputError(f"--run {run_id}: its text cannot be read back ({err})") from None
+    snapshot = store.snapshot(run_id, epoch)
+    if snapshot is None or snapshot.epoch != epoch:
+        raise InputError(f"--run {run_id}: the snapshot of epoch {epoch} is gone from {store_name}")
+    return experiment, vocabulary, snapshot.weights, f"run {run_id}, snapshot of epoch {epoch}"
+
+
+def _folder_network(args, folder: Path):
+    """(experiment, vocabulary, weights, what they are) of the model a folder holds: Keras reads model.keras."""
+    from seqcore.text import TextError, vocabulary_from_json
+
+    where = str(folder)
+    files = {name: folder / name for name in ("model.keras", "experiment.json", "vocabulary.json")}
+    if not files["experiment.json"].is_file():
+        raise InputError(f"--run {where}: the folder has no experiment.json (a folder from train --out or runs export "
+                         "holds model.keras, experiment.json and vocabulary.json)")
+    try:
+        experiment = Experiment.from_json(files["experiment.json"].read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ConfigError) as err:
+        raise InputError(f"--run {where}: experiment.json cannot be read ({err})") from None
+    if experiment.data.generator != "text":
+        raise _not_text(where, experiment)
+    if not files["vocabulary.json"].is_file():
+        raise InputError(f"--run {where}: the folder has no vocabulary.json, which reads the model's symbols as "
+                         "characters (train --out and runs export write it for a text run)")
+    if not files["model.keras"].is_file():
+        raise InputError(f"--run {where}: the folder has no model.keras")
+    if args.epoch is not None:
+        raise InputError(f"--epoch {args.epoch}: a folder holds only the model at the end of its run; pass a run "
+                         "id from the store to sample an earlier epoch")
+    try:
+        vocabulary = vocabulary_from_json(files["vocabulary.json"].read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, TextError) as err:
+        raise InputError(f"--run {where}: {err}") from None
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
+    import keras
+    import numpy as np
+
+    try:
+        model = keras.saving.load_model(files["model.keras"], compile=False)
+    except Exception as err:  # a damaged or foreign file: Keras raises many kinds
+        raise InputError(f"--run {where}: model.keras cannot be loaded ({type(err).__name__}: {err})") from None
+    weights = [np.asarray(w, dtype=np.float32) for w in model.get_weights()]
+    return experiment, vocabulary, weights, f"the model in {where} (the end of its run)"
+
+
+def _sample(args) -> int:
+    from seqcore.text import TextError, sample
+
+    if not args.prompt:
+        raise InputError("--prompt: is empty; give at least one character for the network to continue")
+    if args.length < 0:
+        raise InputError(f"--length {args.length}: must be 0 or more characters")
+    if not math.isfinite(args.temperature) or args.temperature < 0:
+        raise InputError(f"--temperature {args.temperature}: must be a finite number >= 0 (0 takes the most "
+                         "probable character every time)")
+    folder = Path(args.run)
+    if folder.is_dir():
+        experiment, vocabulary, weights, source = _folder_network(args, folder)
+    else:
+        store, store_name = _open_store(args.store, create=False)
+        summary = store.run(args.run) if store is not None else None
+        if summary is None:
+            raise InputError(f"--run {args.run}: no such run in {store_name}, and no such folder")
+        experiment, vocabulary, weights, source = _stored_network(args, store, store_name, summary)
+    try:
+        drawn = sample(weights, vocabulary, args.prompt, args.length, cell=experiment.model.cell,
+                       temperature=args.temperature, top_k=args.top_k, seed=args.seed,
+                       activation=experiment.model.activation)
+    except TextError as err:
+        message = str(err)
+        argument = next((name for start, name in _SAMPLE_ARGUMENTS if message.startswith(start)), None)
+        value = {"--top-k": args.top_k, "--length": args.length, "--temperature": args.temperature}.get(argument)
+        raise InputError(f"{argument}{'' if value is None else f' {value}'}: {message}" if argument else
+                         f"--run {args.run}: {message}") from None
+    except ValueError as err:  # seqcore.reference: arrays that are not this cell's network
+        raise InputError(f"--run {args.run}: its weights are not a {experiment.model.cell} network's "
+                         f"({err})") from None
+    top_k = "all characters" if args.top_k is None else f"top-k {args.top_k}"
+    print(f"{source}: prompt {args.prompt!r}, temperature {args.temperature:g}, {top_k}, seed {args.seed}, "
+          f"{args.length} characters", file=sys.stderr)
+    if drawn.prompt_unknown:
+        print(f"note: {drawn.prompt_unknown} character{'s' if drawn.prompt_unknown > 1 else ''} of the prompt "
+              f"{'are' if drawn.prompt_unknown > 1 else 'is'} outside the vocabulary and read as unknown",
+              file=sys.stderr)
+    sys.stdout.write(drawn.text + ("\n" if sys.stdout.isatty() else ""))  # piped: the text alone
+    sys.stdout.flush()
+    return 0
+
+
 RUNS = {"list": _runs_list, "show": _runs_show, "compare": _runs_compare, "export": _runs_export,
         "delete": _runs_delete}
 
@@ -509,6 +759,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "runs":
             return RUNS[args.action](args)
+        if args.command == "sample":
+            return _sample(args)
         return _train(args)
     except (ConfigError, DataError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
