@@ -39,7 +39,7 @@ RUN_TIMEOUT_S = 1800
 
 @dataclass(frozen=True)
 class Lesson:
-    group: str  # 'adding', 'levers', 'hmm' or 'copy'
+    group: str  # 'adding', 'levers', 'hmm', 'copy' or 'text'
     key: str  # names the row, e.g. 'adding LSTM T=100'
     preset: str
     changes: dict  # 'section.field' -> value, on top of the preset
@@ -74,7 +74,9 @@ def lessons() -> list[Lesson]:
     hmm = [Lesson("hmm", f"{name} (HMM baseline)", name, {}) for name in ("seed", "patterned", "delay_simplernn")]
     copy = [Lesson("copy", f"copy memory {cell}", "copy_memory", {} if cell == "GRU" else {"model.cell": cell})
             for cell in ("GRU", "LSTM", "SimpleRNN")]
-    return adding + levers + hmm + copy
+    # The character-level language model on the built-in corpus, against its n-gram baselines.
+    text = [Lesson("text", "text LSTM(128)", "text", {})]
+    return adding + levers + hmm + copy + text
 
 
 def measure(lesson: Lesson, store_dir: Path) -> dict:
@@ -195,6 +197,27 @@ def hmm_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+NGRAMS = ("unigram", "bigram", "trigram")
+
+
+def text_table(runs: list[dict], compact: bool = False) -> str:
+    """The text runs in bits per character (Keras' nats / ln 2): validation after the last epoch and test, beside
+    the add-k n-gram models counted on the training text and scored on validation (`compact`: the README's,
+    without the perplexity, epochs and time)."""
+    import math
+
+    tail = "" if compact else " | epochs, wall time |"
+    lines = ["| run | validation | test | " + " | ".join(NGRAMS) + (tail or " |"),
+             "| --- | --: | --: | " + " | ".join("--:" for _ in NGRAMS) + (" | --- |" if tail else " |")]
+    for r in (r for r in runs if r["group"] == "text"):
+        val = r["val_loss"][-1]
+        grams = " | ".join(f"{r['baselines'][f'{n} bits/char']:.3f}" for n in NGRAMS)
+        shown = f"{val / math.log(2):.3f}" + ("" if compact else f" (perplexity {math.exp(val):.2f})")
+        end = " |" if compact else f" | {r['epochs']}, {r['wall_s']:.0f} s |"
+        lines.append(f"| `{r['command']}` | {shown} | {r['test']['loss'] / math.log(2):.3f} | {grams}{end}")
+    return "\n".join(lines)
+
+
 def _best_baseline(row: dict) -> str:
     """The strongest simple predictor of the run's data: the highest accuracy, or the lowest MSE."""
     accuracy = row["metric"] == "accuracy"
@@ -208,8 +231,11 @@ def _best_baseline(row: dict) -> str:
 def report(payload: dict, *, table_only: bool = False) -> str:
     """Every table, with where the numbers come from; `table_only`: the adding table alone (the README's)."""
     runs = payload["runs"]
-    if table_only:
-        return adding_table(runs, compact=True) + "\n"
+    if table_only:  # the README's: the adding table, and the text preset's bits per character when measured
+        text = any(r["group"] == "text" for r in runs)
+        return adding_table(runs, compact=True) + "\n" + (
+            "\nThe text preset in bits per character (n-gram models on validation):\n\n"
+            + text_table(runs, compact=True) + "\n" if text else "")
     merged = " (the latest of runs merged into one file; each row's numbers are its own run's)" \
         if payload.get("merged") else ""
     sections = [f"Written by `{payload['command']}`{merged} on {payload['date']} ({payload['machine']}; load average "
@@ -223,6 +249,9 @@ def report(payload: dict, *, table_only: bool = False) -> str:
     if any(r["group"] == "hmm" for r in runs):
         sections += ["", "**A hidden Markov model against the networks** (validation, after the last epoch)", "",
                      hmm_table(runs)]
+    if any(r["group"] == "text" for r in runs):
+        sections += ["", "**A character-level language model** (bits per character; the n-gram models are add-k, "
+                     "k = 0.1, counted on the training text)", "", text_table(runs)]
     return "\n".join(sections) + "\n"
 
 
@@ -241,7 +270,7 @@ def write_into(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="train the lessons and write their numbers here")
-    parser.add_argument("--only", choices=("adding", "levers", "hmm", "copy"), action="append",
+    parser.add_argument("--only", choices=("adding", "levers", "hmm", "copy", "text"), action="append",
                         help="only these groups (repeatable)")
     parser.add_argument("--key", action="append", help="only the lesson with this key (repeatable); with --json, "
                         "the other runs already in that file are kept")

@@ -20,13 +20,6 @@ MAX_OVERLAID = 10
 POINTS_PER_OVERLAY = 2_000  # shared out among the overlaid runs: 10 runs of 1,000 epochs stay within 300 kB
 
 
-def best_baseline_loss(summary) -> float | None:
-    """The lowest loss a simple model (no network) reaches on the run's validation data: every task has one
-    (cross-entropy for tokens, MSE for numbers), so it is the column every run can be held against."""
-    values = list(panels.loss_baselines(summary.baselines).values())
-    return min(values) if values else None
-
-
 def table(summaries) -> pd.DataFrame:
     rows = []
     for r in summaries:
@@ -43,7 +36,7 @@ def table(summaries) -> pd.DataFrame:
             "Validation": r.last.val_metric if r.last else None,
             "Test": r.test_metric(),
             "Validation loss": r.last.val_loss if r.last else None,
-            "Best baseline loss": best_baseline_loss(r),
+            "Best baseline loss": panels.best_loss_baseline(r.baselines),
             "Seconds": round(r.seconds, 1) if r.seconds is not None else None,
             "Status": r.status,
             "A/B": "A/B" if r.pair else "",

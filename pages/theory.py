@@ -1,6 +1,9 @@
 """Theory: the three cells as equations and code, training as maximum likelihood, the seed tutorial's questions."""
 
 import inspect
+import json
+import math
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,8 +21,28 @@ def blocks(items) -> None:
     for kind, body in items:
         if kind == "latex":
             st.latex(body)
+        elif kind == "text_likelihood":
+            st.markdown(text_likelihood())
         else:
             st.markdown(body)
+
+
+@st.cache_data(show_spinner=False)
+def text_likelihood() -> str:
+    """The bits-per-character paragraph with the text preset's run from docs/lessons.json (bench/lessons.py)."""
+    from seqcore.text import builtin_vocabulary_size
+
+    try:
+        runs = json.loads((Path(__file__).resolve().parents[1] / "docs" / "lessons.json").read_text())["runs"]
+        run = next(r for r in runs if r["group"] == "text")
+        nats, base = run["val_loss"][-1], run["baselines"]
+    except (OSError, ValueError, KeyError, StopIteration):
+        return text.TEXT_LIKELIHOOD_UNMEASURED
+    data = preset("text").data
+    return text.TEXT_LIKELIHOOD.format(
+        symbols=builtin_vocabulary_size(data.val_fraction, data.test_fraction, data.max_vocab),
+        unigram=base["unigram bits/char"], bigram=base["bigram bits/char"], trigram=base["trigram bits/char"],
+        epochs=run["epochs"], bits=nats / math.log(2), perplexity=math.exp(nats), command=run["command"])
 
 
 def preset_buttons(question: str, presets: list[tuple[str, str]]) -> None:

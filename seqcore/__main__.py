@@ -348,7 +348,7 @@ def _text_report(experiment: Experiment, uploaded, last, end, start, snapshot) -
     """A text run's scores in bits per character and perplexity against the n-gram baselines, and a sample of
     the final weights (the last snapshot), continuing the start of the validation text."""
     from seqcore.data import build_data
-    from seqcore.text import nats_to_bits, prompt_from, sample
+    from seqcore.text import nats_to_bits, sample
 
     scores = [_bits_and_perplexity("validation", last.val_loss)]
     if "loss" in end.test_metrics:
@@ -374,7 +374,7 @@ def _text_report(experiment: Experiment, uploaded, last, end, start, snapshot) -
         return
     try:  # a report that fails must not cost the run its artifacts, written after it
         data = build_data(experiment.data, uploaded)  # as train built it: the vocabulary and the validation text
-        prompt = prompt_from(data.text.part_text("validation"))
+        prompt = data.text.prompt()  # the start of a validation line, as the live samples take it
         drawn = sample(snapshot.weights, data.vocabulary, prompt, SAMPLE_LENGTH, cell=experiment.model.cell,
                        temperature=SAMPLE_TEMPERATURE, seed=SAMPLE_SEED, activation=experiment.model.activation)
     except ValueError as err:  # DataError and TextError among them

@@ -43,6 +43,14 @@ def loss_baselines(baselines: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in baselines.items() if "entropy" in k or "MSE" in k or BITS in k}
 
 
+def best_loss_baseline(baselines: dict[str, float]) -> float | None:
+    """The lowest loss a simple model (no network) reaches on a run's validation data: every task has one
+    (cross-entropy for tokens, MSE for numbers), so the Runs table holds every run against it. In the loss's
+    own units: a text run's n-gram baselines are in bits per character, its loss in nats."""
+    values = [v * math.log(2) if k.endswith(BITS) else v for k, v in loss_baselines(baselines).items()]
+    return min(values) if values else None
+
+
 def in_bits(baselines: dict[str, float] | None) -> bool:
     """Whether a run is a text run, whose loss is drawn in bits per character beside its n-gram baselines."""
     return any(k.endswith(BITS) for k in baselines or {})

@@ -17,7 +17,7 @@ from seqcore.config import preset
 from seqcore.data import build_data
 from seqcore.events import EndEvent
 from seqcore.store import RunStore
-from seqcore.text import decode_text, prompt_from, sample, text_bytes, vocabulary_from_json
+from seqcore.text import decode_text, sample, text_bytes, vocabulary_from_json
 from tests.test_cli import seqcore
 from tests.test_store import epoch_event, record, snapshot_event, start_event
 
@@ -103,7 +103,7 @@ def test_a_text_run_reports_bits_per_character_against_the_baselines_and_ends_wi
     # The sample: 300 characters of the last snapshot at temperature 0.8, seed 0, after a validation prompt.
     _, data, snapshot = stored_network(store_folder, run_id)
     assert snapshot.epoch == 2
-    prompt = prompt_from(data.text.part_text("validation"))
+    prompt = data.text.prompt()
     drawn = sample(snapshot.weights, data.vocabulary, prompt, 300, cell=experiment.model.cell, temperature=0.8,
                    seed=0)
     header = (f"sample of epoch 2, temperature 0.8, seed 0: 300 characters after the prompt {prompt!r} (from the "

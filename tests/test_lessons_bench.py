@@ -38,3 +38,19 @@ def test_the_tables_replace_only_the_generated_block_of_the_page(tmp_path):
     page.write_text(f"# By hand\n\n{lessons.BEGIN}\nold table\n{lessons.END}\n\nMore by hand.\n")
     lessons.write_into(page, "| new | table |\n")
     assert page.read_text() == f"# By hand\n\n{lessons.BEGIN}\n| new | table |\n{lessons.END}\n\nMore by hand.\n"
+
+
+def test_a_text_run_is_tabled_in_bits_per_character_beside_its_ngram_baselines():
+    import math
+
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench import lessons
+
+    nats = 2.0 * math.log(2)  # 2 bits per character
+    run = {"group": "text", "key": "text LSTM(128)", "command": "python -m seqcore train --preset text",
+           "val_loss": [3.0, nats], "test": {"loss": 2.5 * math.log(2)}, "epochs": 2, "wall_s": 100.0,
+           "baselines": {"unigram bits/char": 4.6, "bigram bits/char": 3.7, "trigram bits/char": 2.8}}
+    payload = {"command": "c", "date": "d", "machine": "m", "load_before": [1.0], "runs": [run]}
+    readme = lessons.report(payload, table_only=True)
+    assert "| `python -m seqcore train --preset text` | 2.000 | 2.500 | 4.600 | 3.700 | 2.800 |" in readme
+    assert "perplexity 4.00" in lessons.report(payload)  # 2^2: as unsure as four equally likely characters

@@ -159,3 +159,10 @@ def test_the_keras_script_of_an_own_text_run_trains_the_same_network_on_the_text
     app_model = build_model(experiment, sizes=(data.n_features, data.n_outputs))
     assert result["model"].count_params() == app_model.count_params()
     assert len(result["history"].history["loss"]) == 1
+
+
+def test_the_runs_table_holds_a_text_run_against_its_best_baseline_in_nats():
+    baselines = {"unigram bits/char": 4.6, "bigram bits/char": 3.7, "trigram bits/char": 2.8}
+    # The loss column is Keras' nats: the trigram's 2.8 bits are 1.94 nats.
+    assert panels.best_loss_baseline(baselines) == pytest.approx(2.8 * math.log(2))
+    assert panels.best_loss_baseline({"mean MSE": 0.16, "linear MSE": 0.15}) == pytest.approx(0.15)

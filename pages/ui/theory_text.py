@@ -185,6 +185,7 @@ TRAINING = [
      "gives $\\ln 10 \\approx 2.30$, which is where the *seed* preset stays, since random digits cannot be "
      "predicted. (For the *delay* task the target is the token seen $L$ steps earlier instead of the next one: "
      "the same loss, for $p_\\theta(y_t \\mid x_{\\le t})$.)"),
+    ("text_likelihood", None),  # TEXT_LIKELIHOOD with the measured numbers
     ("md",
      "For series the head is linear and the loss is the **mean squared error**. That is maximum likelihood "
      "too: if the target is the prediction plus Gaussian noise, $y = \\hat y + \\varepsilon$ with "
@@ -195,6 +196,18 @@ TRAINING = [
     ("md",
      "and for a fixed $\\sigma$ the only part that depends on $\\theta$ is the squared error."),
 ]
+
+# The text preset's numbers come from docs/lessons.json (bench/lessons.py), filled in by the page.
+TEXT_LIKELIHOOD = (
+    "For **text** the same loss divided by $\\ln 2$ is **bits per character**, what a code built from the "
+    "network's probabilities would spend on each character, and $e^{{\\mathcal{{L}}}} = 2^{{\\text{{bits}}}}$ is "
+    "the **perplexity**: as unsure as a choice among that many equally likely characters. On the *text* preset's "
+    "corpus (Python's documentation, {symbols} symbols) counting alone scores {unigram:.2f} bits per character "
+    "(unigram), {bigram:.2f} (bigram) and {trigram:.2f} (trigram) on validation; the LSTM(128) after {epochs} "
+    "epochs scores {bits:.2f} (perplexity {perplexity:.1f}), measured with `{command}`.")
+TEXT_LIKELIHOOD_UNMEASURED = (
+    "For **text** the same loss divided by $\\ln 2$ is **bits per character**, and $2^{\\text{bits}}$ is the "
+    "**perplexity**: as unsure as a choice among that many equally likely characters.")
 
 BPTT = [
     ("md",
