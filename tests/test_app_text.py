@@ -7,7 +7,7 @@ from pages.ui import session
 from seqcore.data import build_data
 from seqcore.models import parameter_counts
 from seqcore.text import text_bytes
-from tests.test_app import experiment_of, open_app, parameters_shown
+from tests.test_app import _local_limits, _navigation_as_on_a_server, experiment_of, open_app, parameters_shown  # noqa: F401  (autouse: as on a server)
 
 PARAGRAPH = ("<b>not bold</b> **not bold** [a link](http://x.org) :red[x] $x$\n" * 5
              + "Der Fuchs springt über den faulen Hund. 你好，世界！ " * 40 + "\n")
