@@ -87,7 +87,7 @@ def loss_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, log
     if in_bits(base):
         train, val = _bits(train), _bits(val)
         before = before and (before[0], before[1], _bits(before[2]), _bits(before[3]))
-        title, label = "Bits per character (train and validation; perplexity = 2^bits)", "bits per character"
+        title, label = "Bits per character (train and validation)", "bits per character"
     base = _near(base, train, val)
     return plots.loss_figure(_column(history, "epoch"), train, val, log_y=log_y, smoothing=smoothing, baselines=base,
                              title=title, y_label=label, previous=before)

@@ -21,6 +21,7 @@ UPLOAD_KEY = "own_text_upload"
 ERROR_KEY = "own_text_error"
 SAMPLE_LENGTH = 200  # characters of each live sample: two or three lines, enough to see words form
 PREVIEW_CHARS = 600
+SAMPLES_HEIGHT_PX = 460  # about three samples in view; the rest scroll
 
 
 def _use(name: str, text: str) -> None:
@@ -108,6 +109,7 @@ def live_samples(job, view, data: SequenceData) -> None:
     st.code(prompt, language=None)
     epochs = list(reversed(view.snapshot_epochs))[:12]
     scores = {e.epoch: e.val_loss for e in view.history}
+    box = st.container(height=SAMPLES_HEIGHT_PX)  # scrolls: twelve samples would push the charts off the screen
     for epoch in epochs:
         snapshot = view.latest_snapshot if view.latest_snapshot and view.latest_snapshot.epoch == epoch \
             else job.snapshot(epoch)
@@ -115,8 +117,8 @@ def live_samples(job, view, data: SequenceData) -> None:
             continue
         text = _sample(view.id, epoch, float(temperature), snapshot.weights, data.vocabulary, prompt, model.cell,
                        model.activation)
-        st.caption(f"Epoch {epoch} · validation {panels.text_scores(scores.get(epoch, float('nan')))}")
-        st.code(text, language=None, wrap_lines=True)
+        box.caption(f"Epoch {epoch} · validation {panels.text_scores(scores.get(epoch, float('nan')))}")
+        box.code(text, language=None, wrap_lines=True)
     if len(view.snapshot_epochs) > len(epochs):
         st.caption(f"The {len(view.snapshot_epochs) - len(epochs)} earlier samples are on the Inspect page "
                    "(pick their epoch).")
@@ -125,6 +127,7 @@ def live_samples(job, view, data: SequenceData) -> None:
 MAX_CONTINUATION = 1000
 MAX_PASSAGE = 1500  # characters whose hidden states are ranked and drawn: a second of stepping at most
 OWN_PATTERN = "my own regular expression"
+DEFAULT_PATTERN = "start of a word"
 
 
 def _continuation(snapshot, data: SequenceData, cell: str, activation: str):
@@ -167,7 +170,9 @@ def _unit_view(run_id: str, snapshot, data: SequenceData, continuation: str | No
     sources = ["a validation passage"] + (["the prompt and its continuation"] if continuation else [])
     source = cols[0].radio("Passage", sources, key="text_passage")
     passage = data.text.part_text("validation")[:MAX_PASSAGE] if source == sources[0] else continuation
-    choice = cols[1].selectbox("Pattern", [*units_module.PATTERNS, OWN_PATTERN], key="text_pattern",
+    names = [*units_module.PATTERNS, OWN_PATTERN]
+    # A pattern every text has: quotes or brackets would open Inspect on "matches none" for many a pasted text.
+    choice = cols[1].selectbox("Pattern", names, index=names.index(DEFAULT_PATTERN), key="text_pattern",
                                help="; ".join(f"{name}: {about}" for name, (_, about) in units_module.PATTERNS.items()))
     own = cols[2].text_input("Regular expression", r"[A-Z]", key="text_regex", disabled=choice != OWN_PATTERN,
                              max_chars=units_module.MAX_PATTERN_CHARS,
