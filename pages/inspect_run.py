@@ -83,8 +83,7 @@ st.plotly_chart(plots.unit_activation_figure(layer_trace.h[0][:, unit], inputs, 
                 key="inspect_unit_fig")
 
 if data.task.kind is TEXT:
-    textview.inspect(view.id, snapshot, data, cell=cell, activation=activation, layer=layer,
-                     units=experiment.model.units)
+    textview.inspect(view, snapshot, data, layer=layer)
 else:  # tokens or values of a person's own
     st.subheader("Try a sequence of your own")
     probe_kind = data.task.kind.probe

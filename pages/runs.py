@@ -12,7 +12,7 @@ from pages.ui.safe import md
 from seqcore import panels
 from seqcore.config import differences, preset_label
 from seqcore.models import keras_script
-from seqcore.tasks import task_named
+from seqcore.tasks import TEXT, task_named
 from seqcore.training import history_csv
 
 MAX_LISTED = 500
@@ -123,7 +123,8 @@ points = max(100, POINTS_PER_OVERLAY // max(1, len(same_metric)))
 numbered = {r.id: label(summaries.index(r) + 1, r) for r in chosen}
 curves = [(numbered[r.id], store.history(r.id, max_points=points)) for r in same_metric]
 figures = panels.compare_panels(curves, metric, baselines=same_metric[0].baselines if same_data else {},
-                                log_y=log_y, smoothing=smoothing)
+                                log_y=log_y, smoothing=smoothing,
+                                bits=all(r.experiment.data.task.kind is TEXT for r in same_metric))
 charts = st.columns(2)
 charts[0].plotly_chart(figures["loss"], key="runs_loss")
 charts[1].plotly_chart(figures["metric"], key="runs_metric")

@@ -652,6 +652,10 @@ def _stored_network(args, store, store_name: str, summary):
     snapshot = store.snapshot(run_id, epoch)
     if snapshot is None or snapshot.epoch != epoch:
         raise InputError(f"--run {run_id}: the snapshot of epoch {epoch} is gone from {store_name}")
+    from seqcore.text import trained_vocabulary
+
+    start = store.view(run_id, with_artifacts=False).start
+    vocabulary = trained_vocabulary(start.vocabulary if start else None, vocabulary)
     return experiment, vocabulary, snapshot.weights, f"run {run_id}, snapshot of epoch {epoch}"
 
 

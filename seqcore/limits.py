@@ -41,6 +41,7 @@ class Limits:
     time_limit_s: float
     upload_mb: int
     text_chars: int  # characters of a person's own text (the built-in corpus is about 197,000)
+    max_vocab: int  # a text's symbols: the softmax and its one-hot input grow with it at every step
     slots: int | None  # concurrent training jobs; None: one per core
     max_queued: int | None  # runs that may wait for a slot; None: no bound
     max_pair_queue: int | None  # an A/B comparison (two runs) is refused while this many wait; None: never
@@ -52,15 +53,16 @@ class Limits:
 LIMITED_FIELDS = {
     "units": "model.units", "layers": "model.layers", "seq_len": "data.seq_len",
     "n_sequences": "data.n_sequences", "n_points": "data.n_points", "epochs": "train.epochs",
-    "batch_size": "train.batch_size", "time_limit_s": "train.time_limit_s",
+    "batch_size": "train.batch_size", "time_limit_s": "train.time_limit_s", "max_vocab": "data.max_vocab",
 }
 
 LOCAL = Limits(name="local", units=1024, layers=4, seq_len=1000, n_sequences=100_000, n_points=200_000,
-               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, text_chars=10_000_000, slots=None,
-               max_queued=None, max_pair_queue=None, max_values=50_000_000, worker_memory_mb=8000.0)
+               epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, text_chars=10_000_000,
+               max_vocab=1000, slots=None, max_queued=None, max_pair_queue=None, max_values=50_000_000,
+               worker_memory_mb=8000.0)
 HOSTED = Limits(name="hosted", units=128, layers=2, seq_len=200, n_sequences=5_000, n_points=20_000,
-                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, text_chars=300_000, slots=None,
-                max_queued=60, max_pair_queue=10, max_values=5_000_000, worker_memory_mb=3000.0)
+                epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, text_chars=300_000, max_vocab=300,
+                slots=None, max_queued=60, max_pair_queue=10, max_values=5_000_000, worker_memory_mb=3000.0)
 
 
 def hosted_from_env() -> bool:
@@ -83,13 +85,28 @@ def limit_for(key: str, limits: Limits) -> float | None:
 
 
 def _text_chars(experiment: Experiment, n_points: int | None) -> int:
-    """Characters of the text a text experiment reads: the built-in corpus's, or at most `n_points` (the bytes of
-    a person's own UTF-8 text; a character takes one to four)."""
+    """Characters of the text a text experiment reads: the built-in corpus's, or `n_points`, a person's own
+    text's (`points`)."""
     if experiment.data.text_source == "builtin":
         from seqcore.text import builtin_corpus
 
         return len(builtin_corpus())
     return n_points or 0
+
+
+def points(experiment: Experiment, uploaded: np.ndarray | None) -> int | None:
+    """How long what was uploaded is, in the unit the limits count: a CSV column's values, or a text's characters
+    (its UTF-8 bytes are one to four a character). None when nothing was uploaded."""
+    if uploaded is None:
+        return None
+    if experiment.data.upload_kind != "text":
+        return len(uploaded)
+    from seqcore.text import TextError, decode_text
+
+    try:
+        return len(decode_text(uploaded))
+    except TextError:  # building the data says what is wrong with the text; until then, count its bytes
+        return len(uploaded)
 
 
 def data_values(experiment: Experiment, n_points: int | None = None) -> tuple[int, int]:
@@ -111,13 +128,19 @@ def data_values(experiment: Experiment, n_points: int | None = None) -> tuple[in
 
 def estimated_worker_mb(experiment: Experiment, n_points: int | None = None) -> float:
     """About how much memory a worker needs at its peak to train this experiment (see WORKER_BASE_MB)."""
-    model, train = experiment.model, experiment.train
-    steps = experiment.data.task.steps(experiment.data)
+    model, train, data_cfg = experiment.model, experiment.train, experiment.data
+    steps = data_cfg.task.steps(data_cfg)
     x_values, y_values = data_values(experiment, n_points)
     activations = (train.batch_size * steps * model.units * model.layers * (CELLS[model.cell].n_blocks + 2)
                    * ACTIVATION_FACTOR)
-    if experiment.data.task.kind is TEXT:  # the one-hot input, the softmax and its gradient, in every batch
-        activations += 3 * train.batch_size * steps * experiment.data.task.sizes(experiment.data)[0]
+    if data_cfg.task.kind is TEXT:
+        # The one-hot input, the softmax and its gradient of every batch, and of every chunk evaluated (the
+        # validation and test windows go EVAL_CHUNK at a time; with a big vocabulary that chunk is the peak).
+        from seqcore.training import EVAL_CHUNK
+
+        windows = max(1, round(y_values / max(steps, 1) * (data_cfg.val_fraction + data_cfg.test_fraction)))
+        rows = train.batch_size + min(EVAL_CHUNK, windows)
+        activations += 3 * rows * steps * data_cfg.task.sizes(data_cfg)[0]
     return WORKER_BASE_MB + (DATA_COPIES * (x_values + y_values) + activations) * 4 / MB
 
 
@@ -135,17 +158,10 @@ def check(experiment: Experiment, limits: Limits, *, uploaded: np.ndarray | None
     if not problems and steps > limits.seq_len:  # a task may read more steps than data.seq_len (copy memory)
         problems.append(("data.seq_len", data.seq_len, f"gives {steps} steps for the {data.task.label.lower()}, "
                                                        f"above this server's {limits.name} limit of {limits.seq_len}"))
-    n_points = None if uploaded is None else len(uploaded)
+    n_points = points(experiment, uploaded)
     if not problems and data.upload_kind == "text" and n_points is not None and n_points > limits.text_chars:
-        from seqcore.text import TextError, decode_text
-
-        try:
-            chars = len(decode_text(uploaded))
-        except TextError:  # building the data says what is wrong with the text
-            chars = 0
-        if chars > limits.text_chars:
-            problems.append(("text", f"{chars:,} characters", f"is above this server's {limits.name} limit of "
-                                                               f"{limits.text_chars:,} characters; use a shorter text"))
+        problems.append(("text", f"{n_points:,} characters", f"is above this server's {limits.name} limit of "
+                                                              f"{limits.text_chars:,} characters; use a shorter text"))
     if not problems and data.upload_kind == "csv" and n_points is not None and n_points > limits.n_points:
         problems.append(("data.csv_column", data.csv_column, f"has {n_points} values, above this server's "
                                                              f"{limits.name} limit of {limits.n_points} points"))
@@ -158,7 +174,7 @@ def check(experiment: Experiment, limits: Limits, *, uploaded: np.ndarray | None
 def check_size(experiment: Experiment, limits: Limits, *, uploaded: np.ndarray | None = None) -> None:
     """Raise ConfigError if the experiment's data is larger than this server builds, or it would not fit a
     worker: before a page builds the data to preview it, as `check` does before a run is queued."""
-    problems = _size_problems(experiment, limits, None if uploaded is None else len(uploaded))
+    problems = _size_problems(experiment, limits, points(experiment, uploaded))
     if problems:
         raise ConfigError(problems)
 

@@ -104,15 +104,17 @@ def metric_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, s
 
 
 def compare_panels(runs: list[tuple[str, tuple[EpochEvent, ...]]], metric: str, *, baselines: dict[str, float],
-                   log_y=False, smoothing=0.0) -> dict:
-    """The loss and metric curves of several runs on shared axes (`runs`: label and history, one colour each)."""
+                   log_y=False, smoothing=0.0, bits: bool | None = None) -> dict:
+    """The loss and metric curves of several runs on shared axes (`runs`: label and history, one colour each).
+    `bits`: the runs are text runs, drawn in bits per character; by default, when the baselines say so (runs on
+    different data come without baselines, so the Runs page says it)."""
     def curves(train, val):
         return [(label, _column(h, "epoch"), _column(h, train), _column(h, val)) for label, h in runs]
 
     label = metric_label(metric)
     loss_lines = curves("loss", "val_loss")
     loss_title, loss_label = "Loss (solid: train, dotted: validation)", "loss"
-    if in_bits(baselines):
+    if in_bits(baselines) if bits is None else bits:
         loss_lines = [(name, epochs, _bits(train), _bits(val)) for name, epochs, train, val in loss_lines]
         loss_title, loss_label = "Bits per character (solid: train, dotted: validation)", "bits per character"
     return {"loss": plots.compare_figure(loss_lines, log_y=log_y, smoothing=smoothing,
@@ -133,7 +135,8 @@ def token_labels(x: np.ndarray, vocabulary=None) -> list[str]:
 
 
 def _characters(ids: np.ndarray, vocabulary) -> np.ndarray:
-    return np.array([html.escape(_visible(c)) for c in vocabulary.decode(ids)])
+    # quote=False: Plotly decodes &lt; &gt; &amp; but would show &quot; as typed.
+    return np.array([html.escape(_visible(c), quote=False) for c in vocabulary.decode(ids)])
 
 
 def _visible(char: str) -> str:

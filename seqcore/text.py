@@ -163,6 +163,16 @@ class Vocabulary:
         return "".join(self.chars[i] for i in ids.tolist())
 
 
+def trained_vocabulary(chars: str | None, built: Vocabulary) -> Vocabulary:
+    """The vocabulary a run trained with: `chars` as its StartEvent recorded them, or `built` (the one its text
+    gives now) when they agree or none were recorded. The built-in corpus ships with Python, so another Python's
+    may give other symbols; the recorded ones still read the network's ids right."""
+    if chars is None or "".join(built.chars) == chars:
+        return built
+    return Vocabulary(chars=tuple(chars), unknown_index=len(chars) - 1, mapped_count=0,
+                      distinct_count=len(chars) - 1)
+
+
 def vocabulary_json(vocabulary: Vocabulary) -> str:
     """The vocabulary as JSON (a run's vocabulary.json): what reads a saved text model's ids back as characters."""
     import json
@@ -450,6 +460,10 @@ class Stepper:
         return (inputs @ self.dense_kernel + self.dense_bias)[0]
 
 
+NOT_FINITE = ("this snapshot's network gives outputs that are not finite numbers (its weights diverged): pick an "
+              "earlier epoch, and train again with a lower learning rate or gradient clipping")
+
+
 def _checked_stepper(weights: list, vocabulary: Vocabulary, cell: str, activation: str) -> Stepper:
     stepper = Stepper(weights, cell=cell, activation=activation)
     outputs = stepper.dense_kernel.shape[1]
@@ -464,6 +478,8 @@ def next_char_probabilities(weights: list, vocabulary: Vocabulary, text: str, *,
     """(len(text), V) float32: after each character of `text`, the network's probabilities of the next one."""
     stepper = _checked_stepper(weights, vocabulary, cell, activation)
     logits = [stepper.step(symbol) for symbol in vocabulary.encode(text).tolist()]
+    if logits and not np.isfinite(logits).all():
+        raise TextError(NOT_FINITE)
     return reference.softmax(np.array(logits, dtype=reference.DTYPE)) if logits else \
         np.zeros((0, vocabulary.size), reference.DTYPE)
 
@@ -496,6 +512,8 @@ def sample(weights: list, vocabulary: Vocabulary, prompt: str, length: int, *, c
         logits = stepper.step(symbol)
     ids, probabilities = [], []
     for _ in range(length):
+        if not np.isfinite(logits).all():
+            raise TextError(NOT_FINITE)
         logits64 = logits.astype(np.float64)
         model_p = _softmax64(logits64)
         symbol = _draw(logits64, model_p, temperature, top_k, rng)

@@ -135,8 +135,9 @@ class ModelCache:
         """What a compiled graph depends on: layers, shapes, loss, optimizer kind, clipping, steps per call, XLA.
         Not the initialisation levers: a cached model takes a fresh build's starting weights anyway."""
         train = experiment.train
+        # The sizes too: a text's windows are ids, (T,) whatever its vocabulary, and the vocabulary sizes the model.
         return (without_levers(experiment.model), data.head, data.x_train.shape[1:], data.y_train.shape[1:],
-                data.w_train is None, train.optimizer, train.clipnorm, spe, xla)
+                data.n_features, data.n_outputs, data.w_train is None, train.optimizer, train.clipnorm, spe, xla)
 
     def has(self, experiment: Experiment, data: SequenceData, spe: int, xla: bool) -> bool:
         """Whether a model compiled for this run's architecture (with or without XLA) is kept here."""
@@ -356,7 +357,8 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     emit(StartEvent(n_train=n_train, n_val=len(data.x_val), n_test=len(data.x_test), steps_per_epoch=steps_per_epoch,
                     steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data, with_hmm=True),
                     probe_x=probe_x, probe_y=probe_y, probe_w=probe_w,
-                    seconds_to_build=time.monotonic() - t_build, xla=xla))
+                    seconds_to_build=time.monotonic() - t_build, xla=xla,
+                    vocabulary="".join(data.vocabulary.chars) if data.vocabulary else None))
     state = {"status": "running", "reason": "", "t0": time.monotonic(), "epoch_started": 0.0}
     history = []
 

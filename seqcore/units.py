@@ -112,7 +112,9 @@ def _check_pattern(pattern) -> regex.Pattern:
     if len(pattern) > MAX_PATTERN_CHARS:
         raise TextError(f"the pattern is {len(pattern):,} characters long; keep it to {MAX_PATTERN_CHARS} or fewer")
     product = 1
-    for low, high in regex.findall(r"(?<!\\)\{(\d*),?(\d*)\}", pattern):
+    # A brace after an even number of backslashes (none included) is a repeat: in \\{100} the two are one literal
+    # backslash, and {100} repeats it.
+    for low, high in regex.findall(r"(?<!\\)(?:\\\\)*\{(\d*),?(\d*)\}", pattern):
         product *= max(int(low or 0), int(high or 0), 1)
         if product > MAX_REPEAT_PRODUCT:
             raise TextError(f"the pattern {pattern!r} repeats too much: its counted repeats ({{n}}) multiply to more "

@@ -106,6 +106,7 @@ def test_a_text_run_reports_bits_per_character_baselines_and_saves_its_vocabular
     assert end.status == "finished" and set(end.test_metrics) == {"loss", "accuracy"}
     vocabulary = vocabulary_from_json(end.artifacts["vocabulary.json"].decode())
     assert vocabulary == build_data(experiment.data, raw).vocabulary
+    assert start.vocabulary == "".join(vocabulary.chars)  # recorded where the run starts, for reading it back
     assert "vocabulary.json" in json.dumps(sorted(end.artifacts))
 
 
@@ -166,3 +167,67 @@ def test_the_runs_table_holds_a_text_run_against_its_best_baseline_in_nats():
     # The loss column is Keras' nats: the trigram's 2.8 bits are 1.94 nats.
     assert panels.best_loss_baseline(baselines) == pytest.approx(2.8 * math.log(2))
     assert panels.best_loss_baseline({"mean MSE": 0.16, "linear MSE": 0.15}) == pytest.approx(0.15)
+
+
+def test_a_warm_worker_trains_a_second_text_with_another_vocabulary():
+    """The compiled-model cache once keyed text models by their (T,) windows alone: the second run, same network
+    and window but another vocabulary, failed copying the first one's weights."""
+    from seqcore.training import ModelCache, train
+
+    experiment = preset("text").with_values(**{"data.text_source": "own", "data.seq_len": 10, "model.units": 8,
+                                               "train.epochs": 1, "train.batch_size": 16})
+    cache = ModelCache()
+    first = train(experiment, lambda event: None, uploaded=text_bytes("abcdefgh " * 300), save_artifacts=False,
+                  models=cache)
+    second = train(experiment, lambda event: None, uploaded=text_bytes(PARAGRAPH), save_artifacts=False,
+                   models=cache)
+    assert (first.status, second.status) == ("finished", "finished"), second.reason
+
+
+def test_hosted_limits_count_characters_not_bytes_and_cap_the_vocabulary():
+    experiment, _ = limits.clamp(preset("text"), limits.HOSTED)
+    own = experiment.with_values(**{"data.text_source": "own", "data.stride": 8})
+    chinese = "".join(chr(0x4E00 + i % 3000) for i in range(250_000))  # 750,000 bytes of UTF-8
+    limits.check(own, limits.HOSTED, uploaded=text_bytes(chinese))  # 250,000 characters: within every limit
+    with pytest.raises(Exception, match="data.max_vocab: 1000 is above this server's hosted limit of 300"):
+        limits.check(own.with_values(**{"data.max_vocab": 1000}), limits.HOSTED)
+
+
+def test_the_memory_estimate_of_a_text_run_counts_the_chunks_it_evaluates():
+    from seqcore.training import EVAL_CHUNK
+
+    experiment = preset("text").with_values(**{"data.text_source": "own", "data.max_vocab": 1000})
+    small = experiment.with_values(**{"data.max_vocab": 100})
+    grown = limits.estimated_worker_mb(experiment, 300_000) - limits.estimated_worker_mb(small, 300_000)
+    # 900 more symbols, one-hot input, softmax and its gradient, for a batch and an evaluated chunk of windows.
+    assert grown >= 3 * (32 + EVAL_CHUNK) * 100 * 900 * 4 / limits.MB
+
+
+def test_a_diverged_snapshot_says_so_instead_of_crashing_the_sampler(text_run):
+    from seqcore.text import TextError, sample
+
+    experiment, raw, events, _ = text_run
+    data = build_data(experiment.data, raw)
+    weights = [w.copy() for w in [e for e in events if type(e).__name__ == "SnapshotEvent"][-1].weights]
+    weights[-2][0, 0] = np.nan  # the head's kernel
+    with pytest.raises(TextError, match="not finite"):
+        sample(weights, data.vocabulary, "The quick", 20, cell=experiment.model.cell, temperature=0.8)
+    with pytest.raises(TextError, match="not finite"):
+        next_char_probabilities(weights, data.vocabulary, "The quick", cell=experiment.model.cell)
+
+
+def test_quotes_in_the_prediction_chart_are_drawn_as_quotes():
+    from seqcore.text import build_vocabulary
+
+    vocabulary = build_vocabulary('say "hi" <b>')
+    shown = panels._characters(vocabulary.encode('"<'), vocabulary)
+    assert list(shown) == ['"', "&lt;"]  # Plotly decodes &lt; but would print &quot; as typed
+
+
+def test_a_run_reads_its_ids_with_the_vocabulary_it_trained_with_even_if_its_text_now_gives_another():
+    from seqcore.text import build_vocabulary, trained_vocabulary
+
+    built = build_vocabulary("abc")
+    assert trained_vocabulary(None, built) is built and trained_vocabulary("abc\ufffd", built) is built
+    other = trained_vocabulary("abd\ufffd", built)  # another Python's corpus gave d where the run had c
+    assert other.decode([0, 1, 2, 3]) == "abd\ufffd" and other.unknown_index == 3

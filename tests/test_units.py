@@ -175,6 +175,8 @@ def test_a_catastrophic_pattern_times_out_instead_of_hanging():
     ("a" * (units.MAX_PATTERN_CHARS + 1), rf"201 characters long; keep it to {units.MAX_PATTERN_CHARS} or fewer"),
     # Compiling this one would take minutes: regex unrolls the nested counts (20^4 copies of 'a').
     ("(?:(?:(?:a{20}){20}){20}){20}", "repeats too much"),
+    # A literal backslash (two in the pattern) repeated: after an even number of them a brace counts (one slipped past).
+    (r"(?:(?:\\{100}){100}){100}", "repeats too much"),
 ])
 def test_patterns_too_long_empty_or_unrolling_too_much_are_refused_before_compiling(pattern, problem):
     with pytest.raises(TextError, match=problem):

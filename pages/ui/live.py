@@ -132,7 +132,8 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
 
 def _downloads(job: JobHandle, view: JobView) -> None:
     st.markdown("**Downloads**")
-    cols = st.columns(4)
+    vocabulary = view.end.artifacts.get("vocabulary.json") if view.end else None
+    cols = st.columns(5 if vocabulary else 4)
     metric = view.start.metric if view.start else "metric"
     cols[0].download_button("History (CSV)", history_csv(list(view.history), metric), file_name="history.csv",
                             mime="text/csv", on_click="ignore", width="stretch")
@@ -146,6 +147,9 @@ def _downloads(job: JobHandle, view: JobView) -> None:
                                 mime="application/zip", on_click="ignore", width="stretch")
     elif view.done:
         cols[3].caption("No model file: the run ended before it could save one.")
+    if vocabulary:  # a text model's ids mean nothing without it (`python -m seqcore sample --run DIR` reads it)
+        cols[4].download_button("Vocabulary (JSON)", vocabulary, file_name="vocabulary.json",
+                                mime="application/json", on_click="ignore", width="stretch")
     else:
         cols[3].caption("The model file is ready when the run ends.")
 

@@ -206,7 +206,8 @@ def store_text(name: str, text: str) -> None:
     from seqcore.text import text_bytes
 
     raw = text_bytes(text)
-    st.session_state[TEXT] = {"name": name, "digest": hashlib.sha256(raw.tobytes()).hexdigest()[:16], "bytes": raw,
+    # The digest a run's record computes of the same bytes, so the Data page and the run share one built copy.
+    st.session_state[TEXT] = {"name": name, "digest": hashlib.sha256(raw.tobytes()).hexdigest(), "bytes": raw,
                               "chars": len(text)}
 
 
@@ -233,7 +234,7 @@ def uploaded() -> tuple[np.ndarray | None, str | None]:
 
     if experiment().data.upload_kind == "text":
         text = own_text()
-        return (None, None) if text is None else (text["bytes"], f"text:{text['digest']}")
+        return (None, None) if text is None else (text["bytes"], text["digest"])
     upload = st.session_state.get(CSV)
     column = experiment().data.csv_column
     if experiment().data.generator != "csv" or upload is None or column not in upload["columns"]:

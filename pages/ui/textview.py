@@ -14,7 +14,7 @@ from pages.ui.safe import md
 from seqcore import panels, plots
 from seqcore import units as units_module
 from seqcore.data import SequenceData
-from seqcore.text import PARTS, TextError, decode_text, describe_vocabulary, sample
+from seqcore.text import PARTS, TextError, Vocabulary, decode_text, describe_vocabulary, sample, trained_vocabulary
 
 PASTE_KEY = "own_text_paste"
 UPLOAD_KEY = "own_text_upload"
@@ -96,9 +96,14 @@ def _sample(run_id: str, epoch: int, temperature: float, _weights, _vocabulary, 
                   activation=activation).text
 
 
+def _vocabulary(view, data: SequenceData) -> Vocabulary:
+    return trained_vocabulary(view.start.vocabulary if view.start else None, data.vocabulary)
+
+
 def live_samples(job, view, data: SequenceData) -> None:
     """A sample at each snapshot, newest first, at the temperature the slider sets: the text improving."""
     model = view.experiment.model
+    vocabulary = _vocabulary(view, data)
     prompt = data.text.prompt()
     head = st.columns([2, 3])
     temperature = head[0].slider("Sampling temperature", 0.0, 1.5, 0.8, 0.05, key="sample_temperature",
@@ -115,8 +120,11 @@ def live_samples(job, view, data: SequenceData) -> None:
             else job.snapshot(epoch)
         if snapshot is None:
             continue
-        text = _sample(view.id, epoch, float(temperature), snapshot.weights, data.vocabulary, prompt, model.cell,
-                       model.activation)
+        try:
+            text = _sample(view.id, epoch, float(temperature), snapshot.weights, vocabulary, prompt, model.cell,
+                           model.activation)
+        except TextError as err:  # a snapshot whose weights diverged
+            text = f"(no sample: {err})"
         box.caption(f"Epoch {epoch} · validation {panels.text_scores(scores.get(epoch, float('nan')))}")
         box.code(text, language=None, wrap_lines=True)
     if len(view.snapshot_epochs) > len(epochs):
@@ -130,20 +138,20 @@ OWN_PATTERN = "my own regular expression"
 DEFAULT_PATTERN = "start of a word"
 
 
-def _continuation(snapshot, data: SequenceData, cell: str, activation: str):
+def _continuation(snapshot, data: SequenceData, vocabulary: Vocabulary, cell: str, activation: str,
+                  run_epoch: tuple):
     """Inspect's prompt box: a continuation from this snapshot, coloured by the probability of each character."""
     cols = st.columns([3, 1, 1, 1, 1])
     prompt = cols[0].text_input("Prompt", data.text.prompt(), key="text_prompt", max_chars=500)
     temperature = cols[1].number_input("Temperature", 0.0, 3.0, 0.8, 0.05, key="text_temperature",
                                        help="0 always takes the most likely character.")
-    top_k = cols[2].number_input("Top-k (0 = all)", 0, data.vocabulary.size, 0, 1, key="text_top_k",
+    top_k = cols[2].number_input("Top-k (0 = all)", 0, vocabulary.size, 0, 1, key="text_top_k",
                                  help="Draw only among the k most likely characters.")
     length = cols[3].number_input("Length", 1, MAX_CONTINUATION, 300, 50, key="text_length")
     seed = cols[4].number_input("Seed", 0, 2**31 - 1, 0, 1, key="text_seed")
     try:
-        result = sample(snapshot.weights, data.vocabulary, prompt, int(length), cell=cell,
-                        temperature=float(temperature), top_k=int(top_k) or None, seed=int(seed),
-                        activation=activation)
+        result = _continue(snapshot.weights, vocabulary, prompt, int(length), cell, float(temperature),
+                           int(top_k) or None, int(seed), activation, run_epoch)
     except TextError as err:
         st.error(md(err))
         return None
@@ -159,8 +167,8 @@ def _continuation(snapshot, data: SequenceData, cell: str, activation: str):
     return prompt + result.text
 
 
-def _unit_view(run_id: str, snapshot, data: SequenceData, continuation: str | None, cell: str, activation: str,
-               layer: int, units: int) -> None:
+def _unit_view(run_id: str, snapshot, data: SequenceData, vocabulary: Vocabulary, continuation: str | None,
+               cell: str, activation: str, layer: int, units: int) -> None:
     """A passage drawn with one unit's activation behind each character; units ranked by a pattern."""
     st.subheader("Cells that mean something")
     st.caption("Each character's background is one hidden unit's activation after reading it (Karpathy, Johnson "
@@ -177,7 +185,7 @@ def _unit_view(run_id: str, snapshot, data: SequenceData, continuation: str | No
     own = cols[2].text_input("Regular expression", r"[A-Z]", key="text_regex", disabled=choice != OWN_PATTERN,
                              max_chars=units_module.MAX_PATTERN_CHARS,
                              help="Python syntax, e.g. [A-Z] for capitals or \\d+ for numbers.")
-    trace = _trace(run_id, snapshot, data, passage, cell, activation, layer)
+    trace = _trace_cached((run_id, snapshot.epoch), passage, cell, activation, layer, snapshot.weights, vocabulary)
     ranked = []
     try:
         target = units_module.pattern_mask(passage, own) if choice == OWN_PATTERN else \
@@ -195,19 +203,24 @@ def _unit_view(run_id: str, snapshot, data: SequenceData, continuation: str | No
                                              "positive, blue negative"), key="text_unit_fig")
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _continue(_weights, _vocabulary, prompt: str, length: int, cell: str, temperature: float, top_k: int | None,
+              seed: int, activation: str, run_epoch: tuple):
+    """Inspect's continuation, drawn once per (run, epoch, prompt and settings): a click elsewhere on the page
+    reruns it, and 1,000 characters take most of a second."""
+    return sample(_weights, _vocabulary, prompt, length, cell=cell, temperature=temperature, top_k=top_k, seed=seed,
+                  activation=activation)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def _trace_cached(run_epoch: tuple, passage: str, cell: str, activation: str, layer: int, _weights, _vocabulary):
     return units_module.hidden_trace(_weights, _vocabulary, passage, cell=cell, activation=activation, layer=layer)
 
 
-def _trace(run_id, snapshot, data, passage, cell, activation, layer):
-    return _trace_cached((run_id, snapshot.epoch), passage, cell, activation, layer, snapshot.weights,
-                         data.vocabulary)
-
-
-def inspect(run_id: str, snapshot, data: SequenceData, *, cell: str, activation: str, layer: int,
-            units: int) -> None:
+def inspect(view, snapshot, data: SequenceData, *, layer: int) -> None:
     """Inspect's text section: continue a prompt, then see which units mean something."""
+    model = view.experiment.model
+    vocabulary = _vocabulary(view, data)
     st.subheader("Continue a prompt")
-    continuation = _continuation(snapshot, data, cell, activation)
-    _unit_view(run_id, snapshot, data, continuation, cell, activation, layer, units)
+    continuation = _continuation(snapshot, data, vocabulary, model.cell, model.activation, (view.id, snapshot.epoch))
+    _unit_view(view.id, snapshot, data, vocabulary, continuation, model.cell, model.activation, layer, model.units)
