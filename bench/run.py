@@ -14,7 +14,9 @@ seed run's events replayed into job records with and without a store); 9 the Run
 on a warm server, in a real browser; 10 the adding lesson (LSTM(64), T=100) to validation MSE < 0.01, a job
 against the plain tuned Keras loop; 11 steady ms per training step of LSTM, GRU and SimpleRNN(64) at T = 100 and
 200, job against plain loop; 12 the share of the adding lesson's time spent on its gradients-through-time
-snapshots.
+snapshots; 13 training throughput of the text preset (LSTM(128), T=100) in characters per second, a job against
+plain `model.fit`; 14 bits per character on the built-in corpus after 2 minutes of training with the text preset's
+settings, against the n-gram baselines; 15 sampling 300 characters from a text snapshot in this process (NumPy).
 
 How: everything that needs a clean process runs in one (bench/tasks.py children, seqcore workers, a
 streamlit server). Children and workers import and warm up in parallel first (untimed), then the timed parts
@@ -61,7 +63,7 @@ from seqcore.jobs import JobManager, intra_op_threads_for  # noqa: E402
 from seqcore.limits import active_limits  # noqa: E402
 
 TASKS_PY = Path(__file__).resolve().parent / "tasks.py"
-ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")
+ROW_IDS = ("1", "1j", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15")
 EARLY_ROWS = ("4", "9")  # the browser rows, measured before anything else loads the machine (see main)
 READY_TIMEOUT_S = 600.0  # a child or worker importing TensorFlow on a busy 2-core machine
 RUN_TIMEOUT_S = 600.0  # one timed task or job
@@ -96,6 +98,8 @@ class Plan:
     repeats_lesson: int  # row 10: runs to MSE < 0.01 of each kind (plain loop, preset job, matched job)
     steady_epochs: int  # row 11: epochs of each job (the first compiles), and as many of the plain loop's steps
     snapshot_epochs: int  # row 12: epochs of the adding lesson
+    text_epochs: int  # row 13: epochs of the job and of the plain loop each (the first compiles)
+    repeats_sample: int  # row 15: timed calls of seqcore.text.sample
     runs_page_runs: int = 200  # row 9: stored runs of the browser
 
     @classmethod
@@ -103,10 +107,12 @@ class Plan:
         if quick:
             return cls(quick, repeats_fit=1, repeats_first_epoch=3, repeats_cold=1, repeats_browser=1,
                        repeats_reference=3, large_epochs=3, memory_runs=10, memory_jobs_per_worker=10,
-                       repeats_store=3, repeats_runs_page=3, repeats_lesson=1, steady_epochs=3, snapshot_epochs=8)
+                       repeats_store=3, repeats_runs_page=3, repeats_lesson=1, steady_epochs=3, snapshot_epochs=8,
+                       text_epochs=3, repeats_sample=10)
         return cls(quick, repeats_fit=3, repeats_first_epoch=5, repeats_cold=3, repeats_browser=3,
                    repeats_reference=7, large_epochs=10, memory_runs=50, memory_jobs_per_worker=20,
-                   repeats_store=7, repeats_runs_page=7, repeats_lesson=2, steady_epochs=5, snapshot_epochs=30)
+                   repeats_store=7, repeats_runs_page=7, repeats_lesson=2, steady_epochs=5, snapshot_epochs=30,
+                   text_epochs=7, repeats_sample=20)
 
 
 def seed_experiment(backend: str = "tensorflow", **changes) -> Experiment:
@@ -312,6 +318,7 @@ class Resources:
         self.servers: list[servers.StreamlitServer] = []
         self.cleanups: list = []
         self.stores: dict = {}
+        self.results: dict = {}  # what one row hands to a later one (row 14's last text snapshot, for row 15)
 
     # --- children ---
     def spawn(self, task: str, args: dict | None = None, backend: str = "tensorflow", env: dict | None = None) -> Child:
@@ -1385,12 +1392,244 @@ def snapshot_cost_args(plan: Plan) -> dict:
             "intra_op_threads": APP_INTRA_OP_THREADS, "nice": WORKER_NICE}
 
 
+# ------------------------------------------------------------------ rows 13-15: the text task
+
+
+TEXT_TIME_LIMIT_S = 120.0  # row 14: its training time (train.time_limit_s; the hosted demo's limit as well)
+TEXT_BITS_EPOCHS = 200  # row 14: more epochs than 2 minutes train, so that the time limit ends the run
+TEXT_SAMPLE = {"length": 300, "temperature": 0.8}  # row 15: the Inspect page's continuation as it opens
+TEXT_REFERENCE = ("The issue's reference point (#16): a plain Keras LSTM(32) with XLA reached about 1.76 bits/char in "
+                  "60 s on 175,000 lower-cased letters and spaces (27 symbols), measured on training windows; this "
+                  "corpus has {symbols} symbols, with punctuation, capitals and code")
+
+
+def text_xla() -> bool:
+    """Whether train.xla=auto compiles the text preset's network with XLA on a worker that has not trained it
+    (seqcore.training.use_xla, which needs no TensorFlow)."""
+    from seqcore import training
+    from seqcore.data import build_data
+
+    experiment = preset("text")
+    return training.use_xla(experiment, build_data(experiment.data), cached=False)
+
+
+def plain_text_args(plan: Plan, jit_compile: bool, intra_op_threads: int | None = None) -> dict:
+    """Row 13's plain loop (bench/tasks.py plain_text): the text preset's network and settings, `jit_compile` as
+    the job got it; TensorFlow's default threads unless `intra_op_threads` is given."""
+    experiment = preset("text")
+    args = {"preset": "text", "units": experiment.model.units, "batch": experiment.train.batch_size,
+            "learning_rate": experiment.train.learning_rate, "epochs": plan.text_epochs,
+            "jit_compile": bool(jit_compile), "nice": WORKER_NICE}
+    return args if intra_op_threads is None else {**args, "intra_op_threads": intra_op_threads}
+
+
+def load_text(at_start: float) -> str:
+    """The machine's 1-minute load average at a row's start and now: this machine is shared, and the header's load
+    average is the run's start only."""
+    return f"load average (1 min) {at_start:.2f} at the row's start, {os.getloadavg()[0]:.2f} at its end"
+
+
+def row_text_throughput(res: Resources, plan: Plan) -> list[Entry]:
+    experiment, epochs = preset("text"), plan.text_epochs
+    load_at_start = os.getloadavg()[0]
+    try:
+        manager = res.ready_manager("text", backend="tensorflow")
+        log(f"row 13: job, the text preset until its epoch {epochs}")
+        wait_idle(manager)
+        t0 = time.perf_counter()
+        # The preset's own 20 epochs, so that train.xla=auto decides as it does for a person's run; stopped after
+        # `epochs` of them.
+        marks = watch_until(manager.submit(experiment), t0, lambda e: e.epoch >= epochs)
+    finally:
+        res.close_manager("text")
+    view, history = marks["view"], marks["history"][:epochs]
+    if len(history) < epochs:
+        raise RuntimeError(f"the job ended after {len(history)} epochs: {view.status}, {view.reason}")
+    windows, seq_len = view.start.n_train, experiment.data.seq_len
+    ends = [e.elapsed for e in history]
+    job_epoch_s = med(np.diff(ends))  # epoch end to epoch end after the first: training, validation, snapshot
+    inside_s = med(e.seconds for e in history[1:])  # from the epoch's start to its EpochEvent
+    job_rate = windows * seq_len / job_epoch_s
+    log(f"row 13: plain model.fit, {epochs} epochs, jit_compile={marks['xla']}")
+    plain = res.child("plain_text", plain_text_args(plan, marks["xla"])).run()
+    log(f"row 13: plain model.fit again, {APP_INTRA_OP_THREADS} intra-op thread(s) as the job's worker")
+    plain_app = res.child("plain_text", plain_text_args(plan, marks["xla"], APP_INTRA_OP_THREADS)).run()
+    for p in (plain, plain_app):
+        if p["windows"] != windows or p["seq_len"] != seq_len:
+            raise RuntimeError(f"the plain loop trained on {p['windows']} windows of {p['seq_len']}, the job on "
+                               f"{windows} of {seq_len}")
+    xla = "on" if marks["xla"] else "off"
+    what = (f"the `text` preset's data: {windows:,} training windows of T={seq_len} ({windows * seq_len:,} "
+            f"characters an epoch), {plain['val_windows']} validation windows, {plain['vocabulary']} symbols")
+    return [
+        Entry("13", "Text preset: plain `model.fit`, training characters per second", plain["chars_per_s"],
+              "chars/s", epochs - 1,
+              f"{what}; Input(({seq_len},), int32) → CategoryEncoding one-hot → LSTM({plain['units']}, "
+              f"return_sequences) → Dense({plain['vocabulary']}, softmax), sparse categorical cross-entropy, Adam "
+              f"{plain['learning_rate']:g}, batch {plain['batch']}, jit_compile={plain['jit_compile']} (as the job "
+              f"got), `validation_data` the validation windows (a pass after each epoch, as the job's); windows × T "
+              f"÷ the median epoch after the first ({plain['steady_epoch_s']:.2f} s of "
+              f"{seconds_text(plain['epoch_s'][1:])}; first epoch, build and compile included, "
+              f"{plain['first_epoch_s']:.1f} s; the first batch of each epoch, where a compile shows: "
+              f"{seconds_text(plain['first_batch_s'])}); a fresh process at the workers' nice {WORKER_NICE}, "
+              "TensorFlow's default threads", decimals=0, details={"plain": plain}),
+        Entry("13", "Text preset: seqcore job, training characters per second", job_rate, "chars/s", epochs - 1,
+              f"the preset as loaded (20 epochs, so that train.xla=auto decides as for a person's run: XLA {xla} in "
+              f"its StartEvent), stopped after epoch {epochs}; warm worker new to the network, "
+              f"{APP_INTRA_OP_THREADS} intra-op thread(s) as the app's workers; windows × T ÷ the median time from "
+              f"one EpochEvent to the next after the first ({job_epoch_s:.2f} s of {seconds_text(np.diff(ends))}: "
+              f"training, validation on "
+              f"{view.start.n_val} windows and the snapshot every epoch); within the epoch alone (EpochEvent.seconds,"
+              f" {inside_s:.2f} s) {windows * seq_len / inside_s:,.0f} chars/s; StartEvent at "
+              f"{marks['start']:.1f} s, first epoch {history[0].seconds:.1f} s",
+              decimals=0, details={"epoch_ends": ends, "epoch_seconds": [e.seconds for e in history],
+                                   "xla": marks["xla"], "start_s": marks["start"]}),
+        Entry("13", "Text preset: job / plain loop, training characters per second", job_rate / plain["chars_per_s"],
+              "", epochs - 1, f"same bench run, the same windows and network, XLA {xla} on both sides; the job's "
+              "events (validation, snapshots, hand-off to this process) included. The job's worker splits an op over "
+              f"{APP_INTRA_OP_THREADS} thread(s), the plain loop over TensorFlow's default (one per core): on a "
+              f"machine with other load that also sets their shares of the CPU; {load_text(load_at_start)}",
+              (">=", 0.9)),
+        Entry("13", f"Text preset: plain `model.fit` with {APP_INTRA_OP_THREADS} intra-op thread(s), training "
+              "characters per second", plain_app["chars_per_s"], "chars/s", epochs - 1,
+              f"the same plain loop in another fresh process, run after the first, with TensorFlow's intra-op "
+              f"threads set to the job's worker's {APP_INTRA_OP_THREADS} (`tf.config.threading`): median epoch "
+              f"after the first {plain_app['steady_epoch_s']:.2f} s of {seconds_text(plain_app['epoch_s'][1:])} "
+              f"(first batches {seconds_text(plain_app['first_batch_s'])}); "
+              f"the job's rate is {job_rate / plain_app['chars_per_s']:.2f}× this one's, the default threads' "
+              f"{plain['chars_per_s'] / plain_app['chars_per_s']:.2f}×", decimals=0, details={"plain": plain_app}),
+    ]
+
+
+def row_text_bits(res: Resources, plan: Plan) -> list[Entry]:
+    from seqcore.text import nats_to_bits
+
+    experiment = preset("text").with_values(**{"train.time_limit_s": TEXT_TIME_LIMIT_S,
+                                                "train.epochs": TEXT_BITS_EPOCHS})
+    load_at_start = os.getloadavg()[0]
+    try:
+        manager = res.ready_manager("text-bits", backend="tensorflow")
+        log(f"row 14: the text preset for {TEXT_TIME_LIMIT_S:g} s")
+        wait_idle(manager)
+        t0 = time.perf_counter()
+        job = manager.submit(experiment)
+        marks = watch(job, t0, TEXT_TIME_LIMIT_S + RUN_TIMEOUT_S)
+    finally:
+        res.close_manager("text-bits")
+    view = job.view()
+    if view.status not in ("timed_out", "finished") or not view.history or "loss" not in view.end.test_metrics:
+        raise RuntimeError(f"the job ended {view.status}: {view.reason}")
+    history, snapshot = view.history, view.latest_snapshot
+    last = history[-1]
+    val_bits, train_bits = nats_to_bits(last.val_loss), nats_to_bits(last.loss)
+    test_bits = nats_to_bits(view.end.test_metrics["loss"])
+    baselines = {name.removesuffix(" bits/char"): bits for name, bits in view.start.baselines.items()
+                 if name.endswith(" bits/char")}
+    beaten = [name for name, bits in baselines.items() if val_bits < bits]
+    symbols = len(snapshot.weights[-1])  # the head's bias: one per symbol
+    res.results["text_snapshot"] = {"weights": snapshot.weights, "epoch": snapshot.epoch, "val_bits": val_bits}
+    done = view.end.epochs_done
+    cut = ", the last one cut short by the time limit" if view.status == "timed_out" else ""
+    beats = (f"beats the {', '.join(beaten)} baseline{'s' if len(beaten) > 1 else ''}" if beaten
+             else "beats none of the baselines")
+    steady = med(e.seconds for e in history[1:])
+    later = (f", then {steady:.1f} s an epoch (median of {seconds_text(e.seconds for e in history[1:])})"
+             if math.isfinite(steady) else "")
+    details = {"status": view.status, "epochs_done": done, "xla": view.start.xla, "start_s": marks["start"],
+               "end_s": marks["end"], "val_bits": [nats_to_bits(e.val_loss) for e in history],
+               "train_bits": [nats_to_bits(e.loss) for e in history], "epoch_seconds": [e.seconds for e in history],
+               "baselines": baselines, "beaten": beaten}
+    model, train = experiment.model, experiment.train
+    how = (f"the `text` preset ({model.cell}({model.units}), T={experiment.data.seq_len}, batch {train.batch_size}, "
+           f"Adam {train.learning_rate:g}, snapshots every "
+           f"{'epoch' if train.snapshot_every == 1 else f'{train.snapshot_every} epochs'}) with "
+           f"train.time_limit_s={TEXT_TIME_LIMIT_S:g} and train.epochs={TEXT_BITS_EPOCHS}, a job on a warm worker new "
+           f"to the network; the limit counts from the run's start in the worker (data, baselines and compiling "
+           f"included)")
+    entries = [
+        Entry("14", f"Text, {TEXT_TIME_LIMIT_S:g} s of training: validation bits/char at the end", val_bits,
+              "bits/char", 1,
+              f"{how}: {view.status} after {done} epochs{cut}; XLA {'on' if view.start.xla else 'off'}; StartEvent "
+              f"at {marks['start']:.1f} s, first epoch {history[0].seconds:.1f} s{later}; "
+              f"{beats} (validation: {', '.join(f'{n} {b:.3f}' for n, b in baselines.items())}); training "
+              f"bits/char at the end {train_bits:.3f} (the last epoch's mean over its batches); "
+              f"{load_text(load_at_start)}. " + TEXT_REFERENCE.format(symbols=symbols), decimals=3, details=details),
+        Entry("14", f"Text, {TEXT_TIME_LIMIT_S:g} s of training: test bits/char at the end", test_bits,
+              "bits/char", 1, f"the test part (the corpus's last 10 %, {view.start.n_test} windows), evaluated once "
+              "after the run (EndEvent.test_metrics loss ÷ ln 2)", decimals=3),
+        Entry("14", f"Text, {TEXT_TIME_LIMIT_S:g} s of training: epochs done", float(done), "", 1,
+              f"{view.start.n_train:,} training windows ({view.start.steps_per_epoch} batches) an epoch{cut}",
+              decimals=0),
+    ]
+    for name, bits in baselines.items():
+        entries.append(Entry("14", f"Text: {name} baseline, validation bits/char", bits, "bits/char", 1,
+                             f"StartEvent.baselines (add-k counts on the training part, scored on validation); the "
+                             f"network's validation bits/char at the end {val_bits - bits:+.3f} from it", decimals=3))
+    return entries
+
+
+def seconds_text(values) -> str:
+    """'8.6, 10.5, 9.0 s': each epoch's seconds, to show how steady a machine shared with other load kept them."""
+    return ", ".join(f"{v:.1f}" for v in values) + " s"
+
+
+def random_text_weights(symbols: int, units: int, seed: int = 0) -> list[np.ndarray]:
+    """Random weights of the text network's shapes, in Keras' order (build_model's get_weights: the LSTM's kernel
+    (V, 4U), recurrent kernel (U, 4U) and bias (4U,), the head's kernel (U, V) and bias (V,))."""
+    rng = np.random.default_rng(seed)
+    shapes = [(symbols, 4 * units), (units, 4 * units), (4 * units,), (units, symbols), (symbols,)]
+    return [rng.normal(0.0, 0.1, shape).astype(np.float32) for shape in shapes]
+
+
+def time_samples(weights: list, vocabulary, prompt: str, calls: int, length: int, temperature: float) -> list[float]:
+    """Seconds of each of `calls` calls of seqcore.text.sample (seeds 0, 1, …), each checked for its length."""
+    from seqcore import text as texts
+
+    times = []
+    for seed in range(calls):
+        t0 = time.perf_counter()
+        drawn = texts.sample(weights, vocabulary, prompt, length, cell="LSTM", temperature=temperature, seed=seed)
+        times.append(time.perf_counter() - t0)
+        if len(drawn.ids) != length:
+            raise RuntimeError(f"sample gave {len(drawn.ids)} characters, not {length}")
+    return times
+
+
+def row_text_sample(res: Resources, plan: Plan) -> list[Entry]:
+    from seqcore.data import build_data
+
+    experiment = preset("text")
+    data = build_data(experiment.data)
+    kept = res.results.get("text_snapshot")
+    if kept is not None:
+        weights, source = kept["weights"], f"row 14's last snapshot (epoch {kept['epoch']})"
+    else:
+        weights = random_text_weights(data.vocabulary.size, experiment.model.units)
+        source = "random weights of the network's shapes (row 14 did not run before it)"
+    prompt, length, temperature = data.text.prompt(), TEXT_SAMPLE["length"], TEXT_SAMPLE["temperature"]
+    log(f"row 15: {plan.repeats_sample} samples of {length} characters")
+    times = time_samples(weights, data.vocabulary, prompt, plan.repeats_sample, length, temperature)
+    if "tensorflow" in sys.modules:
+        raise RuntimeError("TensorFlow was imported in this process: sampling must need NumPy only")
+    value = med(times)
+    return [Entry("15", f"Text: `seqcore.text.sample` of {length} characters, LSTM({experiment.model.units}), in "
+                        "this process", value, "s", plan.repeats_sample,
+                  f"{source}, {data.vocabulary.size} symbols; the Inspect page's continuation as it opens (the start "
+                  f"of a validation line as prompt, {len(prompt)} characters; temperature {temperature:g}; seeds 0-"
+                  f"{plan.repeats_sample - 1}); {1000 * value / (len(prompt) + length):.2f} ms a step (the prompt "
+                  f"read, then {length} characters drawn), first call {times[0]:.3f} s, slowest {max(times):.3f} s; "
+                  "NumPy only: 'tensorflow' not in sys.modules after the calls (this process, like the app's UI "
+                  "process, never imports it)", ("<=", 0.3), decimals=3,
+                  details={"times_s": times, "source": source})]
+
+
 # ------------------------------------------------------------------ main
 
 
 ROWS = {"1": row_seed, "1j": lambda res, plan: row_seed(res, plan, "jax"), "2": row_large, "3": row_first_epoch,
         "4": row_browser, "5": row_bytes, "6": row_memory, "7": row_reference, "8": row_store, "9": row_runs_page,
-        "10": row_lesson, "11": row_steady, "12": row_snapshot_cost}
+        "10": row_lesson, "11": row_steady, "12": row_snapshot_cost, "13": row_text_throughput, "14": row_text_bits,
+        "15": row_text_sample}
 
 
 def prepare(res: Resources, plan: Plan, rows: list[str]) -> None:
@@ -1408,6 +1647,12 @@ def prepare(res: Resources, plan: Plan, rows: list[str]) -> None:
         res.prepare("plain_adding", plain_steady_args(plan))
     if "12" in wanted:
         res.prepare("snapshot_cost", snapshot_cost_args(plan))
+    if "13" in wanted:
+        res.manager("text", backend="tensorflow")
+        res.prepare("plain_text", plain_text_args(plan, text_xla()))
+        res.prepare("plain_text", plain_text_args(plan, text_xla(), APP_INTRA_OP_THREADS))
+    if "14" in wanted:
+        res.manager("text-bits", backend="tensorflow")
     if "1j" in wanted:
         res.manager("jax", backend="jax")
     if "6" in wanted:

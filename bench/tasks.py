@@ -563,9 +563,87 @@ def prepare_snapshot_cost(args: dict):
     return timed
 
 
+# ------------------------------------------------------------------ row 13: the text preset's network, plain Keras
+
+
+def prepare_plain_text(args: dict):
+    """Row 13's plain loop: the `text` preset's network written out in plain Keras (character ids in, one-hot in a
+    CategoryEncoding layer, LSTM(units) over every step, Dense(V) softmax, sparse cross-entropy, Adam) and
+    `model.fit` for `epochs` epochs on the same int windows as a job's (seqcore.data.build_data of the preset's
+    data), each epoch followed by a pass over the validation windows as a job's is; `jit_compile` as the job got
+    it. TensorFlow's default threads, at the workers' `nice`, as row 11's plain loop runs; `intra_op_threads`: the
+    threads one op is split over instead (a seqcore worker's setting)."""
+    os.nice(int(args.get("nice", 0)))
+    if args.get("intra_op_threads"):
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(int(args["intra_op_threads"]))
+    import keras
+    import numpy as np
+
+    from seqcore.config import preset
+    from seqcore.data import build_data
+
+    experiment = preset(args.get("preset", "text"))
+    data = build_data(experiment.data)
+    x, y, x_val, y_val = data.x_train, data.y_train, data.x_val, data.y_val
+    seq_len, symbols = x.shape[1], data.vocabulary.size
+    units = int(args.get("units", experiment.model.units))
+    batch = int(args.get("batch", experiment.train.batch_size))
+    rate = float(args.get("learning_rate", experiment.train.learning_rate))
+    epochs, jit = int(args.get("epochs", 5)), bool(args.get("jit_compile", True))
+    validation = bool(args.get("validation", True))
+
+    class EpochClock(keras.callbacks.Callback):
+        """Each epoch's end (after its validation pass) and its first batch's seconds (where a compile shows)."""
+
+        def __init__(self):
+            super().__init__()
+            self.ends: list[float] = []
+            self.first_batches: list[float] = []
+            self.began = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.began = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 0:
+                self.first_batches.append(time.perf_counter() - self.began)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.ends.append(time.perf_counter())
+
+    def timed():
+        keras.utils.set_random_seed(int(args.get("seed", 42)))
+        t0 = time.perf_counter()
+        inputs = keras.Input((seq_len,), dtype="int32")
+        h = keras.layers.CategoryEncoding(num_tokens=symbols, output_mode="one_hot")(inputs)
+        h = keras.layers.LSTM(units, return_sequences=True)(h)
+        outputs = keras.layers.Dense(symbols, activation="softmax")(h)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer=keras.optimizers.Adam(rate), loss=keras.losses.SparseCategoricalCrossentropy(),
+                      metrics=["accuracy"], jit_compile=jit)
+        clock = EpochClock()
+        history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[clock],
+                            validation_data=(x_val, y_val) if validation else None)
+        durations = np.diff([t0, *clock.ends]).tolist()
+        steady = statistics.median(durations[1:]) if len(durations) > 1 else math.nan
+        return {"windows": len(x), "val_windows": len(x_val), "seq_len": seq_len, "vocabulary": symbols,
+                "units": units, "batch": batch, "learning_rate": rate, "epochs": epochs, "jit_compile": jit,
+                "intra_op_threads": args.get("intra_op_threads"),
+                "validation": validation, "epoch_s": durations, "first_epoch_s": durations[0],
+                "first_batch_s": clock.first_batches,
+                "steady_epoch_s": steady, "chars_per_s": len(x) * seq_len / steady,
+                "final_loss": float(history.history["loss"][-1]),
+                "final_val_loss": float(history.history["val_loss"][-1]) if validation else math.nan}
+
+    return timed
+
+
 TASKS = {"plain_fit": prepare_plain_fit, "bare_fit": prepare_bare_fit, "update_bytes": prepare_update_bytes,
          "overlay_bytes": prepare_overlay_bytes, "seed_events": prepare_seed_events, "reference": prepare_reference,
-         "xla": prepare_xla, "plain_adding": prepare_plain_adding, "snapshot_cost": prepare_snapshot_cost}
+         "xla": prepare_xla, "plain_adding": prepare_plain_adding, "snapshot_cost": prepare_snapshot_cost,
+         "plain_text": prepare_plain_text}
 
 
 def main(argv: list[str]) -> int:

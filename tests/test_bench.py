@@ -1,7 +1,8 @@
 """Smoke tests of the benchmark's tools: its cheap rows run and print a table; a server that fails says why;
 bench/report.py shows the numbers of the JSON it is given; the run store rows' pieces (synthetic runs, the
 replay of events, the overlay's thinning, the Runs page in a browser) and the long-memory rows' pieces (the plain
-Keras loop, a job followed to a threshold, the snapshot timers) do what their rows say. No timed assertions."""
+Keras loop, a job followed to a threshold, the snapshot timers) and the text rows' pieces (the plain loop's settings,
+the sampler's stand-in weights) do what their rows say. No timed assertions."""
 
 import io
 import json
@@ -106,7 +107,7 @@ def test_the_rows_are_listed_everywhere_and_quick_does_less_of_each():
     for row in bench_run.ROW_IDS:
         assert f" {row} " in bench_run.__doc__.split("How:")[0].replace(";", " ").replace("\n", " "), row
     quick, full = bench_run.Plan.make(True), bench_run.Plan.make(False)
-    for name in ("repeats_store", "repeats_runs_page", "memory_runs"):
+    for name in ("repeats_store", "repeats_runs_page", "memory_runs", "text_epochs", "repeats_sample"):
         assert 1 <= getattr(quick, name) < getattr(full, name), name
     assert quick.runs_page_runs == full.runs_page_runs == 200
 
@@ -271,3 +272,25 @@ def test_the_long_memory_rows_pieces_on_a_tiny_lesson(job_manager):
     assert result["snapshots"] == len(result["gradient_s"]) == 3  # epochs 1, 2 (every 2) and 3 (the last)
     assert 0 < sum(result["gradient_s"]) < sum(result["snapshot_s"]) < result["total_s"]
 
+
+
+def test_the_text_rows_pieces_without_training():
+    """Rows 13-15's pieces, nothing trained: the plain loop takes the text preset's settings and the jit_compile it
+    is given; row 15's stand-in weights (when row 14 left no snapshot) have the shapes of the preset's network, in
+    Keras' order, and sample the asked length with NumPy."""
+    from bench import run as bench_run
+    from seqcore.config import preset
+    from seqcore.data import build_data
+    from seqcore.models import build_model
+
+    experiment = preset("text")
+    args = bench_run.plain_text_args(bench_run.Plan.make(True), False)
+    assert (args["units"], args["batch"], args["learning_rate"]) == (
+        experiment.model.units, experiment.train.batch_size, experiment.train.learning_rate)
+    assert args["jit_compile"] is False and args["epochs"] == bench_run.Plan.make(True).text_epochs >= 2
+    data = build_data(experiment.data)
+    model = build_model(experiment, sizes=(data.n_features, data.n_outputs))
+    weights = bench_run.random_text_weights(data.vocabulary.size, experiment.model.units)
+    assert [w.shape for w in weights] == [tuple(w.shape) for w in model.get_weights()]
+    times = bench_run.time_samples(weights, data.vocabulary, data.text.prompt(), 2, 20, 0.8)
+    assert len(times) == 2 and all(t > 0 for t in times)
