@@ -10,21 +10,14 @@ import pytest
 
 from seqcore import reference, text, units
 from seqcore.text import TextError
+from tests.test_text import random_weights as text_random_weights
 
 PASSAGE = 'say "hi there" (a (b) c) [x [y]] 42\nend of line here\n\nz'
 
 
-def random_weights(cell, V, units_, layers=2, seed=0, scale=0.5):
-    rng = np.random.default_rng(seed)
-    blocks = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[cell]
-    weights, inputs = [], V
-    for _ in range(layers):
-        bias_shape = (2, blocks * units_) if cell == "GRU" else (blocks * units_,)
-        weights += [rng.normal(0, scale, (inputs, blocks * units_)), rng.normal(0, scale, (units_, blocks * units_)),
-                    rng.normal(0, scale, bias_shape)]
-        inputs = units_
-    weights += [rng.normal(0, 1.0, (units_, V)), rng.normal(0, 0.5, V)]
-    return [w.astype(np.float32) for w in weights]
+def random_weights(cell, V, units_):
+    """Two layers: the traces are read from either."""
+    return text_random_weights(cell, V, units_, layers=2)
 
 
 @pytest.fixture(scope="module")
