@@ -199,8 +199,8 @@ def _unit_view(run_id: str, snapshot, data: SequenceData, vocabulary: Vocabulary
     unit = st.number_input("Unit", 0, units - 1, best, key=f"text_unit:{choice}:{own}:{source}",
                            help="The best-ranked unit is picked first; choose any other.")
     st.plotly_chart(plots.text_heatmap_figure(
-        list(passage), trace[:, unit], title=f"Unit {unit} of layer {layer + 1} (epoch {snapshot.epoch}): red "
-                                             "positive, blue negative"), key="text_unit_fig")
+        list(passage), trace[:, unit], title=f"Unit {unit} of layer {layer + 1} (epoch {snapshot.epoch}): blue "
+                                             "positive, red negative"), key="text_unit_fig")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
