@@ -241,9 +241,9 @@ class Evaluation:
 
     def _advice(self) -> str:
         if self.beyond_training:
-            return (f"The {_PART_WORDS[self.part]} values lie outside the range the network was trained on (a "
-                    "trend it cannot extrapolate): try differencing the series, then more epochs or a longer window.")
-        return "Try more epochs, a longer window (at least one season), or differencing if the series has a trend."
+            return (f"The {_PART_WORDS[self.part]} values lie outside the range the network was trained on: a "
+                    "trend it cannot extrapolate, which differencing the series would take out.")
+        return "Try more epochs, a longer window (at least one season), or a smaller network with dropout."
 
 
 def evaluate(data: SequenceData, network_predictions_scaled, *, part: str = "test", season: int | None = None

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from seqcore import plots, saturation
+from seqcore import evaluation, plots, reference, saturation
 from seqcore.data import SequenceData
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
-from seqcore.tasks import MARKED, TEXT, TOKENS
+from seqcore.tasks import MARKED, SERIES, TEXT, TOKENS
 
 BITS = "bits/char"  # how a text run's baselines are named, and so how its loss chart knows to read in bits
 
@@ -193,6 +193,30 @@ def baselines_note(baselines: dict[str, float]) -> str | None:
     states = fitted[0].removeprefix("HMM fitting seconds ").strip("()")
     return (f"Dashed: the simple baselines, on validation. The HMM's ({states}) was fitted by Baum–Welch on the "
             f"training sequences in {fitted[1]:.2f} s when this run started: its memory is one of those states.")
+
+
+PREDICT_CHUNK = 512  # windows per NumPy forward pass: it keeps every state and gate, so memory grows with the chunk
+
+
+def series_evaluation(snapshot: SnapshotEvent, data: SequenceData, *, cell: str,
+                      activation: str = "tanh") -> evaluation.Evaluation | None:
+    """A series run's test windows forecast by this snapshot's network, in the series' own units, beside the naive
+    forecasts on the same windows (`seqcore.evaluation`); None without a test part."""
+    if data.task.kind is not SERIES or not len(data.x_test):
+        return None
+    predicted = np.concatenate([
+        reference.predict(snapshot.weights, data.x_test[start:start + PREDICT_CHUNK], cell=cell, head="regression",
+                          activation=activation) for start in range(0, len(data.x_test), PREDICT_CHUNK)])
+    return evaluation.evaluate(data, predicted)
+
+
+def evaluation_rows(found: evaluation.Evaluation) -> list[list[str]]:
+    """[forecaster, RMSE, MAE, MAPE, best] rows of an evaluation, the lowest RMSE marked."""
+    def number(value) -> str:
+        return "–" if value is None or not math.isfinite(value) else evaluation.format_number(value)
+
+    return [[name, number(s.rmse), number(s.mae), "–" if s.mape is None else f"{number(s.mape)} %",
+             "✓" if name == found.best else ""] for name, s in found.rows]
 
 
 TEXT_BASELINES_CAPTION = (

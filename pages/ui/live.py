@@ -7,6 +7,7 @@ import statistics
 import streamlit as st
 
 from pages.ui import compare, refresh, runs, session, state, textview
+from pages.ui.dataview import markdown_table
 from pages.ui.safe import md
 from seqcore import panels
 from seqcore.backend import JobHandle, JobView, QueueFull
@@ -71,8 +72,38 @@ def _status(view: JobView) -> None:
     elif view.status in ("finished", "stopped"):
         summary = md(view.reason)
         if view.end and view.end.test_metrics:
-            summary += " Test set: " + ", ".join(f"{k} {v:.4f}" for k, v in view.end.test_metrics.items()) + "."
+            scaled = " (scaled units, as the network trains on them)" if view.experiment.data.task.kind is SERIES \
+                else ""
+            summary += f" Test set{scaled}: " + ", ".join(f"{k} {v:.4f}" for k, v in view.end.test_metrics.items()) \
+                + "."
         st.success(summary) if view.status == "finished" else st.info(summary)
+
+
+def _evaluation(job: JobHandle, view: JobView) -> None:
+    """A series run, ended: its test forecasts against the naive ones, in the series' own units, and the verdict.
+    Worked out once per run (a NumPy pass over the test windows)."""
+    snapshot = view.latest_snapshot
+    if snapshot is None or not view.done:
+        return
+    memo = st.session_state.get(session.EVALUATION_MEMO)
+    if memo is None or memo[0] != (view.id, snapshot.epoch):
+        try:
+            found = panels.series_evaluation(snapshot, runs.data_for(job), cell=view.experiment.model.cell,
+                                             activation=view.experiment.model.activation)
+        except (ConfigError, DataError):  # the data cannot be rebuilt here (a CSV no longer in the session)
+            found = None
+        memo = ((view.id, snapshot.epoch), found)
+        st.session_state[session.EVALUATION_MEMO] = memo
+    found = memo[1]
+    if found is None:
+        return
+    kind, sentence = found.verdict()
+    (st.success if kind == "success" else st.warning)(md(sentence))
+    st.markdown(markdown_table(["forecast of the test part", "RMSE", "MAE", "MAPE", "best"],
+                               panels.evaluation_rows(found)))
+    st.caption(f"In the series' own units, on the same {len(found.truth):,} test windows, from the network of "
+               f"epoch {snapshot.epoch}. Persistence repeats the last value, the mean is the training part's, the "
+               "linear AR is least squares on the training windows. " + " ".join(found.notes))
 
 
 def _pause(job: JobHandle) -> None:
@@ -257,6 +288,8 @@ def panel(now: session.RunNow) -> None:
     if view.experiment != state.experiment():
         st.caption("You have changed settings since this run started: they apply to the next run.")
     _status(view)
+    if view.done and view.experiment.data.task.kind is SERIES:
+        _evaluation(job, view)
     _progress(view)
     if view.history or view.latest_snapshot:
         _figures(job, view)
