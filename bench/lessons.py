@@ -204,7 +204,7 @@ def text_table(runs: list[dict], compact: bool = False) -> str:
     """The text runs in bits per character (Keras' nats / ln 2): validation after the last epoch and test, beside
     the add-k n-gram models counted on the training text and scored on validation (`compact`: the README's,
     without the perplexity, epochs and time)."""
-    import math
+    from seqcore.text import nats_to_bits, perplexity
 
     tail = "" if compact else " | epochs, wall time |"
     lines = ["| run | validation | test | " + " | ".join(NGRAMS) + (tail or " |"),
@@ -212,9 +212,9 @@ def text_table(runs: list[dict], compact: bool = False) -> str:
     for r in (r for r in runs if r["group"] == "text"):
         val = r["val_loss"][-1]
         grams = " | ".join(f"{r['baselines'][f'{n} bits/char']:.3f}" for n in NGRAMS)
-        shown = f"{val / math.log(2):.3f}" + ("" if compact else f" (perplexity {math.exp(val):.2f})")
+        shown = f"{nats_to_bits(val):.3f}" + ("" if compact else f" (perplexity {perplexity(val):.2f})")
         end = " |" if compact else f" | {r['epochs']}, {r['wall_s']:.0f} s |"
-        lines.append(f"| `{r['command']}` | {shown} | {r['test']['loss'] / math.log(2):.3f} | {grams}{end}")
+        lines.append(f"| `{r['command']}` | {shown} | {nats_to_bits(r['test']['loss']):.3f} | {grams}{end}")
     return "\n".join(lines)
 
 

@@ -110,8 +110,8 @@ def points(experiment: Experiment, uploaded: np.ndarray | None) -> int | None:
 
 
 def data_values(experiment: Experiment, n_points: int | None = None) -> tuple[int, int]:
-    """(values of the input array, values of the target array) the experiment's data holds; `n_points`: a CSV's
-    values, or the bytes of a person's own text."""
+    """(values of the input array, values of the target array) the experiment's data holds; `n_points`: what
+    `points` counts of the upload (a CSV's values, or the characters of a person's own text)."""
     data = experiment.data
     task = data.task
     features, outputs = task.sizes(data)
@@ -146,7 +146,8 @@ def estimated_worker_mb(experiment: Experiment, n_points: int | None = None) -> 
 
 def check(experiment: Experiment, limits: Limits, *, uploaded: np.ndarray | None = None) -> None:
     """Raise ConfigError naming every setting above this server's limits, the data's size and the memory a
-    worker would need among them. `uploaded`: the uploaded column a CSV experiment learns."""
+    worker would need among them. `uploaded`: what the run learns besides its settings (a CSV column's values, or a
+    person's own text as UTF-8 bytes)."""
     problems = []
     for name, key in LIMITED_FIELDS.items():
         section, field = key.split(".")

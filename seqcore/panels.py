@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from seqcore import evaluation, plots, reference, saturation
+from seqcore import evaluation, plots, reference, saturation, text
 from seqcore.data import SequenceData
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
 from seqcore.tasks import MARKED, SERIES, TEXT, TOKENS
@@ -65,7 +65,7 @@ def text_scores(nats: float) -> str:
     nats'."""
     if not math.isfinite(nats):
         return "–"
-    return f"{nats / math.log(2):.3f} bits/char · perplexity {math.exp(nats):.2f} · {nats:.3f} nats"
+    return f"{text.nats_to_bits(nats):.3f} bits/char · perplexity {text.perplexity(nats):.2f} · {nats:.3f} nats"
 
 
 def metric_baselines(baselines: dict[str, float]) -> dict[str, float]:

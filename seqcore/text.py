@@ -78,6 +78,11 @@ def builtin_corpus(max_chars: int = BUILTIN_MAX_CHARS) -> str:
     return "\n\n".join(taken)
 
 
+def normalise_line_ends(text: str) -> str:
+    """Windows (\\r\\n) and old Mac (\\r) line ends as \\n, so a text reads the same whatever saved it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @functools.lru_cache(maxsize=16)
 def builtin_vocabulary_size(val_fraction: float, test_fraction: float, max_vocab: int = DEFAULT_MAX_VOCAB) -> int:
     """The size of the built-in corpus's vocabulary with these splits and cap, without encoding the text."""
@@ -115,7 +120,7 @@ def decode_text(raw: bytes) -> str:
                         f"save the file as UTF-8 and upload it again") from None
     if not text:
         raise TextError("the text is empty: the file holds only a byte-order mark")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise_line_ends(text)
     if not text.strip():
         raise TextError(f"the text is only whitespace ({len(text)} characters of spaces, tabs or line ends)")
     return text

@@ -14,7 +14,16 @@ from pages.ui.safe import md
 from seqcore import panels, plots
 from seqcore import units as units_module
 from seqcore.data import SequenceData
-from seqcore.text import PARTS, TextError, Vocabulary, decode_text, describe_vocabulary, sample, trained_vocabulary
+from seqcore.text import (
+    PARTS,
+    TextError,
+    Vocabulary,
+    decode_text,
+    describe_vocabulary,
+    normalise_line_ends,
+    sample,
+    trained_vocabulary,
+)
 
 PASTE_KEY = "own_text_paste"
 UPLOAD_KEY = "own_text_upload"
@@ -34,7 +43,7 @@ def _use(name: str, text: str) -> None:
                                        f"{cap:,}; the text before it is kept.")
     else:
         st.session_state.pop(ERROR_KEY, None)
-        state.store_text(name, text.replace("\r\n", "\n").replace("\r", "\n"))
+        state.store_text(name, normalise_line_ends(text))
 
 
 def _pasted() -> None:
