@@ -29,9 +29,13 @@ RECURRENT_INITS = ("orthogonal", "identity")
 XLA_MODES = ("auto", "on", "off")
 # The version of experiment.json's layout. 1: the first files (no "schema" key); 2: the key, and data.copy_len;
 # 3: data.fresh_data; 4: the initialisation levers (model.forget_bias, model.chrono_t_max, model.recurrent_init)
-# and train.xla; 5: the text task's data.text_source, data.max_vocab and data.stride.
-SCHEMA_VERSION = 5
+# and train.xla; 5: the text task's data.text_source, data.max_vocab and data.stride; 6: a person's own series'
+# data.time_column, data.missing, data.log, data.difference, data.season and train.early_stopping, train.patience.
+SCHEMA_VERSION = 6
 TEXT_SOURCES = ("builtin", "own")
+MISSING_POLICIES = ("refuse", "drop", "interpolate")
+DIFFERENCES = ("auto", "none", "lag1", "season")
+EARLY_STOPPING = ("auto", "on", "off")
 
 SECTION_KEYS = {"data": "d", "model": "m", "train": "t"}  # short URL prefixes
 
@@ -188,6 +192,23 @@ class DataConfig(_Section):
     mg_tau: int = setting(17, "Mackey-Glass: the delay; 17 or more makes it chaotic, below about 5 it settles flat.",
                           low=1, high=100)
     csv_column: str = setting("", "CSV: the name of the numeric column to learn.")
+    time_column: str = setting(
+        "", "CSV: the column of dates or times, for the x axis of every chart, the frequency and the season; "
+            "empty: the rows are numbered.")
+    missing: str = setting(
+        "refuse", "CSV: what to do with empty cells in the value column: refuse the file (naming the first), drop "
+                  "those rows, or interpolate them linearly from their neighbours.", choices=MISSING_POLICIES)
+    log: bool = setting(
+        False, "Series: learn the logarithm of the values (a series that grows by a percentage, or whose swings "
+               "grow with its level); every value must be above 0. Forecasts are turned back into the values.")
+    difference: str = setting(
+        "auto", "Series: learn the change from one step to the next (lag1) or from the same step a season before "
+                "(season), instead of the level, so a trend the network never saw in training does not throw it "
+                "off; forecasts are added back onto the last known values. auto: lag1 for a CSV series whose "
+                "training part has a trend, none otherwise.", choices=DIFFERENCES)
+    season: int = setting(
+        0, "Series: steps in one season (12 for monthly data, 7 for daily, 52 for weekly), for the seasonal naive "
+           "forecast and seasonal differencing; 0: from the dates' frequency, or none.", low=0, high=10_000)
     text_source: str = setting(
         "builtin", "Text: builtin is the help texts of Python's own documentation (about 197,000 characters, "
                    "PSF licence); own is text you paste or upload on the Data page.", choices=TEXT_SOURCES)
@@ -282,6 +303,12 @@ class TrainConfig(_Section):
                                   low=1, high=1000)
     time_limit_s: float = setting(600.0, "Stop the run after this many seconds of wall-clock time.",
                                   low=1.0, high=86_400.0)
+    early_stopping: str = setting(
+        "auto", "Stop when the validation loss has not improved for `patience` epochs, and keep the weights of the "
+                "epoch with the lowest validation loss (the model the Theory page says to keep). auto: on for a "
+                "CSV series, off for the lessons' tasks, whose curves are the point.", choices=EARLY_STOPPING)
+    patience: int = setting(10, "Early stopping: epochs without a better validation loss before training stops.",
+                            low=1, high=1000)
     backend: str = setting("tensorflow", "The Keras backend that trains the model.", choices=BACKENDS)
     xla: str = setting(
         "auto", "Compile the network's steps with XLA (jit_compile): 5-11 s more compiling on a network this worker "

@@ -88,12 +88,13 @@ def _column_named(config: DataConfig) -> list[Problem]:
 
 
 _SERIES_FIELDS = ("n_points", "seq_len", "horizon")
+_TRANSFORM_FIELDS = ("log", "difference", "season")
 _SERIES_ABOUT = ("Windows of {steps} values predict the next {outputs}, scaled with the training part's mean and "
                  "standard deviation; no window crosses from one part into the next.")
 
 
 def _series(name: str, label: str, extra: tuple[str, ...], generate) -> Task:
-    return Task(name, label, SERIES, _SERIES_FIELDS + extra, "next value", generate,
+    return Task(name, label, SERIES, _SERIES_FIELDS + extra + _TRANSFORM_FIELDS, "next value", generate,
                 sizes=lambda config: (1, config.horizon), steps=lambda config: config.seq_len,
                 baselines=baselines.series_baselines, about=_SERIES_ABOUT, checks=_window_fits)
 
@@ -157,7 +158,8 @@ TASKS: dict[str, Task] = {task.name: task for task in (
     _series("ar", "AR(p) process", ("ar_order", "noise"), generators.ar),
     _series("random_walk", "Random walk", ("noise",), generators.random_walk),
     _series("mackey_glass", "Mackey-Glass (chaotic)", ("mg_tau", "noise"), generators.mackey_glass),
-    Task("csv", "My CSV file", SERIES, ("csv_column", "seq_len", "horizon"), "next value", None,
+    Task("csv", "My CSV file", SERIES, ("csv_column", "time_column", "missing", "seq_len", "horizon")
+         + _TRANSFORM_FIELDS, "next value", None,
          sizes=lambda config: (1, config.horizon), steps=lambda config: config.seq_len,
          baselines=baselines.series_baselines, about=_SERIES_ABOUT, checks=_column_named, needs_upload=True),
 )}
