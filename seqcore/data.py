@@ -28,6 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from seqcore import splits
 from seqcore.generators import MarkedSequences, TokenSequences
 from seqcore.tasks import MARKED, SERIES, TEXT, TOKENS, Task, task_named
+from seqcore.transforms import TREND_R2, Scaler, SeriesTransform, trend_share
 
 if TYPE_CHECKING:  # pandas is imported where a CSV is read: generated data never needs it (0.45 s at start-up)
     import pandas as pd
@@ -68,32 +69,6 @@ def _short(number: float) -> str:
     return f"{mantissa}e{int(exponent)}" if exponent else mantissa
 
 
-@dataclass(frozen=True)
-class Scaler:
-    """Standardisation (x - mean) / std, fitted on the training part only so no held-out value leaks in."""
-
-    mean: float
-    std: float
-
-    @classmethod
-    def fit(cls, values: np.ndarray) -> Scaler:
-        values = np.asarray(values, dtype=np.float64)
-        return cls(mean=float(values.mean()), std=float(values.std()))
-
-    @property
-    def scale(self) -> float:
-        # A constant training part has std 0 (or rounding dust): dividing by it would blow values up.
-        if not math.isfinite(self.std) or self.std <= 1e-12 * max(1.0, abs(self.mean)):
-            return 1.0
-        return self.std
-
-    def transform(self, a):
-        return (np.asarray(a) - self.mean) / self.scale
-
-    def inverse(self, a):
-        return np.asarray(a) * self.scale + self.mean
-
-
 # eq=False: the generated __eq__ would compare arrays element-wise and fail on truth testing.
 @dataclass(frozen=True, eq=False)
 class SequenceData:
@@ -103,7 +78,9 @@ class SequenceData:
     Text: x_* and y_* are (N, T) int32 character ids (the model one-hots its input; the loss reads ids), with
     `vocabulary` and the split `text` they come from.
     w_*: (N, T) float32 step weights where some steps have no target (delay), else None.
-    Series x/y are in scaled units (see `scaler`); `series` keeps the raw values.
+    Series x/y are in the network's units (`transform`: log, differencing and the scaling `scaler`); `series`
+    keeps the raw values, `times` their dates (a CSV's time column, else None), `season` the steps of one season
+    (None: unknown), and `notes` say what was done to a person's data on the way (missing values, the transform).
     """
 
     generator: str  # the task's name in seqcore.tasks
@@ -125,6 +102,10 @@ class SequenceData:
     tokens: np.ndarray | None
     vocabulary: Vocabulary | None = None
     text: TextSplit | None = None
+    transform: SeriesTransform | None = None
+    times: np.ndarray | None = None
+    season: int | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def task(self) -> Task:
@@ -151,6 +132,12 @@ class SequenceData:
     @property
     def n_test(self) -> int:
         return len(self.x_test)
+
+    def window_start(self, name: str) -> int:
+        """Series: the position in `series` where the part's first window starts. Each part is windowed alone,
+        and a differenced series has no change to learn at its first `lag` steps."""
+        start = {"train": 0, "val": self.split_points[0], "test": self.split_points[1]}[name]
+        return max(start, self.transform.lag if self.transform else 0)
 
     def part(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(x, y, w) of 'train', 'val' or 'test'."""
@@ -193,10 +180,13 @@ def build_data(config: DataConfig, uploaded: np.ndarray | None = None, *, rng: n
         if spec.needs_upload:
             if uploaded is None:
                 raise DataError("data.csv_column", config.csv_column, "needs an uploaded CSV file, and none was given")
-            raw = _checked_csv_values(uploaded, config.csv_column)
-        else:
-            raw = spec.generate(config, rng)
-        return _series_data(config, raw)
+            from seqcore import csvseries
+
+            values, times = csvseries.unpack(uploaded)
+            values = _checked_csv_values(values, config.csv_column)
+            raw, times, note = csvseries.apply_missing(values, times, config.missing, config.csv_column)
+            return _series_data(config, raw, times=times, notes=(note,) if note else ())
+        return _series_data(config, spec.generate(config, rng))
     rows = _sequence_rows(config) if split else (config.n_sequences, 0, 0)
     n_features, _ = spec.sizes(config)
     _check_model_size(config.n_sequences, spec.steps(config), n_features,
@@ -301,15 +291,16 @@ def _checked_csv_values(values, column: str) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1:
         raise DataError("data.csv_column", column, f"must give one column of numbers, not shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise DataError("data.csv_column", column, "holds missing or infinite values")
+    if np.isinf(values).any():
+        raise DataError("data.csv_column", column, "holds infinite values")
     if len(values) < MIN_CSV_VALUES:
         raise DataError("data.csv_column", column, f"has only {len(values)} values; at least {MIN_CSV_VALUES} "
                                                    "are needed")
     return values
 
 
-def _series_data(config: DataConfig, raw: np.ndarray) -> SequenceData:
+def _series_data(config: DataConfig, raw: np.ndarray, *, times: np.ndarray | None = None,
+                 notes: tuple[str, ...] = ()) -> SequenceData:
     n = len(raw)
     seq_len, horizon = config.seq_len, config.horizon
     problem = splits.window_problem(n, seq_len, horizon, config.val_fraction, config.test_fraction)
@@ -323,14 +314,54 @@ def _series_data(config: DataConfig, raw: np.ndarray) -> SequenceData:
                         f"above the limit of {_short(MAX_MODEL_VALUES)}; use a shorter window or fewer points")
 
     val_start, test_start = bounds["validation"][0], bounds["test"][0]
-    scaler = Scaler.fit(raw[:val_start])
-    scaled = scaler.transform(raw)
+    season = config.season or None
+    if season is None and times is not None:
+        from seqcore.evaluation import seasonal_period
+
+        season = seasonal_period(times)
+    transform = _series_transform(config, raw, val_start, season)
+    if val_start - transform.lag < seq_len + horizon:
+        raise DataError("data.difference", config.difference,
+                        f"leaves the training part {val_start - transform.lag} changes, fewer than a window and its "
+                        f"targets ({seq_len} + {horizon}); use a shorter window, a shorter lag or more data")
+    modelled = transform.to_model(raw)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
-        _windows(scaled[start:stop], seq_len, horizon) for start, stop in bounds.values())
+        _windows(modelled[max(start, transform.lag):stop], seq_len, horizon) for start, stop in bounds.values())
+    notes = notes + ((transform.reason,) if transform.reason else ())
     return SequenceData(generator=config.generator, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
                         x_test=x_test, y_test=y_test, w_train=None, w_val=None, w_test=None, n_features=1,
-                        n_outputs=horizon, many_to_many=False, scaler=scaler, series=raw,
-                        split_points=(val_start, test_start), tokens=None)
+                        n_outputs=horizon, many_to_many=False, scaler=transform.scaler, series=raw,
+                        split_points=(val_start, test_start), tokens=None, transform=transform, times=times,
+                        season=season, notes=notes)
+
+
+def _series_transform(config: DataConfig, raw: np.ndarray, train_stop: int, season: int | None) -> SeriesTransform:
+    """The transform the settings ask for, with auto resolved on the training part (saying why)."""
+    if config.log:
+        bad = np.flatnonzero(raw <= 0)
+        if len(bad):
+            raise DataError("data.log", True, f"needs every value above 0, and the value at step {bad[0] + 1} is "
+                                              f"{raw[bad[0]]:.4g}; turn the logarithm off")
+    lag, reason = 0, ""
+    if config.difference == "lag1":
+        lag = 1
+    elif config.difference == "season":
+        if not season:
+            raise DataError("data.difference", "season", "needs a season: set data.season (12 for monthly data, 7 "
+                                                        "for daily, 52 for weekly) or choose a time column with a "
+                                                        "regular frequency")
+        lag = season
+    elif config.difference == "auto" and config.task.needs_upload:
+        share = trend_share(np.log(raw[:train_stop]) if config.log else raw[:train_stop])
+        if share > TREND_R2:
+            lag = 1
+            reason = (f"Differencing on (auto): a straight line through the training part explains {share:.0%} of "
+                      "its variance, a trend, and a network cannot forecast levels it never saw in training, so it "
+                      "learns the change from one step to the next. Set Differencing to none to learn the levels.")
+        else:
+            reason = (f"Differencing off (auto): the training part has no clear trend (a straight line explains "
+                      f"{share:.0%} of its variance), so the network learns the values themselves.")
+    return SeriesTransform.fit(raw, train_stop, log=config.log, lag=lag, reason=reason)
 
 
 def _windows(part: np.ndarray, seq_len: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -519,8 +550,9 @@ def _numeric_columns(frame: pd.DataFrame) -> list[str]:
     return names
 
 
-def csv_column_values(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """The column as a float64 1-D array, or DataError naming the first problem. Rows count data rows from 1."""
+def csv_column_values(frame: pd.DataFrame, column: str, *, missing_ok: bool = False) -> np.ndarray:
+    """The column as a float64 1-D array, or DataError naming the first problem. Rows count data rows from 1.
+    `missing_ok`: empty cells become NaN (a missing-value policy deals with them) instead of an error."""
     if column not in frame.columns:
         available = ", ".join(map(str, numeric_columns(frame))) or "none"
         raise DataError("data.csv_column", column, f"is not a column of the CSV; numeric columns: {available}")
@@ -530,7 +562,7 @@ def csv_column_values(frame: pd.DataFrame, column: str) -> np.ndarray:
         raise DataError("data.csv_column", column, f"holds text ({_clip(str(frame[column].iloc[first]), 30)!r} "
                                                    f"in row {first + 1}), not numbers")
     missing = np.isnan(values)
-    if missing.any():
+    if missing.any() and not missing_ok:
         raise DataError("data.csv_column", column, f"has {int(missing.sum())} missing values (the first in row "
                                                    f"{int(np.argmax(missing)) + 1}); fill or remove them")
     infinite = np.isinf(values)
@@ -541,7 +573,7 @@ def csv_column_values(frame: pd.DataFrame, column: str) -> np.ndarray:
     if huge.any():
         raise DataError("data.csv_column", column, f"holds values too large to standardise (the first in row "
                                                    f"{int(np.argmax(huge)) + 1}); rescale the column")
-    if len(values) < MIN_CSV_VALUES:
-        raise DataError("data.csv_column", column, f"has only {len(values)} values; at least {MIN_CSV_VALUES} "
-                                                   "are needed")
+    if np.count_nonzero(~missing) < MIN_CSV_VALUES:
+        raise DataError("data.csv_column", column, f"has only {np.count_nonzero(~missing)} values; at least "
+                                                   f"{MIN_CSV_VALUES} are needed")
     return np.ascontiguousarray(values)

@@ -43,7 +43,12 @@ def _check_series(data: SequenceData, part: str) -> None:
 
 def _first_window(data: SequenceData, part: str) -> int:
     """Position in the raw series where the part's first window starts (build_data windows each part alone)."""
-    return {"train": 0, "val": data.split_points[0], "test": data.split_points[1]}[part]
+    return data.window_start(part)
+
+
+def origins(data: SequenceData, part: str = "test") -> np.ndarray:
+    """(N,) the position in the raw series of each window's first target."""
+    return _first_window(data, part) + data.n_steps + np.arange(len(data.part(part)[0]))
 
 
 def _raw_windows(data: SequenceData, part: str) -> np.ndarray:
@@ -134,9 +139,9 @@ def forecast_baselines(data: SequenceData, *, part: str = "test", season: int | 
     inputs = windows[:, :steps]
     predictions = {PERSISTENCE: np.repeat(inputs[:, -1:], horizon, axis=1)}
     if season is not None and seasonal_problem(data, part, season) is None:
-        origins = _first_window(data, part) + steps + np.arange(n)  # position of each window's first target
+        first_targets = origins(data, part)
         lookback = np.arange(horizon) % season - season  # -m … -1: never at or past the origin
-        predictions[SEASONAL] = np.asarray(data.series, dtype=np.float64)[origins[:, None] + lookback]
+        predictions[SEASONAL] = np.asarray(data.series, dtype=np.float64)[first_targets[:, None] + lookback]
     train_mean = float(np.mean(data.series[:data.split_points[0]], dtype=np.float64))
     predictions[MEAN] = np.full((n, horizon), train_mean)
     predictions[LINEAR] = LinearAR.fit(data).predict(inputs)
@@ -248,8 +253,10 @@ class Evaluation:
 
 def evaluate(data: SequenceData, network_predictions_scaled, *, part: str = "test", season: int | None = None
              ) -> Evaluation:
-    """Score the network's predictions for `part` (scaled units, (N, H), as the model outputs them) in original
-    units, beside every baseline of `forecast_baselines` on the same windows."""
+    """Score the network's predictions for `part` (the network's units, (N, H), as the model outputs them) turned
+    back into the series' values (`SeriesTransform.invert`), beside every baseline of `forecast_baselines` on the
+    same windows."""
+    season = data.season if season is None else season
     truth = targets(data, part)
     predicted = np.asarray(network_predictions_scaled, dtype=np.float64)
     if predicted.ndim == 1 and truth.shape[1] == 1:
@@ -259,7 +266,8 @@ def evaluate(data: SequenceData, network_predictions_scaled, *, part: str = "tes
                          f"targets are {truth.shape}")
     if len(truth) == 0:
         raise ValueError(f"the {_PART_WORDS[part]} part has no windows to evaluate")
-    predictions = {NETWORK: np.asarray(data.scaler.inverse(predicted), dtype=np.float64),
+    network = data.transform.invert(predicted, data.series, origins(data, part))
+    predictions = {NETWORK: np.asarray(network, dtype=np.float64),
                    **forecast_baselines(data, part=part, season=season)}
     notes = ()
     if season is not None and SEASONAL not in predictions:

@@ -172,17 +172,28 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         truth = data.y_val[:len(predicted), 0]
         return plots.scatter_prediction_figure(truth, predicted[:, 0], quantity=spec.target,
                                                title=f"Predicted vs true, validation (epoch {snapshot.epoch})")
-    scaler, (a, b) = data.scaler, data.split_points
-    steps = data.n_steps
-    t_pred = a + steps + np.arange(len(predicted))
-    t_actual = np.arange(a, b)
+    a, b = data.split_points
+    t_pred = data.window_start("val") + data.n_steps + np.arange(len(predicted))
+    values = data.transform.invert(predicted, data.series, t_pred)[:, 0]
     forecast = t_forecast = None
     if snapshot.forecast is not None:
-        forecast = scaler.inverse(snapshot.forecast)
+        forecast = data.transform.invert(snapshot.forecast, data.series, b)
         t_forecast = b + np.arange(len(forecast))
     return plots.series_prediction_figure(
-        t_actual, data.series[a:b], t_pred, scaler.inverse(predicted[:, 0]), t_forecast=t_forecast,
-        forecast=forecast, title=f"Validation, then forecast (epoch {snapshot.epoch})")
+        series_axis(data, np.arange(a, b)), data.series[a:b], series_axis(data, t_pred), values,
+        t_forecast=None if t_forecast is None else series_axis(data, t_forecast), forecast=forecast,
+        title=f"Validation, then forecast (epoch {snapshot.epoch})")
+
+
+def series_axis(data: SequenceData, positions: np.ndarray) -> np.ndarray:
+    """The x values of positions in the series: its dates where it has them (continued past its end at its
+    frequency), else the step numbers."""
+    positions = np.asarray(positions, dtype=np.int64)
+    if data.times is None:
+        return positions
+    from seqcore.csvseries import extended_times
+
+    return extended_times(data.times, int(positions.max(initial=0)) + 1 - len(data.times))[positions]
 
 
 def baselines_note(baselines: dict[str, float]) -> str | None:

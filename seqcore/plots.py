@@ -90,9 +90,22 @@ def _f32(a) -> np.ndarray:
 
 
 def _axis(a) -> np.ndarray:
-    """x values: int32 when they are whole numbers (steps, epochs), float32 otherwise."""
+    """x values: dates as they are, int32 when they are whole numbers (steps, epochs), float32 otherwise."""
     a = np.asarray(a).reshape(-1)
+    if a.dtype.kind == "M":
+        return a.astype("datetime64[ms]")
     return a.astype(np.int32) if a.dtype.kind in "iub" else a.astype(np.float32)
+
+
+def _x_point(value):
+    """One x value as Plotly takes it in a shape: a date as ISO text (a datetime64's .item() can be an int)."""
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value, unit="ms"))
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _time_title(x) -> str:
+    return "date" if np.asarray(x).dtype.kind == "M" else "time step"
 
 
 def _thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -400,11 +413,11 @@ def series_prediction_figure(t_actual, actual, t_pred, predicted, *, t_forecast=
     if t_forecast is not None and forecast is not None and len(forecast):
         t_forecast, forecast = _axis(t_forecast), _f32(forecast)
         keep = _thin(len(forecast))
-        fig.add_vrect(x0=t_forecast[0].item(), x1=t_forecast[-1].item(), fillcolor=GREY, opacity=0.12, line_width=0,
-                      annotation_text="forecast", annotation_position="top left")
+        fig.add_vrect(x0=_x_point(t_forecast[0]), x1=_x_point(t_forecast[-1]), fillcolor=GREY, opacity=0.12,
+                      line_width=0, annotation_text="forecast", annotation_position="top left")
         fig.add_trace(go.Scatter(x=t_forecast[keep], y=forecast[keep], name="forecast", mode="lines",
                                  line=dict(color=PINK, width=2.5, dash="dash")))
-    return _style(fig, kind="series_prediction", title=title, x_title="time step", y_title=y_label,
+    return _style(fig, kind="series_prediction", title=title, x_title=_time_title(t_actual), y_title=y_label,
                   hovermode="x unified")
 
 
@@ -504,8 +517,9 @@ def gradient_time_figure(curves: Sequence[tuple[str, np.ndarray]], *, epoch_note
 
 
 def series_data_figure(series, split_points: Sequence[int], *, title: str = "Data",
-                       max_points: int = 5_000) -> go.Figure:
-    """The raw series, its train / validation / test parts in blue / orange / green.
+                       max_points: int = 5_000, times=None) -> go.Figure:
+    """The raw series, its train / validation / test parts in blue / orange / green, over `times` (its dates)
+    or the step numbers.
 
     `split_points` are the indices where validation and then test begin (one or two of them). Each part
     is thinned to its share of `max_points`; a part's line starts at the previous part's last point so
@@ -522,9 +536,10 @@ def series_data_figure(series, split_points: Sequence[int], *, title: str = "Dat
             continue
         lo = max(start - 1, 0)
         keep = lo + _thin(stop - lo, max(int(max_points * (stop - lo) / max(n, 1)), 2))
-        fig.add_trace(go.Scatter(x=keep.astype(np.int32), y=y[keep], name=name, mode="lines",
-                                 line=dict(color=colour, width=1.5)))
-    return _style(fig, kind="series_data", title=title, x_title="time step", y_title="value", hovermode="x unified")
+        x = _axis(times)[keep] if times is not None else keep.astype(np.int32)
+        fig.add_trace(go.Scatter(x=x, y=y[keep], name=name, mode="lines", line=dict(color=colour, width=1.5)))
+    return _style(fig, kind="series_data", title=title, x_title="date" if times is not None else "time step",
+                  y_title="value", hovermode="x unified")
 
 
 def adding_data_figure(values, markers, *, n_rows: int = 4, title: str = "Adding problem") -> go.Figure:

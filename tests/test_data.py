@@ -151,7 +151,7 @@ def test_no_test_fraction_gives_empty_test_arrays_of_the_right_shape():
 
 def index_series(n=300, **settings):
     """A CSV series whose raw value is its own index, so every window says where it came from."""
-    config = DataConfig(generator="csv", csv_column="t", **settings)
+    config = DataConfig(generator="csv", csv_column="t", **{"difference": "none", **settings})
     return build_data(config, uploaded=np.arange(n, dtype=np.float64))
 
 
@@ -172,7 +172,7 @@ def test_series_splits_are_in_time_order_and_no_window_crosses_a_split():
 
 def test_scaler_is_fitted_on_the_training_part_only():
     raw = np.linspace(0, 10, 2000) ** 2  # a trend: the held-out part has a larger mean
-    data = build_data(DataConfig(generator="csv", csv_column="v"), uploaded=raw)
+    data = build_data(DataConfig(generator="csv", csv_column="v", difference="none"), uploaded=raw)
     train_raw = raw[:data.split_points[0]]
     assert data.scaler.mean == pytest.approx(train_raw.mean())
     assert data.scaler.std == pytest.approx(train_raw.std())

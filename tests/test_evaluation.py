@@ -26,8 +26,8 @@ SQUARES = np.arange(30, dtype=np.float64) ** 2  # every value says which step it
 
 def squares(horizon, values=SQUARES):
     """30 points as an uploaded CSV column; val 0.3 and test 0.3 give training 0-11, validation 12-20, test 21-29."""
-    config = DataConfig(generator="csv", csv_column="v", seq_len=4, horizon=horizon, val_fraction=0.3,
-                        test_fraction=0.3)
+    config = DataConfig(generator="csv", csv_column="v", difference="none", seq_len=4, horizon=horizon,
+                        val_fraction=0.3, test_fraction=0.3)
     return build_data(config, uploaded=values)
 
 
@@ -202,7 +202,8 @@ def test_verdict_shows_enough_digits_to_tell_close_numbers_apart():
 
 def test_verdict_of_a_real_run_on_a_trend():
     # A network stuck at the training level, like the CO₂ run of the issue: the trend leaves it behind.
-    data = build_data(DataConfig(generator="csv", csv_column="v", seq_len=6), uploaded=np.arange(100.0) * 0.5)
+    config = DataConfig(generator="csv", csv_column="v", seq_len=6, difference="none")
+    data = build_data(config, uploaded=np.arange(100.0) * 0.5)
     evaluation = evaluate(data, np.zeros_like(data.y_test))  # scaled 0: the training mean, 0.5 · 34.5 = 17.25
     assert evaluation.beyond_training and evaluation.best == "linear AR"
     # Targets 48, 48.5, 49, 49.5 (steps 96-99): errors 30.75 … 32.25, RMSE √(31.5² + 0.3125) = 31.505.
