@@ -249,11 +249,43 @@ def make_snapshot(epoch: int, model, experiment: Experiment, data: SequenceData,
                          forecast=forecast, grad_norms=grad_norms)
 
 
-def _make_callback(experiment, data, probe_x, emit, control, state):
+def early_stopping_on(experiment: Experiment) -> bool:
+    """Whether this run stops early and keeps the weights of its best validation epoch. train.early_stopping "on"
+    and "off" force it; "auto" turns it on for a person's own series (an uploaded CSV), where the model worth keeping
+    is the point, and off for the lessons' tasks, whose whole curves are the point."""
+    mode = experiment.train.early_stopping
+    if mode != "auto":
+        return mode == "on"
+    task = experiment.data.task
+    return task.needs_upload and task.kind is SERIES
+
+
+def _early_stopping(experiment: Experiment):
+    """Keras' own early stopping on the validation loss, keeping the best weights (train feeds it the loss)."""
+    import keras
+
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=experiment.train.patience,
+                                         restore_best_weights=True)
+
+
+def _kept_sentence(best: EpochEvent, so_far: bool) -> str:
+    return (f"Kept the weights of epoch {best.epoch} (validation loss {best.val_loss:.4g}), the lowest"
+            f"{' so far' if so_far else ''}.")
+
+
+def _make_callback(experiment, data, probe_x, emit, control, state, early=None):
+    """`early`: a keras.callbacks.EarlyStopping that this callback drives itself, each epoch once the validation loss
+    is known and before the epoch's snapshot is decided, so that a snapshot knows whether its epoch is the last."""
     import keras
 
     class LiveEvents(keras.callbacks.Callback):
-        """The one callback: epoch events, snapshots every k epochs, stop / pause / deadline / divergence."""
+        """The one callback: epoch events, snapshots every k epochs, stop / pause / deadline / divergence, and
+        early stopping when it is on."""
+
+        def on_train_begin(self, logs=None):
+            if early is not None:
+                early.set_model(self.model)
+                early.on_train_begin(logs)
 
         def on_epoch_begin(self, epoch, logs=None):
             state["epoch_started"] = time.monotonic()
@@ -279,12 +311,16 @@ def _make_callback(experiment, data, probe_x, emit, control, state):
                                    "Try a lower learning rate or gradient clipping (train.clipnorm).")
                 self.model.stop_training = True
             val_loss, val_metric = _evaluate(self.model, data.x_val, data.y_val, data.w_val)
+            if early is not None and math.isfinite(loss) and math.isfinite(val_loss):  # a NaN is never the best
+                early.on_epoch_end(epoch, {**logs, "val_loss": val_loss})  # it may set stop_training
             now = time.monotonic()
             seconds = now - state["epoch_started"]
             emit(EpochEvent(epoch=epoch + 1, epochs=experiment.train.epochs, loss=loss, metric=metric,
                             val_loss=val_loss, val_metric=val_metric, seconds=seconds,
                             samples_per_s=len(data.x_train) / max(seconds, 1e-9), elapsed=now - state["t0"]))
             last = epoch + 1 == experiment.train.epochs or self.model.stop_training
+            if early is not None and last:  # the run's last snapshot is of the weights it keeps, taken by train
+                return
             if math.isfinite(loss) and ((epoch + 1) % experiment.train.snapshot_every == 0 or last or epoch == 0):
                 emit(make_snapshot(epoch + 1, self.model, experiment, data, probe_x))
 
@@ -367,7 +403,9 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
             history.append(event)
         emit(event)
 
-    callback = _make_callback(experiment, data, probe_x, record, control, state)
+    early = _early_stopping(experiment) if early_stopping_on(experiment) else None
+    callback = _make_callback(experiment, data, probe_x, record, control, state, early)
+    fitted = False
     command = control.poll()
     if command == "pause":  # pressed while the data and the model were built
         command = control.wait_while_paused()
@@ -377,12 +415,28 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
         try:
             model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=train_cfg.epochs, callbacks=[callback],
                       shuffle=False, verbose=0)  # the dataset shuffles itself
+            fitted = True
         except MemoryError:
             state["status"] = "failed"
             state["reason"] = "The run ran out of memory: use fewer units, steps or sequences."
     if state["status"] == "running":
         state["status"] = "finished"
-        state["reason"] = f"Trained all {train_cfg.epochs} epochs."
+        if early is not None and early.stopped_epoch:
+            state["reason"] = (f"Stopped early at epoch {len(history)}: the validation loss had not improved for "
+                               f"{train_cfg.patience} epochs.")
+        else:
+            state["reason"] = f"Trained all {train_cfg.epochs} epochs."
+    kept = early is not None and early.best_weights is not None
+    if kept:
+        # Whatever ended the run (early stopping, its last epoch, Stop, the time limit, a diverging loss), it keeps
+        # the best validation epoch's weights: the test metrics, the artifacts and the last snapshot are of them.
+        model.set_weights(early.best_weights)
+        best = history[early.best_epoch]
+        state["reason"] += " " + _kept_sentence(best, so_far=state["status"] != "finished")
+    if early is not None and fitted and history and (kept or math.isfinite(history[-1].loss)):
+        # Labelled with the run's last epoch, not the kept one: the store keys snapshots by epoch and takes the
+        # highest as a run's latest (the job record the newest), and the latest must be the model the run kept.
+        emit(make_snapshot(len(history), model, experiment, data, probe_x))
 
     test_metrics = {}
     if len(data.x_test) and state["status"] != "failed" and history:  # no epoch trained: nothing worth a test
