@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                              help="change one setting, e.g. --set model.cell=GRU (repeatable)")
         if name == "train":
-            command.add_argument("--csv", help="data.generator=csv: the CSV file whose data.csv_column is learnt")
+            command.add_argument("--csv", help="data.generator=csv: the CSV file whose data.csv_column is learnt "
+                                               "(at the dates of data.time_column, if set)")
             command.add_argument("--text", metavar="FILE", help="data.generator=text: learn this file's text (UTF-8) "
                                                                 "instead of the built-in corpus (sets "
                                                                 "data.text_source=own)")
@@ -136,7 +137,8 @@ def _uploaded(args, experiment: Experiment):
                                                  f"data.generator is {experiment.data.generator})")
     if experiment.data.generator != "csv":
         return experiment, None
-    from seqcore.data import csv_column_values, load_csv
+    from seqcore.csvseries import column_series
+    from seqcore.data import load_csv
 
     if not args.csv:
         raise ConfigError([("--csv", None, "is required when data.generator is csv")])
@@ -144,7 +146,7 @@ def _uploaded(args, experiment: Experiment):
         raw = Path(args.csv).read_bytes()
     except OSError as err:
         raise _file_problem("--csv", args.csv, f"cannot be read ({err.strerror})") from None
-    return experiment, csv_column_values(load_csv(raw), experiment.data.csv_column)
+    return experiment, column_series(load_csv(raw), experiment.data.csv_column, experiment.data.time_column)
 
 
 def _own_text(path: str | None, experiment: Experiment):
@@ -250,11 +252,41 @@ class _Progress:
                 self.bar.update(event.epoch, values=list(values), finalize=event.epoch == event.epochs)
 
 
+# TensorFlow's start-up notices (absl writes them before its logging is set up, whatever TF_CPP_MIN_LOG_LEVEL says).
+_TENSORFLOW_NOTICES = ("oneDNN custom operations", "absl::InitializeLog", "cpu_feature_guard",
+                       "rebuild TensorFlow with the appropriate compiler flags", "Unable to register cu",
+                       "computation placer already registered", "could not open file to read NUMA node")
+
+
+def _import_keras_quietly(backend: str) -> None:
+    """Import Keras (and TensorFlow) with the native start-up notices kept off stderr, which carries only what the
+    person asked for; any other native line written meanwhile is passed on."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", backend)
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+            if os.environ["KERAS_BACKEND"] == "tensorflow":
+                import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode("utf-8", "replace").splitlines()
+    for line in lines:
+        if not any(notice in line for notice in _TENSORFLOW_NOTICES):
+            print(line, file=sys.stderr)
+
+
 def _train(args) -> int:
     experiment, uploaded = _uploaded(args, _experiment(args))
     store, store_name = _open_store(args.store)  # after the settings: invalid input records nothing
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
+    _import_keras_quietly(experiment.train.backend)
     from seqcore.backend import JobRecord
     from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
     from seqcore.tasks import TEXT
@@ -686,8 +718,7 @@ def _folder_network(args, folder: Path):
         vocabulary = vocabulary_from_json(files["vocabulary.json"].read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, TextError) as err:
         raise InputError(f"--run {where}: {err}") from None
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", experiment.train.backend)
+    _import_keras_quietly(experiment.train.backend)
     import keras
     import numpy as np
 
