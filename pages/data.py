@@ -4,8 +4,9 @@ import streamlit as st
 
 from pages.ui import dataview, runs, session, state, textview, widgets
 from pages.ui.safe import md
+from seqcore import csvseries
 from seqcore.config import ConfigError
-from seqcore.data import DataError, load_csv, numeric_columns
+from seqcore.data import DataError, load_csv
 from seqcore.tasks import SPLIT_FIELDS, TASKS, TEXT, TOKENS
 
 state.ensure_widgets()
@@ -36,11 +37,12 @@ with settings:
             try:
                 raw = upload.getvalue()
                 frame = load_csv(raw, max_bytes=upload_mb * 2**20)
-                columns = numeric_columns(frame)
-                state.store_csv(upload.name, raw, frame, columns)
-                if columns and config.csv_column not in columns:
-                    st.session_state[session.widget_key("data", "csv_column")] = columns[0]
-                    state.on_widget_change("data", "csv_column")
+                columns, times = csvseries.value_columns(frame), csvseries.time_columns(frame)
+                state.store_csv(upload.name, raw, frame, columns, times)
+                if columns:  # a new file: its likeliest value and time columns, not the last file's
+                    for name, value in (("csv_column", columns[0]), ("time_column", times[0] if times else "")):
+                        st.session_state[session.widget_key("data", name)] = value
+                        state.on_widget_change("data", name)
                     st.rerun()
             except DataError as err:
                 st.error(f"This file cannot be used: {md(err)}")
@@ -49,7 +51,9 @@ with settings:
         if uploaded:
             st.caption(f"Using **{md(uploaded['name'])}** ({len(uploaded['frame'])} rows).")
             widgets.field("data", "csv_column", options=uploaded["columns"])
-            widgets.fields("data", [n for n in upload_task.fields if n != "csv_column"], columns=1)
+            widgets.field("data", "time_column", options=["", *uploaded.get("times", [])])
+            widgets.fields("data", [n for n in upload_task.fields if n not in ("csv_column", "time_column")],
+                           columns=1)
         else:
             st.info("Upload a CSV file to learn one of its columns. Links never carry files, so after opening "
                     "a shared link upload the file again.")
@@ -81,6 +85,8 @@ with preview:
                 textview.preview(data)
             else:
                 st.plotly_chart(dataview.preview_figure(data))
+        for note in data.notes:  # what was done to a person's data on the way: missing values, differencing
+            st.info(note, icon=":material/info:")
         values, digest = state.uploaded()
         dataview.describe(data, config, key=f"{config}:{digest}")
         if data.task.kind is TEXT:

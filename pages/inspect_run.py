@@ -93,7 +93,8 @@ else:  # tokens or values of a person's own
         text = st.text_input(f"Tokens (whole numbers from 0 to {vocab - 1}, separated by spaces)", default,
                              key="custom_probe_tokens")
     else:
-        default = " ".join(f"{v:.3g}" for v in data.series[:experiment.data.seq_len]) if probe_kind == "values" else ""
+        steps = experiment.data.seq_len + (data.transform.lag if data.transform else 0)  # a lag reads values before
+        default = " ".join(f"{v:.4g}" for v in data.series[:steps]) if probe_kind == "values" else ""
         text = st.text_input("Values (numbers separated by spaces or commas, in the data's units)", default,
                              key="custom_probe_values", disabled=probe_kind is None,
                              help=f"Not available for the {data.task.label.lower()}: its input has several channels.")
@@ -105,7 +106,7 @@ else:  # tokens or values of a person's own
                                        f"predicted {data.task.target}": result.next_tokens,
                                        "its probability": np.round(result.next_probability, 3)}).T, key="custom_table")
         elif probe_kind == "values":
-            result = probes.run_series_probe(snapshot.weights, probes.series_probe(text), scaler=data.scaler,
+            result = probes.run_series_probe(snapshot.weights, probes.series_probe(text), transform=data.transform,
                                              cell=cell, activation=activation)
             st.markdown("Predicted next value(s): **" + ", ".join(f"{v:.4g}" for v in result.forecast) + "**")
         else:

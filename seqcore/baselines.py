@@ -105,10 +105,33 @@ def series_baselines(data: SequenceData) -> dict[str, float]:
       'linear AR MSE'    least-squares linear map (plus intercept) from the input window to y; only the last
                          MAX_LINEAR_INPUTS values of very long windows, to stay fast.
     """
+    if data.transform is not None and not data.transform.identity_but_scale:
+        return _level_forecasts_mse(data)
     last_value = data.x_val[:, -1, :1].astype(np.float64)  # (N, 1) broadcasts over the horizon
-    return {"mean MSE": _mean_mse(data),
-            "persistence MSE": float(np.mean((data.y_val.astype(np.float64) - last_value) ** 2)),
-            "linear AR MSE": _linear_mse(data)}
+    found = {"mean MSE": _mean_mse(data),
+             "persistence MSE": float(np.mean((data.y_val.astype(np.float64) - last_value) ** 2)),
+             "linear AR MSE": _linear_mse(data)}
+    if data.season:
+        found.update({k: v for k, v in _level_forecasts_mse(data).items() if k.startswith("seasonal")})
+    return found
+
+
+def _level_forecasts_mse(data: SequenceData) -> dict[str, float]:
+    """The naive forecasts of the series' values (seqcore.evaluation: persistence, seasonal naive, the training
+    mean, a linear AR in the values) on validation, in the units the network trains on: through its log and
+    differencing, so the loss chart compares like with like when the network learns changes."""
+    from seqcore import evaluation
+
+    if not len(data.x_val):
+        return {}
+    origins = evaluation.origins(data, "val")
+    y_val = data.y_val.astype(np.float64)
+    forecasts = evaluation.forecast_baselines(data, part="val", season=data.season)
+    # A trending series soon leaves its training mean: that forecast's loss in changes runs to thousands, would
+    # squash the chart, and says nothing; the test table in the series' values keeps it.
+    forecasts.pop(evaluation.MEAN)
+    return {f"{name} MSE": float(np.mean((data.transform.to_model_forecast(levels, data.series, origins) - y_val) ** 2))
+            for name, levels in forecasts.items()}
 
 
 def adding_baselines(data: SequenceData) -> dict[str, float]:

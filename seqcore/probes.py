@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqcore import reference
-from seqcore.data import Scaler, one_hot
+from seqcore.data import one_hot
+from seqcore.transforms import SeriesTransform
 
 MAX_PROBE_STEPS = 500
 
@@ -82,7 +83,16 @@ def run_token_probe(weights, tokens: np.ndarray, *, vocab_size: int, cell: str, 
     return ProbeResult(trace=trace, inputs=tokens, next_tokens=probs.argmax(-1), next_probability=probs.max(-1))
 
 
-def run_series_probe(weights, values: np.ndarray, *, scaler: Scaler, cell: str, activation: str) -> ProbeResult:
-    scaled = scaler.transform(values).astype(np.float32)
-    trace = reference.forward(weights, scaled[None, :, None], cell=cell, head="regression", activation=activation)
-    return ProbeResult(trace=trace, inputs=values, forecast=scaler.inverse(trace.output[0]))
+def run_series_probe(weights, values: np.ndarray, *, transform: SeriesTransform, cell: str, activation: str
+                     ) -> ProbeResult:
+    """The network on values typed in the series' own units, through the data's transform; the forecast is
+    turned back into values after the last one typed."""
+    if len(values) < transform.lag + 2:
+        raise ProbeError(f"probe: the network learns changes over {transform.lag} steps, so type at least "
+                         f"{transform.lag + 2} values")
+    if transform.log and np.any(values <= 0):
+        raise ProbeError("probe: the network learns the logarithm, so every value must be above 0")
+    modelled = transform.to_model(values)[transform.lag:].astype(np.float32)
+    trace = reference.forward(weights, modelled[None, :, None], cell=cell, head="regression", activation=activation)
+    return ProbeResult(trace=trace, inputs=values[transform.lag:],
+                       forecast=transform.invert(trace.output[0], values, len(values)))

@@ -89,8 +89,8 @@ def _column_named(config: DataConfig) -> list[Problem]:
 
 _SERIES_FIELDS = ("n_points", "seq_len", "horizon")
 _TRANSFORM_FIELDS = ("log", "difference", "season")
-_SERIES_ABOUT = ("Windows of {steps} values predict the next {outputs}, scaled with the training part's mean and "
-                 "standard deviation; no window crosses from one part into the next.")
+_SERIES_ABOUT = ("Windows of {steps} values predict the next {outputs}; no window crosses from one part into the "
+                 "next.")
 
 
 def _series(name: str, label: str, extra: tuple[str, ...], generate) -> Task:

@@ -121,6 +121,22 @@ class SeriesTransform:
         values = np.exp(level) if self.log else level
         return values[0] if single else values
 
+    def to_model_forecast(self, levels: np.ndarray, raw: np.ndarray, origins) -> np.ndarray:
+        """A forecast in the series' values (N, H), as `invert`'s rows are laid out, in the network's units: what
+        the network would have had to output to make it (so a naive forecast's loss reads beside the network's)."""
+        levels = np.asarray(levels, dtype=np.float64)
+        z = np.log(levels) if self.log else levels
+        if self.lag:
+            known = np.asarray(raw, dtype=np.float64)
+            known = np.log(known) if self.log else known
+            origins = np.broadcast_to(np.asarray(origins, dtype=np.int64), (len(levels),))
+            change = np.empty_like(z)
+            for k in range(z.shape[1]):
+                back = k - self.lag
+                change[:, k] = z[:, k] - (z[:, back] if back >= 0 else known[origins + back])
+            z = change
+        return self.scaler.transform(z)
+
     def describe(self) -> str:
         """What the network learns, in words: 'the change from one step to the next of the logarithm'."""
         what = "the logarithm" if self.log else "the values"

@@ -169,7 +169,7 @@ def test_a_typed_token_probe_gives_a_prediction_per_step():
 def test_a_typed_series_probe_answers_in_the_data_units():
     experiment = preset("sine").with_values(**{"model.units": 6, "data.amplitude": 50.0})
     data = build_data(experiment.data)
-    result = probes.run_series_probe(_random_weights(experiment), data.series[:20], scaler=data.scaler,
+    result = probes.run_series_probe(_random_weights(experiment), data.series[:20], transform=data.transform,
                                      cell="GRU", activation="tanh")
     # The output is mapped back through the scaler: tanh-bounded units times a std of about 35.
     assert result.forecast.shape == (1,)

@@ -22,7 +22,8 @@ from seqcore.tasks import SERIES, TOKENS
 def preview_figure(data: SequenceData):
     """Series and marked regressions: a Plotly figure. (Token data is a table: `token_table_html`.)"""
     if data.task.kind is SERIES:
-        return plots.series_data_figure(data.series, data.split_points, title="The series and its split")
+        return plots.series_data_figure(data.series, data.split_points, title="The series and its split",
+                                        times=data.times)
     x = data.x_train
     return plots.adding_data_figure(x[..., 0], x[..., 1], title=f"{data.task.label}: the {data.task.target}")
 
@@ -81,8 +82,10 @@ def describe(data: SequenceData, config: DataConfig, key: str) -> None:
     into the baselines on a projector-sized window."""
     st.markdown(markdown_table(["part", "sequences", "x shape", "y shape"], split_rows(data)))
     about = tasks.about(data)
-    if data.scaler is not None:
-        about += f" Training mean {data.scaler.mean:.3g}, standard deviation {data.scaler.std:.3g}."
+    if data.transform is not None:
+        about += f" The network learns {data.transform.describe()}."
+        if data.season:
+            about += f" One season is {data.season} steps."
     st.caption(about)
     st.markdown("**Simple models to beat** (on validation)")
     scores = _baselines(data, key)
@@ -103,6 +106,8 @@ def data_csv(data: SequenceData, config: DataConfig) -> bytes:
         a, b = data.split_points
         split = np.where(np.arange(n) < a, "train", np.where(np.arange(n) < b, "validation", "test"))
         frame = pd.DataFrame({"t": np.arange(n), "value": data.series, "split": split})
+        if data.times is not None:
+            frame.insert(1, "time", pd.DatetimeIndex(data.times))
     elif data.task.kind is TOKENS:
         frame = pd.DataFrame(data.tokens, columns=[f"step_{i}" for i in range(data.tokens.shape[1])])
     else:

@@ -9,7 +9,7 @@ here are read or written by code, so a change to one is a change to this table.
 | ERRORS | widget key -> message of a refused value | state.on_widget_change | widgets, live (Train off) |
 | REFUSED | widget key -> the refused value, shown until fixed | state.on_widget_change | state.ensure_widgets |
 | NOTICES | one-off (kind, text) messages for the next page | state.notice | state.show_notices |
-| CSV | the uploaded CSV: name, digest, frame, columns | state.store_csv (Data page) | state.uploaded |
+| CSV | the uploaded CSV: name, digest, frame, value and time columns | state.store_csv (Data page) | state.uploaded |
 | TEXT | the person's own text: name, digest, UTF-8 bytes, characters | state.store_text (Data page) | state.uploaded |
 | widget_key(s, n) | each setting's widget value | Streamlit, state.sync_widgets | state.on_widget_change |
 | PRESET_CHOICE | the sidebar's preset picker | Streamlit, state.load_preset | sidebar |

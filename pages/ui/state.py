@@ -196,9 +196,10 @@ def pending_errors() -> list[str]:
     return list(st.session_state.get(ERRORS, {}).values())
 
 
-def store_csv(name: str, raw: bytes, frame, columns: list[str]) -> None:
+def store_csv(name: str, raw: bytes, frame, columns: list[str], times: list[str]) -> None:
+    """An uploaded CSV: its value columns (best guess first) and its date or time columns."""
     st.session_state[CSV] = {"name": name, "digest": hashlib.sha256(raw).hexdigest()[:16], "frame": frame,
-                             "columns": columns}
+                             "columns": columns, "times": times}
 
 
 def store_text(name: str, text: str) -> None:
@@ -229,15 +230,18 @@ def own_text() -> dict | None:
 
 def uploaded() -> tuple[np.ndarray | None, str | None]:
     """What a run of the session's experiment takes besides its settings, and a digest for caching: the chosen
-    CSV column's values, the person's own text as UTF-8 bytes, or (None, None)."""
-    from seqcore.data import csv_column_values
+    CSV column's values (with the times of its time column), the person's own text as UTF-8 bytes, or
+    (None, None). Raises DataError when the columns cannot be used."""
+    from seqcore.csvseries import column_series
 
     if experiment().data.upload_kind == "text":
         text = own_text()
         return (None, None) if text is None else (text["bytes"], text["digest"])
     upload = st.session_state.get(CSV)
-    column = experiment().data.csv_column
+    column, time_column = experiment().data.csv_column, experiment().data.time_column
     if experiment().data.generator != "csv" or upload is None or column not in upload["columns"]:
         return None, None
-    return csv_column_values(upload["frame"], column), f"{upload['digest']}:{column}"
+    if time_column not in upload.get("times", []):
+        time_column = ""
+    return column_series(upload["frame"], column, time_column), f"{upload['digest']}:{column}:{time_column}"
 

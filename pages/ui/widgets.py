@@ -25,8 +25,18 @@ LABELS = {
     "time_limit_s": "Time limit (s)", "backend": "Keras backend", "xla": "XLA compilation",
     "forget_bias": "Forget-gate bias", "chrono_t_max": "Chrono init T (0 = off)", "recurrent_init": "Recurrent init U",
     "text_source": "Text", "max_vocab": "Vocabulary cap (symbols)", "stride": "Stride (characters, 0 = T)",
+    "time_column": "Date / time column", "missing": "Missing values", "log": "Learn the logarithm",
+    "difference": "Differencing", "season": "Season (steps, 0 = from the dates)", "early_stopping": "Early stopping",
+    "patience": "Patience (epochs)",
 }
-CHOICE_LABELS = {"text_source": {"builtin": "Built-in: Python's documentation", "own": "My own text (paste or upload)"}}
+CHOICE_LABELS = {
+    "text_source": {"builtin": "Built-in: Python's documentation", "own": "My own text (paste or upload)"},
+    "time_column": {"": "(none: number the rows)"},
+    "missing": {"refuse": "Refuse the file", "drop": "Drop those rows", "interpolate": "Interpolate"},
+    "difference": {"auto": "auto (difference a trend)", "none": "none: learn the levels",
+                   "lag1": "change from the step before", "season": "change from a season before"},
+    "early_stopping": {"auto": "auto (on for a CSV series)", "on": "on", "off": "off"},
+}
 FLOAT_STEPS = {"learning_rate": 0.0005, "l1": 0.0001, "l2": 0.0001, "frequency": 0.005, "clipnorm": 0.5,
                "time_limit_s": 30.0, "amplitude": 0.5, "phase": 0.1}
 
