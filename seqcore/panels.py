@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -219,6 +220,74 @@ def series_evaluation(snapshot: SnapshotEvent, data: SequenceData, *, cell: str,
         reference.predict(snapshot.weights, data.x_test[start:start + PREDICT_CHUNK], cell=cell, head="regression",
                           activation=activation) for start in range(0, len(data.x_test), PREDICT_CHUNK)])
     return evaluation.evaluate(data, predicted)
+
+
+MAX_FORECAST_STEPS = 1000  # past the end of the data: beyond a few seasons a fed-back forecast says little
+
+
+@dataclass(frozen=True, eq=False)
+class Forecast:
+    """A network's forecast past the end of the data, in the series' values, at its positions (or dates)."""
+
+    axis: np.ndarray  # (steps,) dates, or step numbers after the last
+    values: np.ndarray  # (steps,)
+    method: str  # 'direct' or 'recursive'
+    sentence: str  # how it was made, for the caption
+
+
+def forecast_past_end(snapshot: SnapshotEvent, data: SequenceData, steps: int, *, cell: str,
+                      activation: str = "tanh") -> Forecast:
+    """`steps` values after the series' last, from the network of `snapshot`: its H outputs at once where steps
+    <= H (direct), else those outputs fed back in as inputs, H at a time (recursive)."""
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or not 1 <= steps <= MAX_FORECAST_STEPS:
+        raise ValueError(f"steps {steps!r} must be a whole number from 1 to {MAX_FORECAST_STEPS}")
+    n, horizon = len(data.series), data.n_outputs
+    window = data.transform.to_model(data.series)[n - data.n_steps:]
+    outputs = reference.forecast(snapshot.weights, window.astype(np.float32), int(steps), cell=cell,
+                                 activation=activation, horizon=horizon)
+    values = data.transform.invert(outputs, data.series, n)
+    if steps <= horizon:
+        method = "direct"
+        sentence = (f"Direct: the network's {horizon} outputs at once, from the last {data.n_steps} values of the "
+                    "data.")
+    else:
+        method = "recursive"
+        sentence = (f"Recursive: the network predicts {horizon} step{'s' if horizon > 1 else ''}, which are fed "
+                    f"back in as if they were data, {-(-steps // horizon)} times, so later values rest on earlier "
+                    "forecasts and their errors add up.")
+    return Forecast(axis=series_axis(data, n + np.arange(steps)), values=values, method=method, sentence=sentence)
+
+
+def forecast_figure(data: SequenceData, found: evaluation.Evaluation, future: Forecast | None, *, epoch: int):
+    """The test part's true values, the network's forecast of each (its first step ahead), and the forecast past
+    the end of the data, on the series' dates."""
+    test_start = data.split_points[1]
+    context = max(data.window_start("test"), test_start - data.n_steps)
+    first_targets = evaluation.origins(data, "test")
+    return plots.series_prediction_figure(
+        series_axis(data, np.arange(context, len(data.series))), data.series[context:],
+        series_axis(data, first_targets), found.predictions[evaluation.NETWORK][:, 0],
+        t_forecast=None if future is None else future.axis, forecast=None if future is None else future.values,
+        title=f"Test part, then past the end of the data (epoch {epoch})")
+
+
+def forecast_csv(data: SequenceData, found: evaluation.Evaluation, future: Forecast | None) -> bytes:
+    """The test part (true value and the network's forecast of it) and the forecast past the end, one row a step,
+    with the dates where the series has them."""
+    import pandas as pd
+
+    first_targets = evaluation.origins(data, "test")
+    rows = {"part": ["test"] * len(first_targets), "actual": data.series[first_targets],
+            "forecast": found.predictions[evaluation.NETWORK][:, 0]}
+    axis = [series_axis(data, first_targets)]
+    if future is not None:
+        rows["part"] += ["past the end"] * len(future.values)
+        rows["actual"] = np.concatenate([rows["actual"], np.full(len(future.values), np.nan)])
+        rows["forecast"] = np.concatenate([rows["forecast"], future.values])
+        axis.append(future.axis)
+    when = np.concatenate(axis)
+    frame = pd.DataFrame({"time" if data.times is not None else "step": when, **rows})
+    return frame.to_csv(index=False).encode()
 
 
 def evaluation_rows(found: evaluation.Evaluation) -> list[list[str]]:

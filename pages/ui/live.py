@@ -72,29 +72,39 @@ def _status(view: JobView) -> None:
     elif view.status in ("finished", "stopped"):
         summary = md(view.reason)
         if view.end and view.end.test_metrics:
-            scaled = " (scaled units, as the network trains on them)" if view.experiment.data.task.kind is SERIES \
+            scaled = " (in the units the network trains on)" if view.experiment.data.task.kind is SERIES \
                 else ""
             summary += f" Test set{scaled}: " + ", ".join(f"{k} {v:.4f}" for k, v in view.end.test_metrics.items()) \
                 + "."
         st.success(summary) if view.status == "finished" else st.info(summary)
 
 
+def _evaluated(job: JobHandle, view: JobView, epoch: int):
+    """(data, the evaluation of the snapshot of `epoch`), worked out once per run and epoch (a NumPy pass over the
+    test windows); (None, None) where the data cannot be rebuilt or has no test part."""
+    memo = st.session_state.get(session.EVALUATION_MEMO)
+    if memo is None or memo[0] != view.id:
+        memo = (view.id, {})
+        st.session_state[session.EVALUATION_MEMO] = memo
+    if epoch not in memo[1]:
+        snapshot = job.snapshot(epoch) if epoch != view.latest_snapshot.epoch else view.latest_snapshot
+        try:
+            data = runs.data_for(job)
+            found = panels.series_evaluation(snapshot, data, cell=view.experiment.model.cell,
+                                             activation=view.experiment.model.activation)
+        except (ConfigError, DataError):  # the data cannot be rebuilt here (a CSV no longer in the session)
+            data, found = None, None
+        memo[1][epoch] = (data, found, snapshot)
+    return memo[1][epoch]
+
+
 def _evaluation(job: JobHandle, view: JobView) -> None:
-    """A series run, ended: its test forecasts against the naive ones, in the series' own units, and the verdict.
-    Worked out once per run (a NumPy pass over the test windows)."""
+    """A series run, ended: its test forecasts against the naive ones, in the series' own units, the verdict, and
+    the forecast past the end of the data, at any recorded epoch."""
     snapshot = view.latest_snapshot
     if snapshot is None or not view.done:
         return
-    memo = st.session_state.get(session.EVALUATION_MEMO)
-    if memo is None or memo[0] != (view.id, snapshot.epoch):
-        try:
-            found = panels.series_evaluation(snapshot, runs.data_for(job), cell=view.experiment.model.cell,
-                                             activation=view.experiment.model.activation)
-        except (ConfigError, DataError):  # the data cannot be rebuilt here (a CSV no longer in the session)
-            found = None
-        memo = ((view.id, snapshot.epoch), found)
-        st.session_state[session.EVALUATION_MEMO] = memo
-    found = memo[1]
+    data, found, _ = _evaluated(job, view, snapshot.epoch)
     if found is None:
         return
     kind, sentence = found.verdict()
@@ -104,6 +114,34 @@ def _evaluation(job: JobHandle, view: JobView) -> None:
     st.caption(f"In the series' own units, on the same {len(found.truth):,} test windows, from the network of "
                f"epoch {snapshot.epoch}. Persistence repeats the last value, the mean is the training part's, the "
                "linear AR is least squares on the training windows. " + " ".join(found.notes))
+    _forecast(job, view, data)
+
+
+def _forecast(job: JobHandle, view: JobView, data) -> None:
+    """The test part and the forecast past the end, on the series' dates, at an epoch the person picks (so they
+    see the network learn the season), with the forecast as a CSV."""
+    st.markdown("**Forecast past the end of the data**")
+    epochs = list(view.snapshot_epochs)
+    cols = st.columns([3, 1])
+    epoch = epochs[-1] if len(epochs) < 2 else cols[0].select_slider(
+        "Epoch", epochs, value=epochs[-1], key="forecast_epoch",
+        help="The network as it was at each snapshot: drag to watch its forecast take shape.")
+    horizon = data.n_outputs
+    steps = cols[1].number_input("Steps past the end", 1, panels.MAX_FORECAST_STEPS,
+                                 value=max(horizon, data.season or 0, 1), step=1, key="forecast_steps",
+                                 help=f"Up to {horizon} is the network's direct forecast; more feeds its "
+                                      "forecasts back in (recursive).")
+    _, found, snapshot = _evaluated(job, view, epoch)
+    if found is None:
+        return
+    future = panels.forecast_past_end(snapshot, data, int(steps), cell=view.experiment.model.cell,
+                                      activation=view.experiment.model.activation)
+    st.plotly_chart(panels.forecast_figure(data, found, future, epoch=epoch), key="fig_forecast")
+    st.caption(f"Blue: the true values; orange: the network's forecast of each test value from the "
+               f"{data.n_steps} before it; pink: {future.sentence.lower()}")
+    name = f"forecast-{view.experiment.data.csv_column or view.experiment.data.generator}-epoch{epoch}.csv"
+    st.download_button("Forecast (CSV)", panels.forecast_csv(data, found, future), file_name=name,
+                       mime="text/csv", on_click="ignore", key="forecast_csv")
 
 
 def _pause(job: JobHandle) -> None:

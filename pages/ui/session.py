@@ -24,7 +24,7 @@ here are read or written by code, so a change to one is a change to this table.
 | REDRAW_ALL | a button asked for a full rerun (a callback cannot rerun) | live: Pause, Resume, Stop | refresh |
 | FULL_RERUN_ASKED | ((run id, timer), when) a full rerun was last asked for | refresh.follow | refresh.follow |
 | FIGURES_MEMO | the live figures and what they were drawn from | live | live |
-| EVALUATION_MEMO | ((run id, epoch), a series run's test evaluation or None) | live | live |
+| EVALUATION_MEMO | (run id, {epoch: (data, test evaluation or None, snapshot)}) of a series run | live | live |
 | PREVIOUS_RUN | (run id, (label, history) of the browser's run before it, or None) | live | live |
 """
 
