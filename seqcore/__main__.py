@@ -289,7 +289,7 @@ def _train(args) -> int:
     _import_keras_quietly(experiment.train.backend)
     from seqcore.backend import JobRecord
     from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-    from seqcore.tasks import TEXT
+    from seqcore.tasks import SERIES, TEXT
     from seqcore.training import StopFlag, train, write_artifacts
 
     history: list[EpochEvent] = []
@@ -358,6 +358,8 @@ def _train(args) -> int:
         print(f"test {name}: {value:.4f}")
     if is_text and history:
         _text_report(experiment, uploaded, history[-1], end, seen.get("start"), seen.get("snapshot"))
+    if experiment.data.task.kind is SERIES and seen.get("snapshot") is not None and end.test_metrics:
+        _series_report(experiment, uploaded, seen["snapshot"])
     print(f"{end.status}: {end.reason}")
     for name, path in write_artifacts(end.artifacts, args.out).items():
         print(f"{name}: {path}")
@@ -365,6 +367,21 @@ def _train(args) -> int:
     if control.requested:
         return 130
     return 0 if end.status in ("finished", "stopped", "timed_out") else 1
+
+
+def _series_report(experiment: Experiment, uploaded, snapshot) -> None:
+    """A series run's test forecasts in the series' own units beside the naive ones, and the verdict, as the
+    Train page ends a run."""
+    from seqcore import panels
+    from seqcore.data import build_data
+
+    found = panels.series_evaluation(snapshot, build_data(experiment.data, uploaded), cell=experiment.model.cell,
+                                     activation=experiment.model.activation)
+    if found is None:
+        return
+    for name, rmse, mae, mape, best in panels.evaluation_rows(found):
+        print(f"test forecast {name}: RMSE {rmse}, MAE {mae}, MAPE {mape}{' (best)' if best else ''}")
+    print(found.verdict()[1])
 
 
 SAMPLE_LENGTH, SAMPLE_TEMPERATURE, SAMPLE_SEED = 300, 0.8, 0  # the sample at the end of a text run

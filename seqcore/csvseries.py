@@ -161,8 +161,8 @@ def unpack(uploaded: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def _where(index: int, times: np.ndarray | None) -> str:
     if times is None:
-        return f"row {index + 1}"
-    return np.datetime_as_string(times[index], unit="s").removesuffix("T00:00:00")
+        return f"in row {index + 1}"
+    return "at " + np.datetime_as_string(times[index], unit="s").removesuffix("T00:00:00")
 
 
 def apply_missing(values: np.ndarray, times: np.ndarray | None, policy: str, column: str
@@ -175,7 +175,7 @@ def apply_missing(values: np.ndarray, times: np.ndarray | None, policy: str, col
     if not count:
         return values, times, ""
     first = _where(int(np.argmax(missing)), times)
-    counted = f"{count} missing value{'s' if count > 1 else ''} (the first at {first})"
+    counted = f"{count} missing value{'s' if count > 1 else ''} (the first {first})"
     if policy == "refuse":
         raise DataError("data.csv_column", column, f"has {counted}; choose drop or interpolate under Missing "
                                                    "values, or fill them in the file")
@@ -195,7 +195,7 @@ def apply_missing(values: np.ndarray, times: np.ndarray | None, policy: str, col
         ends = int((~keep).sum())
         inside = count - ends
         note = f"Interpolated {inside} missing value{'s' if inside != 1 else ''} linearly" + (
-            f" and dropped {ends} at the ends" if ends else "") + f" (the first gap at {first})."
+            f" and dropped {ends} at the ends" if ends else "") + f" (the first gap {first})."
     else:
         raise DataError("data.missing", policy, "is not one of refuse, drop, interpolate")
     values, times = values[keep], None if times is None else times[keep]

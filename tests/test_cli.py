@@ -103,3 +103,22 @@ def test_code_prints_a_keras_script(tmp_path):
     changed = seqcore("code", "--config", str(config), "--set", "model.cell=LSTM")
     assert changed.returncode == 0, changed.stderr
     assert "layers.LSTM(16, return_sequences=False)" in changed.stdout
+
+
+@pytest.mark.slow
+def test_train_on_a_dated_csv_scores_the_test_forecasts_in_its_units(tmp_path):
+    data = PROJECT_ROOT / "tests" / "data" / "co2_weekly.csv"
+    result = seqcore("train", "--csv", str(data), "--set", "data.generator=csv", "--set", "data.csv_column=co2",
+                     "--set", "data.time_column=date", "--set", "data.missing=interpolate", "--set", "data.seq_len=26",
+                     "--set", "model.units=8", "--set", "train.epochs=2", "--out", str(tmp_path / "run"), timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = dict(re.findall(r"^test forecast ([a-z AR]+): (RMSE .*)$", result.stdout, re.M))
+    assert list(rows) == ["network", "persistence", "seasonal naive", "mean", "linear AR"], result.stdout
+    # ppm: the training mean is tens of ppm off the test part, persistence a fraction of one
+    assert float(rows["mean"].split()[1].rstrip(",")) > 10 > float(rows["persistence"].split()[1].rstrip(","))
+    assert re.search(r"^Test RMSE [\d.]+: ", result.stdout, re.M)
+    assert "Kept the weights of epoch" in result.stdout  # early stopping is on for a CSV series
+    missing = seqcore("train", "--csv", str(data), "--set", "data.generator=csv", "--set", "data.csv_column=co2",
+                      "--out", str(tmp_path / "refused"))
+    assert missing.returncode == 2
+    assert "has 59 missing values (the first in row 7); choose drop or interpolate" in missing.stderr
