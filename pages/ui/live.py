@@ -111,9 +111,13 @@ def _evaluation(job: JobHandle, view: JobView) -> None:
     (st.success if kind == "success" else st.warning)(md(sentence))
     st.markdown(markdown_table(["forecast of the test part", "RMSE", "MAE", "MAPE", "best"],
                                panels.evaluation_rows(found)))
+    horizon = found.truth.shape[1]
+    ahead = (f" Each window's next {horizon} values are forecast at once (direct) and scored together."
+             if horizon > 1 else "")
     st.caption(f"In the series' own units, on the same {len(found.truth):,} test windows, from the network of "
-               f"epoch {snapshot.epoch}. Persistence repeats the last value, the mean is the training part's, the "
-               "linear AR is least squares on the training windows. " + " ".join(found.notes))
+               f"epoch {snapshot.epoch}. Persistence repeats the last value, seasonal naive the value a season "
+               "before, the mean is the training part's, the linear AR is least squares on the training windows."
+               + ahead + " " + " ".join(found.notes))
     _forecast(job, view, data)
 
 
