@@ -27,6 +27,7 @@ with settings:
     st.markdown("**Training**")
     widgets.fields("train", ["epochs", "batch_size"])
     widgets.fields("train", ["optimizer", "learning_rate"])
+    widgets.fields("train", ["early_stopping", "patience"])
     with st.expander("More training settings"):
         widgets.fields("train", ["clipnorm", "seed", "snapshot_every", "time_limit_s"])
         widgets.field("train", "backend", options=installed_backends())

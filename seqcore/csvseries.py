@@ -177,8 +177,8 @@ def apply_missing(values: np.ndarray, times: np.ndarray | None, policy: str, col
     first = _where(int(np.argmax(missing)), times)
     counted = f"{count} missing value{'s' if count > 1 else ''} (the first {first})"
     if policy == "refuse":
-        raise DataError("data.csv_column", column, f"has {counted}; choose drop or interpolate under Missing "
-                                                   "values, or fill them in the file")
+        raise DataError("data.csv_column", column, f"has {counted}; set Missing values (data.missing) to drop "
+                                                   "or interpolate, or fill them in the file")
     if policy == "drop":
         keep = ~missing
         note = f"Dropped {counted}: {int(keep.sum())} values remain."

@@ -492,3 +492,14 @@ def test_an_initialisation_ab_button_loads_its_variant_and_queues_the_pair_it_na
     notices = [s.value for s in at.success] + [w.value for w in at.warning]
     assert any("Loaded the **adding_lstm** preset with data.seq_len 200, model.chrono_t_max 200" in n for n in notices)
     assert any("Not queued: a test." in n for n in notices)
+
+
+def test_early_stopping_is_a_setting_on_the_train_page():
+    at = open_app()
+    at.switch_page("pages/train.py").run()
+    box = at.selectbox(key="w.train.early_stopping")
+    assert box.options == ["auto (on for a CSV series)", "on", "off"]
+    box.set_value("off").run()
+    at.number_input(key="w.train.patience").set_value(3).run()
+    assert not at.exception, _exceptions(at)
+    assert query_of(at)["t.early_stopping"] == "off" and query_of(at)["t.patience"] == "3"

@@ -121,4 +121,4 @@ def test_train_on_a_dated_csv_scores_the_test_forecasts_in_its_units(tmp_path):
     missing = seqcore("train", "--csv", str(data), "--set", "data.generator=csv", "--set", "data.csv_column=co2",
                       "--out", str(tmp_path / "refused"))
     assert missing.returncode == 2
-    assert "has 59 missing values (the first in row 7); choose drop or interpolate" in missing.stderr
+    assert "has 59 missing values (the first in row 7); set Missing values (data.missing) to drop" in missing.stderr

@@ -94,8 +94,8 @@ def gappy():
 def test_refuse_names_the_count_the_first_gap_and_the_cure():
     frame, _ = gappy()
     packed = csvseries.column_series(frame, "sales", "month")
-    with pytest.raises(DataError, match=r"has 3 missing values \(the first at 2000-06-01\); choose drop or "
-                                        r"interpolate"):
+    with pytest.raises(DataError, match=r"has 3 missing values \(the first at 2000-06-01\); set Missing values "
+                                        r"\(data\.missing\) to drop or interpolate"):
         build_data(DataConfig(generator="csv", csv_column="sales", time_column="month", seq_len=6), packed)
 
 
