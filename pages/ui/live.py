@@ -6,7 +6,7 @@ import statistics
 
 import streamlit as st
 
-from pages.ui import compare, refresh, runs, session, state, textview
+from pages.ui import compare, refresh, replay, runs, session, state, textview
 from pages.ui.dataview import markdown_table
 from pages.ui.safe import md
 from seqcore import panels
@@ -174,6 +174,7 @@ def _train_button(active: bool) -> None:
                 return
             runs.session_data()  # refuse bad data here, with its message, before queueing
             job = runs.start_run(state.experiment(), values)  # the backend refuses what is over the limits
+            replay.started(job.id)
         except (ConfigError, DataError) as err:
             st.error(f"Cannot train on these settings: {md(err)}")
             return
@@ -329,6 +330,10 @@ def panel(now: session.RunNow) -> None:
         return
     if view.experiment != state.experiment():
         st.caption("You have changed settings since this run started: they apply to the next run.")
+    if replay.pending(view):
+        _replaying(job, view)
+        return
+    replay.note_drawn(view)
     _status(view)
     if view.done and view.experiment.data.task.kind is SERIES:
         _evaluation(job, view)
@@ -337,6 +342,20 @@ def panel(now: session.RunNow) -> None:
         _figures(job, view)
     if view.done:
         _downloads(job, view)
+
+
+def _replaying(job: JobHandle, view: JobView) -> None:
+    """A run that ended before the page drew its epochs, drawn again as it went, a frame per tick."""
+    shown = replay.next_frame(job, view)
+    cols = st.columns([4, 1, 1], vertical_alignment="bottom")
+    cols[0].info(f"Replaying: the run trained its {len(view.history)} epochs in {replay.seconds_trained(view):.1f} s, "
+                 f"faster than the page can draw, so here it is epoch by epoch ({shown.epoch} so far).")
+    cols[1].selectbox("Replay speed", list(replay.SPEEDS), key=replay.SPEED,
+                      help="How long a replay takes: slow 8 s, normal 4 s, fast 2 s; off shows the end at once.")
+    cols[2].button("Skip", key="replay_skip", on_click=replay.skip, width="stretch",
+                   help="Show the finished run now.")
+    _progress(shown)
+    _figures(job, shown)
 
 
 def draw() -> None:

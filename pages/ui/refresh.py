@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from pages.ui import session, sidebar, state
+from pages.ui import replay, session, sidebar, state
 from seqcore.backend import JobView
 
 # How often a live page redraws. Each redraw costs the server about 50 ms per session, and a hosted server
@@ -55,7 +55,10 @@ def live_timer(view: JobView) -> float:
 
 def timer_for(view: JobView | None, *, live_panel: bool) -> float | None:
     """The fragment's timer: none without an unfinished run or while the view is frozen; the live panel's rate
-    on the Train page; elsewhere only the status line follows the run, at half that rate."""
+    on the Train page (a frame's, while a run that ended too fast is replayed); elsewhere only the status line
+    follows the run, at half that rate."""
+    if live_panel and replay.pending(view) and not session.frozen():
+        return replay.frame_s()
     if view is None or view.done or (live_panel and session.frozen()):
         return None
     return live_timer(view) if live_panel else 2 * refresh_s()

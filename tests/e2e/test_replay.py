@@ -1,0 +1,60 @@
+"""A run faster than the page (the seed preset: 100 epochs in about 1.5 s) is still seen learning: the loss curve
+grows through at least ten visibly different states between Train and Finished (#18), and Skip ends the replay.
+
+Run with `python -m pytest tests/e2e/test_replay.py -q` (fixtures in conftest.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from browser_helpers import (
+    assert_no_exception,
+    go_to,
+    load_preset,
+    open_app,
+    points_of,
+    screenshot,
+    screenshots_on_failure,
+)
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+RUN_S = 180  # a first run of the server also waits for its worker to import TensorFlow
+
+
+def test_the_seed_preset_is_drawn_growing_between_train_and_finished(e2e_server, e2e_page):
+    page = e2e_page
+    with screenshots_on_failure("replay", [page]):
+        open_app(page, e2e_server)
+        load_preset(page, "seed")
+        go_to(page, "Model & training", "Model & training")
+        finished = page.get_by_test_id("stAlertContentSuccess").filter(has_text="Trained all 100 epochs")
+        page.get_by_role("button", name="Train").click()
+        states, replaying = [], False
+        deadline = time.monotonic() + RUN_S
+        while not finished.is_visible():
+            assert time.monotonic() < deadline, f"the run did not finish within {RUN_S} s; states seen: {states}"
+            points = points_of(page, "Loss")
+            if points and (not states or points != states[-1]):
+                states.append(points)
+            if not replaying and page.get_by_test_id("stAlertContentInfo").filter(has_text="Replaying").count():
+                replaying = True
+                screenshot(page, "replay_running")
+            time.sleep(0.05)
+        assert replaying, "the run finished without a replay: was it slower than the page?"
+        assert len(set(states)) >= 10, f"the loss chart was drawn in only {len(set(states))} states: {states}"
+        assert states == sorted(states)  # growing, never back
+        assert points_of(page, "Loss") >= 100
+        assert_no_exception(page)
+        screenshot(page, "replay_finished")
+
+        # Skip: a second run shows its end at once.
+        page.get_by_role("button", name="Train").click()
+        skip = page.get_by_role("button", name="Skip")
+        expect(skip).to_be_visible(timeout=RUN_S * 1000)
+        skip.click()
+        expect(finished).to_be_visible()
+        assert_no_exception(page)
