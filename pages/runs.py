@@ -11,7 +11,7 @@ from pages.ui import live, runs, session, state
 from pages.ui.safe import md
 from seqcore import panels
 from seqcore.config import differences, preset_label
-from seqcore.models import keras_script
+from seqcore.script import input_files, keras_script
 from seqcore.tasks import TEXT, task_named
 from seqcore.training import history_csv
 
@@ -57,6 +57,7 @@ def export_zip(store, run_id: str):
         files["history.csv"] = history_csv(list(view.history), view.start.metric if view.start else "metric")
         files["experiment.json"] = view.experiment.to_json()
         files["train_model.py"] = keras_script(view.experiment)
+        files.update(input_files(view.experiment, store.uploaded(run_id)[0]))  # what the script reads beside it
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, content in files.items():

@@ -106,6 +106,18 @@ def input_files(experiment: Experiment, uploaded: np.ndarray | None) -> dict[str
     return {TEXT_FILE: np.asarray(uploaded, dtype=np.uint8).tobytes()}
 
 
+def script_zip(experiment: Experiment, inputs: dict[str, bytes]) -> bytes:
+    """train_model.py with the files it reads from beside itself (`input_files`), as one zip to unpack anywhere."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("train_model.py", keras_script(experiment))
+        for name, body in inputs.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
+
+
 def _number(value: float) -> str:
     return "" if value != value else repr(value)  # NaN: an empty cell, as the upload had
 

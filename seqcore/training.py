@@ -460,13 +460,15 @@ def history_csv(history: list[EpochEvent], metric: str = "metric") -> str:
     return "\n".join(lines) + "\n"
 
 
-ARTIFACT_NAMES = ("model.keras", "history.csv", "experiment.json", "vocabulary.json")  # the last: text runs
+# vocabulary.json: text runs; preprocessing.json: series runs.
+ARTIFACT_NAMES = ("model.keras", "history.csv", "experiment.json", "vocabulary.json", "preprocessing.json")
 
 
 def artifact_bytes(experiment: Experiment, model, history: list[EpochEvent],
                    data: SequenceData | None = None) -> dict[str, bytes]:
     """The .keras model, the history CSV and the experiment JSON of a run, by file name; for a text run also its
-    vocabulary (the character of each symbol id), without which the model's outputs cannot be read."""
+    vocabulary (the character of each symbol id), without which the model's outputs cannot be read, and for a
+    series its preprocessing (log, lag, scaler), without which its inputs and outputs are not the series'."""
     with tempfile.TemporaryDirectory(prefix="seqcore-model-") as folder:
         path = Path(folder) / "model.keras"  # keras.saving wants a path, not a buffer
         model.save(path)
@@ -477,6 +479,10 @@ def artifact_bytes(experiment: Experiment, model, history: list[EpochEvent],
         from seqcore.text import vocabulary_json
 
         files["vocabulary.json"] = vocabulary_json(data.vocabulary).encode()
+    if data is not None and data.transform is not None:  # raw values in, raw values out (the script's forecast())
+        from seqcore.script import PREPROCESSING_FILE, preprocessing_json
+
+        files[PREPROCESSING_FILE] = preprocessing_json(experiment, data)
     return files
 
 

@@ -361,3 +361,41 @@ def test_a_script_that_fails_says_why_in_the_test_and_to_the_person(tmp_path):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with pytest.raises(AssertionError, match=r"data\.csv is missing: put the CSV the run learnt beside this script"):
         finish(process)
+
+
+def test_the_script_zip_carries_the_script_and_its_data():
+    import io
+    import zipfile
+
+    from seqcore import csvseries
+    from seqcore.config import Experiment
+    from seqcore.data import load_csv
+    from seqcore.script import DATA_FILE, input_files, keras_script, script_zip
+
+    uploaded = csvseries.column_series(load_csv(CO2.read_bytes()), "co2", "date")
+    experiment = Experiment().with_values(**{"data.generator": "csv", "data.csv_column": "co2",
+                                             "data.time_column": "date", "data.missing": "interpolate"})
+    archive = zipfile.ZipFile(io.BytesIO(script_zip(experiment, input_files(experiment, uploaded))))
+    assert sorted(archive.namelist()) == [DATA_FILE, "train_model.py"]
+    assert archive.read("train_model.py").decode() == keras_script(experiment)
+    assert archive.read(DATA_FILE).decode().startswith("date,co2\n1958-03-29,316.1\n")
+
+
+def test_a_series_run_saves_its_preprocessing_beside_the_model():
+    import json
+
+    from seqcore.config import Experiment
+    from seqcore.data import build_data
+    from seqcore.models import build_model
+    from seqcore.script import PREPROCESSING_FILE
+    from seqcore.training import artifact_bytes
+
+    experiment = Experiment().with_values(**{"data.generator": "random_walk", "data.difference": "lag1",
+                                             "model.units": 4})
+    data = build_data(experiment.data)
+    files = artifact_bytes(experiment, build_model(experiment, sizes=(1, 1)), [], data)
+    saved = json.loads(files[PREPROCESSING_FILE])
+    assert saved["lag"] == 1 and saved["mean"] == data.transform.scaler.mean and saved["seq_len"] == 10
+    tokens = Experiment()
+    assert PREPROCESSING_FILE not in artifact_bytes(tokens, build_model(tokens, sizes=(10, 10)), [],
+                                                    build_data(tokens.data))

@@ -13,7 +13,7 @@ from seqcore import panels
 from seqcore.backend import JobHandle, JobView, QueueFull
 from seqcore.config import ConfigError
 from seqcore.data import DataError
-from seqcore.models import keras_script
+from seqcore.script import input_files, keras_script, script_zip
 from seqcore.tasks import SERIES, TEXT
 from seqcore.training import history_csv
 
@@ -206,24 +206,35 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
 
 def _downloads(job: JobHandle, view: JobView) -> None:
     st.markdown("**Downloads**")
-    vocabulary = view.end.artifacts.get("vocabulary.json") if view.end else None
-    cols = st.columns(5 if vocabulary else 4)
+    artifacts = view.end.artifacts if view.end else {}
+    # What the model's ids or values mean: a text's vocabulary, a series' log, lag and scaler.
+    companion = next(((name, artifacts[name]) for name in ("vocabulary.json", "preprocessing.json")
+                      if name in artifacts), None)
+    cols = st.columns(5 if companion else 4)
     metric = view.start.metric if view.start else "metric"
     cols[0].download_button("History (CSV)", history_csv(list(view.history), metric), file_name="history.csv",
                             mime="text/csv", on_click="ignore", width="stretch")
     cols[1].download_button("Experiment (JSON)", view.experiment.to_json(), file_name="experiment.json",
                             mime="application/json", on_click="ignore", width="stretch")
-    cols[2].download_button("Keras code (.py)", keras_script(view.experiment), file_name="train_model.py",
-                            mime="text/x-python", on_click="ignore", width="stretch")
+    inputs = input_files(view.experiment, job.uploaded)
+    if inputs:  # the script reads its data from beside itself: they travel together
+        cols[2].download_button("Keras code + data (.zip)", lambda: script_zip(view.experiment, inputs),
+                                file_name="train_model.zip", mime="application/zip", on_click="ignore",
+                                width="stretch")
+    else:
+        cols[2].download_button("Keras code (.py)", keras_script(view.experiment), file_name="train_model.py",
+                                mime="text/x-python", on_click="ignore", width="stretch")
     model = view.end.artifacts.get("model.keras") if view.end else None
     if model:
         cols[3].download_button("Model (.keras)", model, file_name="model.keras",
                                 mime="application/zip", on_click="ignore", width="stretch")
     elif view.done:
         cols[3].caption("No model file: the run ended before it could save one.")
-    if vocabulary:  # a text model's ids mean nothing without it (`python -m seqcore sample --run DIR` reads it)
-        cols[4].download_button("Vocabulary (JSON)", vocabulary, file_name="vocabulary.json",
-                                mime="application/json", on_click="ignore", width="stretch")
+    if companion:  # a text model's ids, a series model's values, mean nothing without it
+        name, body = companion
+        label = "Vocabulary (JSON)" if name == "vocabulary.json" else "Preprocessing (JSON)"
+        cols[4].download_button(label, body, file_name=name, mime="application/json", on_click="ignore",
+                                width="stretch")
     else:
         cols[3].caption("The model file is ready when the run ends.")
 
