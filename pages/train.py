@@ -5,12 +5,16 @@ import streamlit as st
 from pages.ui import live, runs, state, widgets
 from seqcore.cells import CELLS
 from seqcore.models import installed_backends, parameter_counts
+from seqcore.plots import network_diagram_figure
 
 state.ensure_widgets()
 state.show_notices()
 st.title("Model & training")
 
 experiment = state.experiment()
+sizes = runs.data_sizes()
+counts = parameter_counts(experiment, sizes)
+st.plotly_chart(network_diagram_figure(experiment, counts, sizes), key="fig_network", config={"displayModeBar": False})
 settings, panel = st.columns([1, 3], gap="large")
 with settings:
     st.markdown("**Network**")
@@ -33,7 +37,6 @@ with settings:
         widgets.field("train", "backend", options=installed_backends())
         widgets.field("train", "xla")
 
-    counts = parameter_counts(experiment, runs.data_sizes())
     st.markdown(f"**Parameters: {sum(r.params for r in counts):,}**")
     # One line per layer, not a grid: the settings column is narrow and a grid hid the numbers off its edge.
     st.markdown("\n".join(f"- {r.name}: {r.formula} = {r.substituted} = **{r.params:,}**" for r in counts))

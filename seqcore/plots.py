@@ -682,3 +682,141 @@ def text_heatmap_figure(chars, values, *, hover=None, title: str, colour_range: 
     _style(fig, kind="text_heatmap", title=title, height=height)
     fig.update_layout(margin=dict(l=10, r=10, t=80, b=20))
     return fig
+
+
+# ---------------------------------------------------------------- the network
+
+
+__all__ += ["network_diagram_figure"]
+
+DIAGRAM_MAX_CIRCLES = 5  # unit circles drawn per layer: more units show as '… n units', never one circle each
+_BOX_FILL = {"input": "#eef4fb", "layer": "#e8f1fa", "head": "#fff1e3"}
+_BOX_LINE = {"input": GREY, "layer": BLUE, "head": ORANGE}
+_LINE_PX, _PAD_PX, _CIRCLES_PX, _LOOP_PX = 16, 6, 14, 30  # one text line, a box's padding, the unit row, the loop
+
+
+def _gate_count(blocks: Sequence[str]) -> str:
+    gates = sum(block != "candidate" for block in blocks)
+    return "no gates" if gates == 0 else f"{gates} gate" + ("s" if gates > 1 else "")
+
+
+def _dropout_note(dropout: float, recurrent: float) -> str:
+    if dropout and recurrent:
+        return f"drop {dropout:g}, rec. {recurrent:g}"
+    return f"dropout {dropout:g}" if dropout else f"rec. dropout {recurrent:g}" if recurrent else ""
+
+
+def network_diagram_figure(experiment, counts: Sequence, sizes: tuple[int, int] | None = None, *,
+                           height: int | None = None) -> go.Figure:
+    """The network of `experiment` as a small picture, left to right: the input per step (m features, or the
+    one-hot size of a token or character vocabulary), each recurrent layer as a box with a few unit circles, its
+    cell, units, gates, dropout and parameter count, its recurrent loop (a curved arrow back onto itself carrying
+    h_(t−1), and c_(t−1) for an LSTM), then the dense head (k outputs, softmax for token and text tasks) and
+    whether it reads every step (many-to-many) or only the last (many-to-one). Hovering a box gives its formula.
+
+    `counts`: `seqcore.models.parameter_counts(experiment, sizes)` (rows with .name, .formula, .substituted and
+    .params, the recurrent layers first, the head last); `sizes`: (features, outputs) of the built data, or None
+    for what the settings say. Settings text is escaped, since Plotly renders HTML tags in labels. Static: no
+    zoom or drag (show it without the mode bar)."""
+    from seqcore.cells import CELLS
+
+    model, data = experiment.model, experiment.data
+    spec = CELLS[model.cell]
+    m, k = sizes or data.task.sizes(data)
+    steps = data.task.steps(data)
+    per_step = data.task.kind.head == "tokens"
+    *layer_rows, head_row = counts
+    esc = lambda text: html.escape(str(text), quote=False)  # noqa: E731
+    state = "h<sub>t−1</sub>, c<sub>t−1</sub>" if spec.has_cell_state else "h<sub>t−1</sub>"
+    note = _dropout_note(model.dropout, model.recurrent_dropout)
+
+    columns = [("input", ["<b>input x<sub>t</sub></b>", f"m = {m:,}" + (", one-hot" if per_step else ""),
+                          f"T = {steps:,} steps"],
+                f"x<sub>t</sub>: {'a one-hot vector of ' if per_step else ''}{m:,} "
+                f"{'symbols' if per_step else 'value' + ('s' if m != 1 else '')} per step, {steps:,} steps")]
+    for row in layer_rows:
+        gates = _gate_count(spec.blocks) + (f", {esc(model.activation)}" if model.cell == "SimpleRNN" else "")
+        lines = [f"<b>{esc(row.name)}</b>", f"{model.units:,} units", gates, f"{row.params:,} params"] \
+            + ([note] if note else [])
+        hover = (f"{esc(row.name)}: {esc(row.formula)} = {esc(row.substituted)} = {row.params:,} parameters<br>"
+                 f"blocks: {esc(', '.join(spec.blocks))}"
+                 + (f"; activation {esc(model.activation)}" if model.cell == "SimpleRNN" else "")
+                 + f"<br>reads the layer below and its own {state} (the loop)")
+        columns.append(("layer", lines, hover))
+    reads = "at every step" if per_step else "after the last step"
+    columns.append(("head", ["<b>Dense head</b>", f"k = {k:,}, {'softmax' if per_step else 'linear'}", reads,
+                             f"{head_row.params:,} params"],
+                    f"{esc(head_row.name)}: {esc(head_row.formula)} = {esc(head_row.substituted)} = "
+                    f"{head_row.params:,} parameters<br>"
+                    + ("a softmax over the next symbol, at every step (many-to-many)" if per_step else
+                       f"{k:,} value{'s' if k != 1 else ''} from h<sub>T</sub>, after the last step (many-to-one)")))
+
+    font = 13 if len(columns) <= 4 else 12  # three or four layers share the width: smaller text still fits
+    lines = max(len(c[1]) for c in columns)
+    box_h = 2 * _PAD_PX + 3 + _CIRCLES_PX + _LINE_PX * lines
+    plot_h = 4 + box_h + _LOOP_PX + 6
+    height = height or plot_h + 8
+    n_cols = len(columns)
+    span = max(n_cols + 0.4, 4.4)  # a lone layer's boxes do not stretch across the whole width
+    x0 = (span - n_cols - 0.4) / 2
+    width, bottom, top = 0.84, 4, 4 + box_h
+    shapes, notes = [], []
+    circles_x, circles_y, hover_x, hover_text = [], [], [], []
+    for i, (part, text, hover) in enumerate(columns):
+        cx = x0 + i + 0.5
+        shapes.append(dict(type="rect", name=f"box {part}", x0=cx - width / 2, x1=cx + width / 2, y0=bottom, y1=top,
+                           line=dict(color=_BOX_LINE[part], width=1.5), fillcolor=_BOX_FILL[part], layer="below"))
+        text_top = top - _PAD_PX - (_CIRCLES_PX if part == "layer" else 0)
+        notes.append(dict(text="<br>".join(text), x=cx, y=text_top, yanchor="top", showarrow=False,
+                          font=dict(size=font, color="#262730")))
+        hover_x.append(cx)
+        hover_text.append(hover)
+        if i:
+            notes.append(dict(x=cx - width / 2, y=(bottom + top) / 2, ax=cx - 1 + width / 2, ay=(bottom + top) / 2,
+                              xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True, arrowhead=2,
+                              arrowsize=1.2, arrowwidth=1.5, arrowcolor="#555555"))
+        if part == "layer":
+            shown = min(model.units, DIAGRAM_MAX_CIRCLES)
+            row_y = top - _PAD_PX - _CIRCLES_PX / 2 + 1
+            gap = min(0.11, width * 0.7 / max(shown, 1))
+            more = model.units > shown
+            first = cx - gap * (shown - 1 + (1.2 if more else 0)) / 2
+            circles_x += [first + j * gap for j in range(shown)]
+            circles_y += [row_y] * shown
+            if more:
+                notes.append(dict(text="…", x=first + (shown - 0.4) * gap, y=row_y, xanchor="left",
+                                  showarrow=False, font=dict(size=12, color=BLUE)))
+            # The loop: out of the box's top right, up and over, back into its top left, carrying the state.
+            right, left, rise = cx + width * 0.28, cx - width * 0.28, _LOOP_PX - 6
+            shapes.append(dict(type="path", name=f"loop {i}", layer="below",
+                               path=f"M {right},{top} C {right + 0.08},{top + rise} {left - 0.08},{top + rise} "
+                                    f"{left},{top + 2}", line=dict(color=BLUE, width=1.8)))
+            notes.append(dict(x=left, y=top + 1, ax=left - 0.03, ay=top + 10, xref="x", yref="y", axref="x",
+                              ayref="y", text="", showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=1.8,
+                              arrowcolor=BLUE))
+            notes.append(dict(text=state, x=cx, y=top + rise * 0.75, yanchor="bottom", showarrow=False,
+                              font=dict(size=font, color=BLUE)))
+    out_x = x0 + n_cols + 0.3
+    notes.append(dict(x=out_x - 0.12, y=(bottom + top) / 2, ax=x0 + n_cols - 0.5 + width / 2, ay=(bottom + top) / 2,
+                      xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True, arrowhead=2,
+                      arrowsize=1.2, arrowwidth=1.5, arrowcolor="#555555"))
+    notes.append(dict(text="ŷ<sub>t</sub>" if per_step else "ŷ", x=out_x - 0.1, y=(bottom + top) / 2,
+                      xanchor="left", showarrow=False, font=dict(size=14, color="#262730")))
+    fig = go.Figure([
+        go.Scatter(x=np.asarray(circles_x, np.float32), y=np.asarray(circles_y, np.float32), mode="markers",
+                   name="units", hoverinfo="skip",
+                   marker=dict(size=9, color="#ffffff", line=dict(color=BLUE, width=1.5))),
+        go.Scatter(x=np.asarray(hover_x, np.float32), y=np.full(len(hover_x), (bottom + top) / 2, np.float32),
+                   mode="markers", name="parts", hovertext=hover_text, hovertemplate="%{hovertext}<extra></extra>",
+                   marker=dict(size=40, opacity=0, symbol="square")),
+    ])
+    # The total where the input's column has no loop above it: a title would cost the figure a row.
+    total = sum(row.params for row in counts)
+    notes.append(dict(text=f"<b>{total:,} params</b>", x=x0 + 0.5 - width / 2, y=plot_h, xanchor="left",
+                      yanchor="top", showarrow=False, font=dict(size=14, color="#262730")))
+    _style(fig, kind="network", title="", height=height)
+    hidden = dict(visible=False, fixedrange=True)
+    fig.update_layout(shapes=shapes, annotations=notes, showlegend=False, dragmode=False,
+                      margin=dict(l=4, r=4, t=4, b=4),
+                      xaxis=dict(range=[0, span], **hidden), yaxis=dict(range=[0, plot_h], **hidden))
+    return fig
