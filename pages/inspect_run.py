@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.ui import runs, session, state, textview
+from pages.ui import player, runs, session, state, textview
 from pages.ui.safe import md
 from seqcore import panels, plots, probes, reference
 from seqcore.cells import CELLS
@@ -33,14 +33,18 @@ token_task = data.task.kind is TOKENS
 st.caption(f"Run: {experiment.model.cell} × {experiment.model.layers} layer(s) of {experiment.model.units} units on "
            f"*{experiment.data.generator}*, status {view.status}. Snapshots are recorded every "
            f"{experiment.train.snapshot_every} epochs.")
-controls = st.columns([3, 1, 1])
+controls = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
 epochs = list(view.snapshot_epochs)
-epoch = controls[0].select_slider("Epoch", epochs, value=epochs[-1], key="inspect_epoch",
-                                  help="Scrub through the recorded snapshots.")
+player.apply("inspect_epoch")
+if st.session_state.get("inspect_epoch") not in epochs:  # the last snapshot of a run just opened
+    st.session_state["inspect_epoch"] = epochs[-1]
+epoch = controls[0].select_slider("Epoch", epochs, key="inspect_epoch",
+                                  help="Scrub through the recorded snapshots, or press Play.")
 layer = controls[1].selectbox("Layer", range(experiment.model.layers), format_func=lambda i: f"layer {i + 1}",
                               key="inspect_layer")
 probe = controls[2].selectbox("Probe sequence", range(len(view.start.probe_x)),
                               format_func=lambda i: f"sequence {i + 1}", key="inspect_probe")
+player.controls(controls[3], epochs, epoch, "inspect_epoch")
 snapshot = job.snapshot(epoch)
 
 left, right = st.columns(2)

@@ -186,3 +186,20 @@ def test_the_b_value_offered_first_makes_a_telling_comparison():
     assert "data.seed" not in COMPARABLE and "train.seed" not in COMPARABLE and "model.cell" in COMPARABLE
     for key in COMPARABLE:  # every suggestion is a valid value that differs from A's
         assert delay.apply_overrides([f"{key}={suggestion(delay, key)}"]) != delay, key
+
+
+def test_play_on_inspect_starts_from_the_first_snapshot_when_pressed_at_the_last(browser_with_two_runs):
+    from pages.ui import player
+
+    at, _, lstm, _ = browser_with_two_runs
+    at.switch_page("pages/runs.py")
+    at.run()
+    at.selectbox(key="runs_target").set_value(lstm).run()
+    at.button(key="runs_inspect").click().run()
+    at.switch_page("pages/inspect_run.py")  # where AppTest reruns the page (a browser stays where it is)
+    at.run()
+    assert at.select_slider(key="inspect_epoch").value == 3
+    at.toggle(key=player.PLAYING).set_value(True).run()
+    assert not at.exception, _exceptions(at)
+    assert at.select_slider(key="inspect_epoch").value == 1  # a film starts at its beginning
+    assert player.next_epoch([1, 2, 3], 1) == 2 and player.next_epoch([1, 2, 3], 3) is None

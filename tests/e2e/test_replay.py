@@ -11,6 +11,7 @@ import time
 import pytest
 from browser_helpers import (
     assert_no_exception,
+    choose,
     go_to,
     load_preset,
     open_app,
@@ -57,4 +58,30 @@ def test_the_seed_preset_is_drawn_growing_between_train_and_finished(e2e_server,
         expect(skip).to_be_visible(timeout=RUN_S * 1000)
         skip.click()
         expect(finished).to_be_visible()
+        assert_no_exception(page)
+
+
+def test_play_on_inspect_steps_through_the_snapshots(e2e_server, e2e_page):
+    page = e2e_page
+    with screenshots_on_failure("inspect_play", [page]):
+        open_app(page, e2e_server)
+        load_preset(page, "seed")
+        go_to(page, "Model & training", "Model & training")
+        page.get_by_role("button", name="Train").click()
+        page.get_by_role("button", name="Skip").click(timeout=RUN_S * 1000)
+        go_to(page, "Inspect", "Inspect")
+        thumb = page.get_by_test_id("stSliderThumbValue").first
+        expect(thumb).to_have_text("100")
+        choose(page, page.get_by_role("combobox", name="Speed"), "fast")
+        page.get_by_text("▶ Play").click()
+        seen, deadline = [], time.monotonic() + 60
+        while time.monotonic() < deadline and (not seen or seen[-1] != "100" or len(seen) < 2):
+            value = thumb.inner_text()
+            if not seen or value != seen[-1]:
+                seen.append(value)
+            time.sleep(0.1)
+        numbers = [int(v) for v in seen]
+        assert numbers[:2] == [100, 1] and numbers[-1] == 100, numbers  # from the first snapshot to the last
+        assert len(numbers) >= 8 and numbers[1:] == sorted(numbers[1:]), numbers
+        expect(page.get_by_role("switch", name="▶ Play")).not_to_be_checked()  # the film stops at its end
         assert_no_exception(page)
