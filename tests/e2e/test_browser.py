@@ -110,7 +110,7 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     assert share_link(page) == f"{e2e_server}/"  # the seed preset is the default experiment
 
     go_to(page, "Model & training", "Model & training")
-    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
     epochs.fill(str(EPOCHS))
     epochs.press("Enter")
     expect_share_link(page, f"t.epochs={EPOCHS}")
@@ -142,13 +142,13 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     page.get_by_role("button", name="Resume").click()
     expect(run_status(page)).to_contain_text("Running")
 
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="⏹ Stop").click()
     expect(run_status(page)).to_contain_text(re.compile(rf"Stopped at epoch \d+ of {EPOCHS}"))
     stopped_at = int(re.search(r"Stopped at epoch (\d+)", run_status(page).inner_text()).group(1))
     assert 0 < stopped_at < EPOCHS
     expect(epoch_metric(page)).to_have_text(f"{stopped_at} / {EPOCHS}")
     expect(page.get_by_role("button", name="Train")).to_be_enabled()
-    expect(page.get_by_role("button", name="Stop")).to_be_disabled()
+    expect(page.get_by_role("button", name="⏹ Stop")).to_be_disabled()
     wait_ready(page)
     loss_points = poll_until("the loss chart after Stop", lambda: points_of(page, "Loss"), 10)
     assert_no_exception(page)
@@ -161,7 +161,7 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     go_to(page, "Model & training", "Model & training")
     expect(epoch_metric(page)).to_have_text(f"{stopped_at} / {EPOCHS}")
     expect(run_status(page)).to_contain_text(f"Stopped at epoch {stopped_at} of {EPOCHS}")
-    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value(str(EPOCHS))
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(EPOCHS))
     poll_until("the loss chart after the round trip", lambda: points_of(page, "Loss") == loss_points, 15)
     poll_until("the heatmap after the round trip", lambda: has_plot(page, "Hidden state"), 15)
     poll_until("the predictions after the round trip", lambda: has_plot(page, "prediction"), 15)
@@ -175,7 +175,7 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     wait_ready(page, FIRST_LOAD_MS)
     expect(heading(page, "Model & training")).to_be_visible()
     expect(epoch_metric(page)).to_have_text(f"{stopped_at} / {EPOCHS}")
-    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value(str(EPOCHS))
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(EPOCHS))
     assert_no_exception(page)
 
 
@@ -195,7 +195,7 @@ def test_a_share_link_opens_the_same_settings_elsewhere(e2e_server, e2e_new_page
     go_to(friend, "Model & training", "Model & training")
     expect(friend.get_by_role("combobox", name="Cell")).to_have_value("GRU")
     expect(friend.get_by_role("spinbutton", name="Units per layer")).to_have_value("16")
-    expect(friend.get_by_role("spinbutton", name="Epochs")).to_have_value("30")
+    expect(friend.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("30")
     expect(friend).to_have_url(re.compile(r"/train\?.*m\.units=16"))
     assert_no_exception(friend)
     screenshot(friend, "share_link_train")
@@ -214,7 +214,7 @@ def test_a_link_with_garbage_opens_with_a_warning_and_defaults(e2e_server, e2e_p
 
     go_to(page, "Model & training", "Model & training")
     expect(page.get_by_role("spinbutton", name="Units per layer")).to_have_value("50")
-    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("100")
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("100")
     expect(page.get_by_test_id("stAlertContentWarning")).to_have_count(0)
     assert_no_exception(page)
 
@@ -246,15 +246,15 @@ def test_another_browser_with_the_full_address_cannot_touch_the_run(e2e_server, 
     second_tab = teacher.context.new_page()
     open_app(second_tab, address, title="Model & training")
     expect(run_status(second_tab)).to_contain_text("Running")
-    expect(second_tab.get_by_role("button", name="Stop")).to_be_enabled()
+    expect(second_tab.get_by_role("button", name="⏹ Stop")).to_be_enabled()
     second_tab.close()
 
     student = e2e_new_page()  # another browser: its own cookies
     open_app(student, address, title="Model & training")
     expect(run_status(student)).to_contain_text("No run yet")
     expect(student.get_by_test_id("stAlertContentInfo").first).to_contain_text("another browser started")
-    expect(student.get_by_role("button", name="Stop")).to_be_disabled()
-    expect(student.get_by_role("spinbutton", name="Epochs")).to_have_value(str(EPOCHS))  # the settings came along
+    expect(student.get_by_role("button", name="⏹ Stop")).to_be_disabled()
+    expect(student.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(EPOCHS))  # the settings came along
     expect(student.get_by_role("button", name="Model (.keras)")).to_have_count(0)
     assert_no_exception(student)
     screenshot(student, "student_with_teachers_address")
@@ -265,11 +265,11 @@ def test_another_browser_with_the_full_address_cannot_touch_the_run(e2e_server, 
     expect(run_status(teacher)).to_contain_text("Running")
     before = epochs_done(teacher)
     poll_until("the teacher's run to go on", lambda: epochs_done(teacher) > before, 30)
-    student.get_by_role("button", name="Stop").click()
+    student.get_by_role("button", name="⏹ Stop").click()
     expect(run_status(student)).to_contain_text("Stopped")
     expect(run_status(teacher)).to_contain_text("Running")
 
-    teacher.get_by_role("button", name="Stop").click()
+    teacher.get_by_role("button", name="⏹ Stop").click()
     expect(run_status(teacher)).to_contain_text("Stopped")
     assert_no_exception(teacher)
 
@@ -318,7 +318,7 @@ def test_a_csv_run_survives_a_reload_and_keeps_its_own_data(e2e_server, e2e_page
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(first))
     expect(page.get_by_text("Using visits.csv (300 rows).")).to_be_visible(timeout=FIRST_LOAD_MS)
     go_to(page, "Model & training", "Model & training")
-    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
     epochs.fill("3")
     epochs.press("Enter")
     expect_share_link(page, "t.epochs=3")

@@ -47,7 +47,7 @@ def test_a_link_above_the_demo_limits_opens_lowered_and_says_why(e2e_hosted_serv
     expect(warning).to_contain_text("model.units: 512 is above this server's hosted limit, so 128 is used")
     expect(warning).to_contain_text("train.epochs: 5000 is above this server's hosted limit, so 300 is used")
     expect(page.get_by_role("spinbutton", name="Units per layer")).to_have_value("128")
-    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("300")
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value("300")
     expect_share_link(page, "m.units=128")
     assert "This server allows at most 128" in help_of(page, "Units per layer")
     assert_no_exception(page)
@@ -107,7 +107,7 @@ def test_a_second_session_queues_for_the_one_slot_and_starts_when_it_frees(e2e_h
     screenshot(second, "hosted_queued")
 
     # The first stops: the slot frees, the queued run starts by itself and finishes.
-    first.get_by_role("button", name="Stop").click()
+    first.get_by_role("button", name="⏹ Stop").click()
     # Said at once; done within a few seconds, or (a worker still compiling on a busy machine) by replacing it.
     expect(run_status(first)).to_contain_text(re.compile("Stopping at epoch|Stopped at epoch"))
     expect(run_status(first)).to_contain_text("Stopped at epoch", timeout=60_000)

@@ -60,7 +60,7 @@ def train_short_run(page: Page, url: str, epochs: int) -> str:
     """Open the Train page at `url` (settings in the address), press Train, wait until the run has trained its
     `epochs` (each run of a test trains a different number, so the status cannot be the run before's); its id."""
     open_app(page, url, title="Model & training")
-    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value(str(epochs))
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(epochs))
     page.get_by_role("button", name="Train").click()
     expect(run_status(page)).to_contain_text(f"Finished: {epochs} epochs", timeout=RUN_S * 1000)
     wait_ready(page)
@@ -220,7 +220,7 @@ def expect_pair_trains(page: Page, started: float, *, epochs: int = 30, limit_s:
     """The Train page after a Theory pair was started: both lines, one loss chart with both runs, a heatmap
     each, both to the end; then the Runs page lists them, marked A/B."""
     expect(heading(page, "Model & training")).to_be_visible(timeout=FIRST_LOAD_MS)
-    expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value(str(epochs))  # the preset was loaded
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(epochs))  # the preset was loaded
     main = page.get_by_test_id("stMain")
     for label in PAIR:
         expect(main).to_contain_text(f"{label}:")
@@ -331,7 +331,7 @@ def test_the_previous_run_stays_on_screen_faded_after_a_new_one_starts(e2e_serve
         assert_no_exception(page)
         shot_of_charts(page, "previous_run_faded")
 
-        page.get_by_role("button", name="Stop").click()
+        page.get_by_role("button", name="⏹ Stop").click()
         expect(run_status(page)).to_contain_text("Stopped")
         wait_ready(page)
         expect(page.get_by_text("Grey: your previous run (LSTM 50)")).to_be_visible()
