@@ -2,38 +2,45 @@
 
 import streamlit as st
 
-from pages.ui import live, runs, state, widgets
+from pages.ui import live, runs, session, state, widgets
 from seqcore.cells import CELLS
 from seqcore.models import installed_backends, parameter_counts
 from seqcore.plots import network_diagram_figure
+from seqcore.tasks import TASKS
 
 state.ensure_widgets()
 state.show_notices()
-st.title("Model & training")
-
 experiment = state.experiment()
 sizes = runs.data_sizes()
 counts = parameter_counts(experiment, sizes)
-st.plotly_chart(network_diagram_figure(experiment, counts, sizes), key="fig_network", config={"displayModeBar": False})
-settings, panel = st.columns([1, 3], gap="large")
+# The title beside the network's picture: on a 1280 × 800 projector the settings, Train and the first live
+# charts then fit the first screen, as in TensorFlow Playground.
+heading, picture = st.columns([1.25, 2.5], vertical_alignment="center")
+heading.title("Model & training")
+diagram = network_diagram_figure(experiment, counts, CELLS[experiment.model.cell], sizes)
+picture.plotly_chart(diagram, key="fig_network", config={"displayModeBar": False})
+settings, panel = st.columns([1.3, 3], gap="medium")
 with settings:
-    st.markdown("**Network**")
+    # The settings a person changes most first, one a row: side by side in this column, labels broke inside words.
+    widgets.field("data", "generator", label="Data")
+    wanted = TASKS.get(st.session_state.get(session.widget_key("data", "generator")), experiment.data.task)
+    if experiment.data.upload_kind or wanted.needs_upload or wanted.name == "text":
+        st.page_link("pages/data.py", label="Your own file or text: on the Data page", icon=":material/upload:")
     widgets.field("model", "cell")
     widgets.fields("model", ["layers", "units"])
     if experiment.model.cell == "SimpleRNN":
         widgets.field("model", "activation")
+    widgets.fields("train", ["epochs", "learning_rate"], columns=1)
+    with st.expander("Training"):
+        widgets.fields("train", ["batch_size", "optimizer", "early_stopping", "patience"], columns=1)
     with st.expander("Regularisation (against overfitting)"):
-        widgets.fields("model", ["dropout", "recurrent_dropout", "l1", "l2"])
+        widgets.fields("model", ["dropout", "recurrent_dropout", "l1", "l2"], columns=1)
     levers = CELLS[experiment.model.cell].init_settings
     if levers:
         with st.expander("Initialisation (for long memory)"):
             widgets.fields("model", levers, columns=1)
-    st.markdown("**Training**")
-    widgets.fields("train", ["epochs", "batch_size"])
-    widgets.fields("train", ["optimizer", "learning_rate"])
-    widgets.fields("train", ["early_stopping", "patience"])
     with st.expander("More training settings"):
-        widgets.fields("train", ["clipnorm", "seed", "snapshot_every", "time_limit_s"])
+        widgets.fields("train", ["clipnorm", "seed", "snapshot_every", "time_limit_s"], columns=1)
         widgets.field("train", "backend", options=installed_backends())
         widgets.field("train", "xla")
 

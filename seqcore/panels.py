@@ -148,8 +148,7 @@ def hidden_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceData,
     h = snapshot.hidden[layer][probe]
     labels = token_labels(start.probe_x[probe], data.vocabulary) if data.task.kind in (TOKENS, TEXT) else None
     return plots.hidden_state_heatmap(
-        h, x_labels=labels, title=f"Hidden state h_t of layer {layer + 1}, probe sequence {probe + 1} "
-                                  f"(epoch {snapshot.epoch})")
+        h, x_labels=labels, title=f"Hidden state h_t, layer {layer + 1}, seq. {probe + 1} (epoch {snapshot.epoch})")
 
 
 def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceData, *, probe=0):
@@ -167,7 +166,7 @@ def prediction_panel(snapshot: SnapshotEvent, start: StartEvent, data: SequenceD
         return plots.token_prediction_figure(
             inputs, target, predicted, p_true, weights=weights, chance=1.0 / vocab,
             target=spec.target,
-            title=f"Predictions of the {spec.target}, sequence {probe + 1} (epoch {snapshot.epoch})")
+            title=f"Predictions, seq. {probe + 1} (epoch {snapshot.epoch})")
     predicted = snapshot.val_prediction
     if spec.kind is MARKED:  # one number per sequence
         truth = data.y_val[:len(predicted), 0]

@@ -77,6 +77,7 @@ def _style(fig: go.Figure, *, kind: str, title: str, x_title: str | None = None,
         margin=dict(l=60, r=20, t=80, b=50),
         font=dict(size=14),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1, title_text=""),
+        modebar=dict(orientation="v"),  # down the right edge: across the top it covered the title on a phone
         hovermode=hovermode,
         uirevision=kind,
         **axis_titles,
@@ -191,6 +192,17 @@ def _curve(fig: go.Figure, x: np.ndarray, y, *, name: str, colour: str, smoothin
 BASELINE_LABEL_GAP, BASELINE_LABEL_GAP_DECADES = 0.04, 0.1
 
 
+_METRIC_WORDS = (" cross-entropy", " MSE", " accuracy", " bits per character", " bits/char")
+
+
+def _short_baseline(name: str) -> str:
+    """'HMM cross-entropy (K = 10 states)' -> 'HMM (K = 10 states)': in a shared label the axis already says the
+    quantity, and the full names ran past a half-width chart's edge."""
+    for word in _METRIC_WORDS:
+        name = name.replace(word, "")
+    return name
+
+
 def _baseline_lines(fig: go.Figure, baselines: dict[str, float] | None, log_y: bool) -> None:
     """Each baseline as a dashed grey line; its name above it, or one label for baselines whose lines lie too
     close to tell apart (e.g. the bigram and a few-state HMM at chance). None that a log axis cannot show."""
@@ -208,7 +220,8 @@ def _baseline_lines(fig: go.Figure, baselines: dict[str, float] | None, log_y: b
         else:
             groups.append([(value, name)])
     for group in groups:
-        fig.add_annotation(text=" · ".join(name for _, name in group), xref="paper", x=0.01, xanchor="left",
+        names = [name for _, name in group] if len(group) == 1 else [_short_baseline(name) for _, name in group]
+        fig.add_annotation(text=" · ".join(names), xref="paper", x=0.01, xanchor="left",
                            yanchor="bottom", showarrow=False, y=position(group[-1][0]),
                            font=dict(size=12, color="#555555"))
 
@@ -706,7 +719,7 @@ def _dropout_note(dropout: float, recurrent: float) -> str:
     return f"dropout {dropout:g}" if dropout else f"rec. dropout {recurrent:g}" if recurrent else ""
 
 
-def network_diagram_figure(experiment, counts: Sequence, sizes: tuple[int, int] | None = None, *,
+def network_diagram_figure(experiment, counts: Sequence, cell, sizes: tuple[int, int] | None = None, *,
                            height: int | None = None) -> go.Figure:
     """The network of `experiment` as a small picture, left to right: the input per step (m features, or the
     one-hot size of a token or character vocabulary), each recurrent layer as a box with a few unit circles, its
@@ -715,13 +728,12 @@ def network_diagram_figure(experiment, counts: Sequence, sizes: tuple[int, int] 
     whether it reads every step (many-to-many) or only the last (many-to-one). Hovering a box gives its formula.
 
     `counts`: `seqcore.models.parameter_counts(experiment, sizes)` (rows with .name, .formula, .substituted and
-    .params, the recurrent layers first, the head last); `sizes`: (features, outputs) of the built data, or None
-    for what the settings say. Settings text is escaped, since Plotly renders HTML tags in labels. Static: no
-    zoom or drag (show it without the mode bar)."""
-    from seqcore.cells import CELLS
-
+    .params, the recurrent layers first, the head last); `cell`: the cell registry's entry for model.cell
+    (`seqcore.cells.CELLS`), so this module needs nothing of the engine; `sizes`: (features, outputs) of the
+    built data, or None for what the settings say. Settings text is escaped, since Plotly renders HTML tags in
+    labels. Static: no zoom or drag (show it without the mode bar)."""
     model, data = experiment.model, experiment.data
-    spec = CELLS[model.cell]
+    spec = cell  # the cell registry's entry (seqcore.cells.CELLS): its blocks and whether it has a cell state
     m, k = sizes or data.task.sizes(data)
     steps = data.task.steps(data)
     per_step = data.task.kind.head == "tokens"

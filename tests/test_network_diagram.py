@@ -10,6 +10,7 @@ from dataclasses import replace
 import plotly.graph_objects as go
 
 from seqcore import plots
+from seqcore.cells import CELLS
 from seqcore.config import Experiment
 from seqcore.models import parameter_counts
 from tests.test_app import _exceptions, _local_limits, _navigation_as_on_a_server, open_app  # noqa: F401
@@ -18,7 +19,7 @@ from tests.test_app import _exceptions, _local_limits, _navigation_as_on_a_serve
 def diagram(values: dict | None = None, sizes: tuple[int, int] | None = None) -> tuple[go.Figure, list]:
     experiment = Experiment().with_values(**(values or {}))
     counts = parameter_counts(experiment, sizes)
-    return plots.network_diagram_figure(experiment, counts, sizes), counts
+    return plots.network_diagram_figure(experiment, counts, CELLS[experiment.model.cell], sizes), counts
 
 
 def texts(fig: go.Figure) -> str:
@@ -113,7 +114,7 @@ def test_text_from_the_counts_is_escaped():
     experiment = Experiment()
     counts = parameter_counts(experiment)
     counts[0] = replace(counts[0], name="<a href='x'>LSTM</a>")
-    fig = plots.network_diagram_figure(experiment, counts)
+    fig = plots.network_diagram_figure(experiment, counts, CELLS[experiment.model.cell])
     assert "<a href" not in texts(fig) + hover(fig) and "&lt;a href='x'&gt;LSTM&lt;/a&gt;" in texts(fig)
 
 

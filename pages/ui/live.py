@@ -186,7 +186,7 @@ def _train_button(active: bool) -> None:
 
 def _controls(job: JobHandle | None, view: JobView | None) -> None:
     active = view is not None and not view.done
-    cols = st.columns([2, 1, 1, 2, 1])
+    cols = st.columns([2, 1.15, 1.15, 2.2])
     with cols[0]:
         _train_button(active)
     with cols[3]:
@@ -276,28 +276,39 @@ def _live_figures(view: JobView, snapshot, data, **options) -> dict:
 
 
 def _figures(job: JobHandle, view: JobView) -> None:
-    options = st.columns([1, 1, 1, 1, 1])
+    """The loss and the predictions first (what a projector must show without scrolling), then the progress,
+    the chart options, the metric and the hidden states."""
+    charts = st.container()  # drawn above the options that shape them, which are read first
+    _progress(view)
+    options = st.columns([1, 1.3, 1, 1.2, 1])
     log_y = options[0].toggle("Log scale", key="log_y", help="Loss on a logarithmic axis.")
     smoothing = options[1].slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="smoothing",
                                   help="Exponential moving average of the curves, as in TensorBoard.")
     layers = view.experiment.model.layers
     layer = options[2].selectbox("Layer", range(layers), format_func=lambda i: f"layer {i + 1}", key="live_layer",
                                  disabled=layers == 1)
-    probe = options[3].selectbox("Probe sequence", range(4), format_func=lambda i: f"sequence {i + 1}",
+    probe = options[3].selectbox("Sequence", range(4), format_func=lambda i: f"sequence {i + 1}",
                                  key="live_probe", help="Which of the first validation sequences to show.")
-    options[4].toggle("Freeze view", key=session.FREEZE, help="Stop redrawing (training goes on) so you can zoom and "
-                                                        "hover; live updates reset the zoom.")
+    options[4].toggle("Freeze", key=session.FREEZE, help="Stop redrawing (training goes on) so you can zoom and "
+                                                     "hover; live updates reset the zoom.")
     snapshot = view.latest_snapshot
     probe = min(probe, (len(view.start.probe_x) - 1) if view.start else 0)
     data = runs.data_for(job) if snapshot is not None else None
     figures = _live_figures(view, snapshot, data, layer=min(layer, layers - 1), probe=probe, log_y=log_y,
                             smoothing=smoothing)
-    top = st.columns(2)
-    top[0].plotly_chart(figures["loss"], key="fig_loss")
-    top[1].plotly_chart(figures["metric"], key="fig_metric")
-    note = panels.baselines_note(view.start.baselines) if view.start else None
-    if note:
-        st.caption(note)
+    with charts:
+        top = st.columns(2)
+        top[0].plotly_chart(figures["loss"], key="fig_loss")
+        if "predictions" in figures:
+            top[1].plotly_chart(figures["predictions"], key="fig_predictions")
+        else:
+            top[1].plotly_chart(figures["metric"], key="fig_metric")
+        note = panels.baselines_note(view.start.baselines) if view.start else None
+        if note:
+            st.caption(note)
+        if "predictions" in figures and data.task.kind is SERIES:
+            st.caption("Right, orange: each value predicted from the true values before it. Pink, dashed: the "
+                       "network's own outputs fed back in, past the end of the validation data.")
     text_run = data is not None and data.task.kind is TEXT
     if text_run:
         last = view.history[-1] if view.history else None
@@ -310,10 +321,7 @@ def _figures(job: JobHandle, view: JobView) -> None:
                    "page.")
     if "predictions" in figures:
         bottom = st.columns(2)
-        bottom[0].plotly_chart(figures["predictions"], key="fig_predictions")
-        if data.task.kind is SERIES:
-            bottom[0].caption("Orange: each value predicted from the true values before it. Pink, dashed: the "
-                              "network's own outputs fed back in, past the end of the validation data.")
+        bottom[0].plotly_chart(figures["metric"], key="fig_metric")
         bottom[1].plotly_chart(figures["hidden"], key="fig_hidden")
     if "gradients" in figures:
         st.plotly_chart(figures["gradients"], key="fig_gradients")
@@ -348,9 +356,10 @@ def panel(now: session.RunNow) -> None:
     _status(view)
     if view.done and view.experiment.data.task.kind is SERIES:
         _evaluation(job, view)
-    _progress(view)
     if view.history or view.latest_snapshot:
         _figures(job, view)
+    else:
+        _progress(view)
     if view.done:
         _downloads(job, view)
 
@@ -365,7 +374,6 @@ def _replaying(job: JobHandle, view: JobView) -> None:
                       help="How long a replay takes: slow 8 s, normal 4 s, fast 2 s; off shows the end at once.")
     cols[2].button("Skip", key="replay_skip", on_click=replay.skip, width="stretch",
                    help="Show the finished run now.")
-    _progress(shown)
     _figures(job, shown)
 
 

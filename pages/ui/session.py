@@ -20,7 +20,7 @@ here are read or written by code, so a change to one is a change to this table.
 | PAIR_STARTED | a Theory page pair button's callback queued its pair: switch to the Train page | compare | compare |
 | RUN_NOW | `RunNow`: the run and its view, taken once per script run | observe_run | run_now (pages, sidebar) |
 | PAGE | url path of the page being drawn | app.py | sidebar (share link), refresh |
-| FREEZE | the live panel's "Freeze view" toggle | Streamlit | refresh (no timer while frozen) |
+| FREEZE | the live panel's "Freeze" toggle | Streamlit | refresh (no timer while frozen) |
 | REDRAW_ALL | a button asked for a full rerun (a callback cannot rerun) | live: Pause, Resume, Stop | refresh |
 | FULL_RERUN_ASKED | ((run id, timer), when) a full rerun was last asked for | refresh.follow | refresh.follow |
 | FIGURES_MEMO | the live figures and what they were drawn from | live | live |

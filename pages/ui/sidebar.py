@@ -91,3 +91,24 @@ def draw(status: Callable[[], None]) -> None:
             st.code(f"{base}/?{query}" if query else f"{base}/", language=None, wrap_lines=True)
             st.caption("This link carries the settings only: never your data, runs or models. The address bar "
                        "holds the same settings.")
+
+
+CLOSE_SIDEBAR = "close_sidebar"  # session key: a button acted, so a phone's sidebar should get out of the way
+# Below Streamlit's mobile width the sidebar covers the page: after an action in it (a preset loaded, a page
+# chosen) a person wants to see what happened. Streamlit has no call for it, so the page clicks its own
+# collapse button; at a desktop width the sidebar stays as the person left it.
+_CLOSE_ON_A_PHONE = """<script>
+setTimeout(() => {{
+  const close = document.querySelector('[data-testid=stSidebarCollapseButton] button');
+  if (window.innerWidth < 768 && close && close.getAttribute('aria-expanded') === 'true') close.click();
+}}, 60); /* {count} */
+</script>"""
+
+
+def close_on_a_phone(page_changed: bool) -> None:
+    """After a page change or a sidebar action: close the sidebar where it covers the page (a phone)."""
+    if not (st.session_state.pop(CLOSE_SIDEBAR, False) or page_changed):
+        return
+    count = st.session_state.get("close_sidebar_count", 0) + 1  # new content, so the browser runs it again
+    st.session_state["close_sidebar_count"] = count
+    st.html(_CLOSE_ON_A_PHONE.format(count=count), unsafe_allow_javascript=True)

@@ -186,6 +186,7 @@ def load_preset(name: str, variant: Experiment | None = None) -> None:
     changed = differences(preset(name), variant) if variant is not None else []
     changes = " with " + ", ".join(f"{key} {variant.value(key)}" for key in changed) if changed else ""
     notice("success", f"Loaded the **{name}** preset{changes}." + "".join(f"\n\n{md(m)}." for m in lowered))
+    st.session_state["close_sidebar"] = True  # pages.ui.sidebar.CLOSE_SIDEBAR: on a phone, show what it did
 
 
 def error_for(section: str, name: str) -> str | None:

@@ -254,7 +254,8 @@ def test_another_browser_with_the_full_address_cannot_touch_the_run(e2e_server, 
     expect(run_status(student)).to_contain_text("No run yet")
     expect(student.get_by_test_id("stAlertContentInfo").first).to_contain_text("another browser started")
     expect(student.get_by_role("button", name="⏹ Stop")).to_be_disabled()
-    expect(student.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(EPOCHS))  # the settings came along
+    # the settings came along
+    expect(student.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(EPOCHS))
     expect(student.get_by_role("button", name="Model (.keras)")).to_have_count(0)
     assert_no_exception(student)
     screenshot(student, "student_with_teachers_address")

@@ -220,7 +220,8 @@ def expect_pair_trains(page: Page, started: float, *, epochs: int = 30, limit_s:
     """The Train page after a Theory pair was started: both lines, one loss chart with both runs, a heatmap
     each, both to the end; then the Runs page lists them, marked A/B."""
     expect(heading(page, "Model & training")).to_be_visible(timeout=FIRST_LOAD_MS)
-    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(epochs))  # the preset was loaded
+    # the preset was loaded
+    expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(epochs))
     main = page.get_by_test_id("stMain")
     for label in PAIR:
         expect(main).to_contain_text(f"{label}:")
