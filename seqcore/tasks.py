@@ -44,7 +44,7 @@ MARKED = Kind("marked", head="regression", metric="mae", probe=None)
 @dataclass(frozen=True)
 class Task:
     name: str  # the value of data.generator
-    label: str  # for people, in the generator picker
+    label: str  # for people, in the generator picker: short enough for a select box in a 250 px column
     kind: Kind
     fields: tuple[str, ...]  # the data settings this task reads, in display order (the split's are shared)
     target: str  # what the network predicts, e.g. "next token"
@@ -114,7 +114,7 @@ def _copy_steps(config: DataConfig) -> int:
 
 
 TASKS: dict[str, Task] = {task.name: task for task in (
-    Task("random_digits", "Random digits (the seed tutorial)", TOKENS,
+    Task("random_digits", "Random digits (seed)", TOKENS,
          ("n_sequences", "seq_len", "vocab_size", "fresh_data"),
          "next token", generators.random_digits, _token_sizes, steps=lambda config: config.seq_len - 1,
          baselines=baselines.token_baselines,
@@ -126,14 +126,14 @@ TASKS: dict[str, Task] = {task.name: task for task in (
          baselines=baselines.token_baselines, checks=_shorter_than_sequence("motif_len"),
          about="Each step of x is a one-hot vector of {features} tokens; the target at every step is the next "
                "token."),
-    Task("delay", "Delay: recall the token L steps back", TOKENS,
+    Task("delay", "Delay: recall L back", TOKENS,
          ("n_sequences", "seq_len", "vocab_size", "lag", "fresh_data"),
          "token L steps back", generators.delay, _token_sizes, steps=lambda config: config.seq_len,
          baselines=baselines.token_baselines, checks=_shorter_than_sequence("lag"),
          about="Each step of x is a one-hot vector of {features} tokens; the target at every step is the token "
                "seen L steps earlier (the first L steps have none and do not count).", long_memory=True,
          fresh_draws=True),
-    Task("copy_memory", "Copy memory: repeat k symbols after a long gap", TOKENS,
+    Task("copy_memory", "Copy memory (long gap)", TOKENS,
          ("n_sequences", "vocab_size", "copy_len", "seq_len", "fresh_data"),
          "symbol to copy", generators.copy_memory,
          sizes=lambda config: (config.vocab_size + 2, config.vocab_size + 2), steps=_copy_steps,
@@ -142,7 +142,7 @@ TASKS: dict[str, Task] = {task.name: task for task in (
          about="x: k symbols (1 to {symbols}), a gap of blanks (0), the marker ({marker}), then blanks; "
                "{steps} steps, one-hot over {features}. The target is blank until the marker, then the k "
                "symbols in order.", long_memory=True, fresh_draws=True),
-    Task("text", "Text: predict the next character", TEXT, ("text_source", "seq_len", "stride", "max_vocab"),
+    Task("text", "Text (next character)", TEXT, ("text_source", "seq_len", "stride", "max_vocab"),
          "next character", None, _text_sizes, steps=lambda config: config.seq_len,
          baselines=baselines.text_baselines, labels={"seq_len": "Window T (characters)"},
          about="Windows of {steps} characters, each read as one of {features} symbols; the target at every step "

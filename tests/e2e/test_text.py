@@ -88,7 +88,7 @@ def test_own_text_trains_samples_live_and_is_inspected(e2e_server, e2e_page):
     with screenshots_on_failure("text", [page]):
         # Data: the text task, the person's own text pasted, previewed as text.
         open_app(page, e2e_server)
-        choose(page, page.get_by_role("combobox", name="Generator"), "Text: predict the next character")
+        choose(page, page.get_by_role("combobox", name="Generator"), "Text (next character)")
         wait_ready(page)
         source = page.get_by_role("combobox", name="Text", exact=True)
         choose(page, source, "My own text (paste or upload)")
