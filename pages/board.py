@@ -14,6 +14,7 @@ from pages.ui import runs, session, state
 from pages.ui.safe import md
 from seqcore import panels, plots
 from seqcore.config import ConfigError, nearest_preset
+from seqcore.data import DataError
 from seqcore.tasks import task_named
 
 ADJECTIVES = ("Quiet", "Bold", "Curious", "Swift", "Patient", "Bright", "Gentle", "Clever", "Steady", "Eager",
@@ -30,7 +31,10 @@ def board_key() -> str:
     named = st.query_params.get(session.BOARD_PARAM)
     if named:
         return named
-    values, _ = state.uploaded()
+    try:
+        values, _ = state.uploaded()
+    except DataError:  # the file's columns cannot be used: the board of these settings without a file
+        values = None
     digest = hashlib.sha256(values.tobytes()).hexdigest() if values is not None else None
     return data_key(state.experiment(), digest)
 

@@ -39,7 +39,9 @@ with settings:
                 frame = load_csv(raw, max_bytes=upload_mb * 2**20)
                 columns, times = csvseries.value_columns(frame), csvseries.time_columns(frame)
                 state.store_csv(upload.name, raw, frame, columns, times)
-                if columns:  # a new file: its likeliest value and time columns, not the last file's
+                # The columns a shared link or a reopened run names, where the file has them; else the likeliest.
+                keep = config.csv_column in columns and (config.time_column in times or not config.time_column)
+                if columns and not keep:
                     for name, value in (("csv_column", columns[0]), ("time_column", times[0] if times else "")):
                         st.session_state[session.widget_key("data", name)] = value
                         state.on_widget_change("data", name)

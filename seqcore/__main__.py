@@ -290,7 +290,7 @@ def _train(args) -> int:
     from seqcore.backend import JobRecord
     from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
     from seqcore.tasks import SERIES, TEXT
-    from seqcore.training import StopFlag, train, write_artifacts
+    from seqcore.training import StopFlag, early_stopping_on, train, write_artifacts
 
     history: list[EpochEvent] = []
     seen: dict[str, object] = {}  # the StartEvent and the latest SnapshotEvent: a text run's report reads them
@@ -352,6 +352,10 @@ def _train(args) -> int:
     record.finish(end)  # already ended by the EndEvent train emitted; a no-op then
     if history:
         last = history[-1]
+        if early_stopping_on(experiment) and any(math.isfinite(e.val_loss) for e in history):
+            # the model kept is the epoch with the lowest validation loss: its scores, as the test's are
+            last = min((e for e in history if math.isfinite(e.val_loss)), key=lambda e: e.val_loss)
+            print(f"kept: epoch {last.epoch} of {len(history)} (the lowest validation loss)")
         print(f"train: loss {last.loss:.4f}, {metric} {last.metric:.4f}")
         print(f"validation: loss {last.val_loss:.4f}, {metric} {last.val_metric:.4f}")
     for name, value in end.test_metrics.items():

@@ -334,12 +334,18 @@ class Experiment:
 
     @classmethod
     def from_dict(cls, values: dict) -> Experiment:
-        """From `to_dict()`'s shape; a "schema" key (as experiment.json files carry) is checked and dropped."""
+        """From `to_dict()`'s shape; a "schema" key (as experiment.json files carry) is checked and dropped. A file
+        older than schema 6 (a file without the key is schema 1, see from_json) had no differencing and no early
+        stopping: it reads with both off."""
         if not isinstance(values, dict):
             raise ConfigError([("experiment", values, "must be an object with data, model and train sections")])
         if "schema" in values:
             values = dict(values)
-            _check_schema(values.pop("schema"))
+            version = values.pop("schema")
+            _check_schema(version)
+            if version < 6:  # trained before a series could be differenced or stop early: rebuild it as it ran
+                values["data"] = {"difference": "none", **(values.get("data") or {})}
+                values["train"] = {"early_stopping": "off", **(values.get("train") or {})}
         unknown = sorted(set(values) - set(SECTIONS))
         problems = [(k, values[k], "is not a known section (data, model, train)") for k in unknown]
         sections = {}
@@ -371,6 +377,8 @@ class Experiment:
             raise ConfigError([("experiment", _clip(text), f"is not valid JSON ({err})")]) from None
         except RecursionError:  # thousands of nested brackets: no experiment looks like that
             raise ConfigError([("experiment", _clip(text), "is nested too deeply to be an experiment")]) from None
+        if isinstance(values, dict) and "schema" not in values:  # the first files carried no version
+            values = {"schema": 1, **values}
         return cls.from_dict(values)
 
     # --- URL query strings (only what differs from the defaults, so links stay short) ---

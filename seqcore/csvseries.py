@@ -19,9 +19,15 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # What a run carries for a CSV series with a time column: each value with its time (one array, one digest).
-UPLOAD_DTYPE = np.dtype([("value", "f8"), ("time", "M8[ns]")])
+# Seconds, not pandas' nanoseconds: those end at 1677 and 2262, and a series of years (sunspots from 1700) or its
+# forecast past the end may go beyond.
+TIME_UNIT = "datetime64[s]"
+UPLOAD_DTYPE = np.dtype([("value", "f8"), ("time", TIME_UNIT)])
 _SAMPLE = 200  # rows that decide whether a text column holds dates
-_YEARS = (1000, 2999)  # whole numbers in this range, rising by one or more, read as years
+# Whole numbers in this range read as years when they rise steadily (every step the same) or the header says
+# year: a column of counts between 1,000 and 2,999 that only rarely repeats is still values.
+_YEARS = (1000, 2999)
+_YEAR_NAMES = ("year", "yr", "jahr", "año", "anno", "annee", "année")
 _DATE_FORMATS = {8: "%Y%m%d", 6: "%Y%m"}  # whole numbers of these many digits: 19580329, 195803
 
 
@@ -43,15 +49,18 @@ def _as_times(column: pd.Series) -> pd.Series | None:
 
     whole = _integers(column)
     if whole is not None:
-        if len(whole) and _YEARS[0] <= whole.min() and whole.max() <= _YEARS[1] and np.all(np.diff(whole) != 0):
-            return pd.to_datetime(pd.Series(whole).astype(str), format="%Y", errors="coerce")
+        if len(whole) > 1 and _YEARS[0] <= whole.min() and whole.max() <= _YEARS[1]:
+            steps = np.diff(np.sort(whole))
+            named = any(word in str(column.name).lower() for word in _YEAR_NAMES)
+            if steps.min() > 0 and (named or steps.min() == steps.max()):
+                return pd.Series(whole.astype(str).astype("datetime64[Y]").astype(TIME_UNIT), index=column.index)
         digits = {len(str(abs(int(v)))) for v in whole[:_SAMPLE]}
         if len(digits) == 1 and (fmt := _DATE_FORMATS.get(digits.pop())):
             parsed = pd.to_datetime(pd.Series(whole).astype(str), format=fmt, errors="coerce")
             return parsed if parsed.notna().all() else None
         return None
     if pd.api.types.is_datetime64_any_dtype(column):
-        return pd.to_datetime(column)
+        return pd.to_datetime(column).astype(TIME_UNIT)
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return None
     text = column.astype(str).str.strip()
@@ -65,7 +74,7 @@ def _as_times(column: pd.Series) -> pd.Series | None:
         parsed = pd.to_datetime(text.where(column.notna()), errors="coerce")
     if getattr(parsed.dt, "tz", None) is not None:  # one clock: times in UTC without the zone
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed
+    return parsed.astype(TIME_UNIT)
 
 
 def time_columns(frame: pd.DataFrame) -> list[str]:
@@ -123,7 +132,7 @@ def column_series(frame: pd.DataFrame, value_column: str, time_column: str = "")
     if parsed is None:
         raise DataError("data.time_column", time_column, "does not hold dates or times (such as 2024-01-31, "
                                                          "2024-01-31 13:00 or a year)")
-    times = parsed.to_numpy(dtype="datetime64[ns]")
+    times = parsed.to_numpy(dtype=TIME_UNIT)
     bad = np.isnat(times)
     if bad.any():
         row = int(np.argmax(bad))
@@ -147,7 +156,7 @@ def pack(values: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
     if times is None:
         return values
     packed = np.empty(len(values), dtype=UPLOAD_DTYPE)
-    packed["value"], packed["time"] = values, np.asarray(times, dtype="datetime64[ns]")
+    packed["value"], packed["time"] = values, np.asarray(times, dtype=TIME_UNIT)
     return packed
 
 
@@ -155,7 +164,7 @@ def unpack(uploaded: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(values float64, times datetime64[ns] or None) from what `pack` made (or a plain array of values)."""
     uploaded = np.asarray(uploaded)
     if uploaded.dtype.names and "value" in uploaded.dtype.names:
-        return np.asarray(uploaded["value"], dtype=np.float64), np.asarray(uploaded["time"], dtype="datetime64[ns]")
+        return np.asarray(uploaded["value"], dtype=np.float64), np.asarray(uploaded["time"], dtype=TIME_UNIT)
     return np.asarray(uploaded, dtype=np.float64), None
 
 
@@ -181,7 +190,9 @@ def apply_missing(values: np.ndarray, times: np.ndarray | None, policy: str, col
                                                    "or interpolate, or fill them in the file")
     if policy == "drop":
         keep = ~missing
-        note = f"Dropped {counted}: {int(keep.sum())} values remain."
+        note = (f"Dropped {counted}: {int(keep.sum())} values remain. The network reads them as if they were "
+                "evenly spaced" + (", though the dates now have gaps; interpolate to keep the steps even."
+                                   if times is not None else "; interpolate to keep the steps even."))
     elif policy == "interpolate":
         present = np.flatnonzero(~missing)
         if len(present) < 2:
@@ -222,24 +233,24 @@ def step(times: np.ndarray) -> np.timedelta64 | object:
             from pandas.tseries.frequencies import to_offset
 
             return to_offset(freq)
-    gaps = np.diff(np.asarray(times, dtype="datetime64[ns]"))
-    return np.median(gaps.astype(np.int64)).astype("timedelta64[ns]") if len(gaps) else np.timedelta64(1, "D")
+    gaps = np.diff(np.asarray(times, dtype=TIME_UNIT))
+    return np.median(gaps.astype(np.int64)).astype("timedelta64[s]") if len(gaps) else np.timedelta64(1, "D")
 
 
-def future_times(times: np.ndarray, count: int) -> np.ndarray:
-    """`count` times after the last one, at the series' step (`step`)."""
+def future_times(times: np.ndarray, count: int, gap=None) -> np.ndarray:
+    """`count` times after the last one, at `gap` (an offset or a timedelta), or the series' own step (`step`)."""
     import pandas as pd
 
     if count <= 0:
-        return np.zeros(0, dtype="datetime64[ns]")
-    gap = step(times)
-    last = pd.Timestamp(times[-1])
+        return np.zeros(0, dtype=TIME_UNIT)
+    gap = step(times) if gap is None else gap
+    last = pd.Timestamp(np.datetime64(times[-1], "s"))
     if isinstance(gap, np.timedelta64):
-        return (np.datetime64(last, "ns") + gap * np.arange(1, count + 1)).astype("datetime64[ns]")
-    return pd.date_range(last, periods=count + 1, freq=gap)[1:].to_numpy(dtype="datetime64[ns]")
+        return (np.datetime64(times[-1], "s") + gap * np.arange(1, count + 1)).astype(TIME_UNIT)
+    return pd.date_range(last, periods=count + 1, freq=gap, unit="s")[1:].to_numpy(dtype=TIME_UNIT)
 
 
-def extended_times(times: np.ndarray, extra: int) -> np.ndarray:
-    """The times with `extra` more after the end (none when extra <= 0)."""
-    times = np.asarray(times, dtype="datetime64[ns]")
-    return np.concatenate([times, future_times(times, extra)]) if extra > 0 else times
+def extended_times(times: np.ndarray, extra: int, gap=None) -> np.ndarray:
+    """The times with `extra` more after the end (none when extra <= 0), at `gap` or the series' own step."""
+    times = np.asarray(times, dtype=TIME_UNIT)
+    return np.concatenate([times, future_times(times, extra, gap)]) if extra > 0 else times

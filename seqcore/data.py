@@ -104,6 +104,7 @@ class SequenceData:
     text: TextSplit | None = None
     transform: SeriesTransform | None = None
     times: np.ndarray | None = None
+    time_step: object | None = None  # the dates' step (a pandas offset or a timedelta), for dates past the end
     season: int | None = None
     notes: tuple[str, ...] = ()
 
@@ -184,8 +185,9 @@ def build_data(config: DataConfig, uploaded: np.ndarray | None = None, *, rng: n
 
             values, times = csvseries.unpack(uploaded)
             values = _checked_csv_values(values, config.csv_column)
+            file_times = times  # its frequency and season, which dropped rows would hide from pandas
             raw, times, note = csvseries.apply_missing(values, times, config.missing, config.csv_column)
-            return _series_data(config, raw, times=times, notes=(note,) if note else ())
+            return _series_data(config, raw, times=times, notes=(note,) if note else (), file_times=file_times)
         return _series_data(config, spec.generate(config, rng))
     rows = _sequence_rows(config) if split else (config.n_sequences, 0, 0)
     n_features, _ = spec.sizes(config)
@@ -300,7 +302,7 @@ def _checked_csv_values(values, column: str) -> np.ndarray:
 
 
 def _series_data(config: DataConfig, raw: np.ndarray, *, times: np.ndarray | None = None,
-                 notes: tuple[str, ...] = ()) -> SequenceData:
+                 notes: tuple[str, ...] = (), file_times: np.ndarray | None = None) -> SequenceData:
     n = len(raw)
     seq_len, horizon = config.seq_len, config.horizon
     problem = splits.window_problem(n, seq_len, horizon, config.val_fraction, config.test_fraction)
@@ -314,11 +316,14 @@ def _series_data(config: DataConfig, raw: np.ndarray, *, times: np.ndarray | Non
                         f"above the limit of {_short(MAX_MODEL_VALUES)}; use a shorter window or fewer points")
 
     val_start, test_start = bounds["validation"][0], bounds["test"][0]
-    season = config.season or None
-    if season is None and times is not None:
+    season, time_step = config.season or None, None
+    if times is not None:
+        from seqcore.csvseries import step
         from seqcore.evaluation import seasonal_period
 
-        season = seasonal_period(times)
+        file_times = times if file_times is None else file_times
+        season = season or seasonal_period(file_times)
+        time_step = step(file_times)
     transform = _series_transform(config, raw, val_start, season)
     if val_start - transform.lag < seq_len + horizon:
         raise DataError("data.difference", config.difference,
@@ -332,7 +337,7 @@ def _series_data(config: DataConfig, raw: np.ndarray, *, times: np.ndarray | Non
                         x_test=x_test, y_test=y_test, w_train=None, w_val=None, w_test=None, n_features=1,
                         n_outputs=horizon, many_to_many=False, scaler=transform.scaler, series=raw,
                         split_points=(val_start, test_start), tokens=None, transform=transform, times=times,
-                        season=season, notes=notes)
+                        season=season, notes=notes, time_step=time_step)
 
 
 def _series_transform(config: DataConfig, raw: np.ndarray, train_stop: int, season: int | None) -> SeriesTransform:

@@ -193,7 +193,8 @@ def series_axis(data: SequenceData, positions: np.ndarray) -> np.ndarray:
         return positions
     from seqcore.csvseries import extended_times
 
-    return extended_times(data.times, int(positions.max(initial=0)) + 1 - len(data.times))[positions]
+    extra = int(positions.max(initial=0)) + 1 - len(data.times)
+    return extended_times(data.times, extra, data.time_step)[positions]
 
 
 def baselines_note(baselines: dict[str, float]) -> str | None:
@@ -257,27 +258,31 @@ def forecast_past_end(snapshot: SnapshotEvent, data: SequenceData, steps: int, *
     return Forecast(axis=series_axis(data, n + np.arange(steps)), values=values, method=method, sentence=sentence)
 
 
-def forecast_figure(data: SequenceData, found: evaluation.Evaluation, future: Forecast | None, *, epoch: int):
+def forecast_figure(data: SequenceData, found: evaluation.Evaluation | None, future: Forecast | None, *,
+                    epoch: int):
     """The test part's true values, the network's forecast of each (its first step ahead), and the forecast past
-    the end of the data, on the series' dates."""
-    test_start = data.split_points[1]
-    context = max(data.window_start("test"), test_start - data.n_steps)
-    first_targets = evaluation.origins(data, "test")
+    the end of the data, on the series' dates; without a test part (`found` None), the last windows' values."""
+    n = len(data.series)
+    if found is not None:
+        start, first_targets = data.split_points[1], evaluation.origins(data, "test")
+        predicted, title = found.predictions[evaluation.NETWORK][:, 0], "Test part, then past the end of the data"
+    else:
+        start, first_targets, predicted = max(0, n - 4 * data.n_steps), np.zeros(0, np.int64), np.zeros(0)
+        title = "The end of the data, then past it"
     return plots.series_prediction_figure(
-        series_axis(data, np.arange(context, len(data.series))), data.series[context:],
-        series_axis(data, first_targets), found.predictions[evaluation.NETWORK][:, 0],
+        series_axis(data, np.arange(start, n)), data.series[start:], series_axis(data, first_targets), predicted,
         t_forecast=None if future is None else future.axis, forecast=None if future is None else future.values,
-        title=f"Test part, then past the end of the data (epoch {epoch})")
+        title=f"{title} (epoch {epoch})")
 
 
-def forecast_csv(data: SequenceData, found: evaluation.Evaluation, future: Forecast | None) -> bytes:
-    """The test part (true value and the network's forecast of it) and the forecast past the end, one row a step,
-    with the dates where the series has them."""
+def forecast_csv(data: SequenceData, found: evaluation.Evaluation | None, future: Forecast | None) -> bytes:
+    """The test part (true value and the network's forecast of it; none without a test part) and the forecast
+    past the end, one row a step, with the dates where the series has them."""
     import pandas as pd
 
-    first_targets = evaluation.origins(data, "test")
-    rows = {"part": ["test"] * len(first_targets), "actual": data.series[first_targets],
-            "forecast": found.predictions[evaluation.NETWORK][:, 0]}
+    first_targets = evaluation.origins(data, "test") if found is not None else np.zeros(0, np.int64)
+    predicted = found.predictions[evaluation.NETWORK][:, 0] if found is not None else np.zeros(0)
+    rows = {"part": ["test"] * len(first_targets), "actual": data.series[first_targets], "forecast": predicted}
     axis = [series_axis(data, first_targets)]
     if future is not None:
         rows["part"] += ["past the end"] * len(future.values)

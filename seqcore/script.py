@@ -88,7 +88,7 @@ def data_csv(experiment: Experiment, uploaded: np.ndarray | None) -> bytes | Non
         writer.writerows([[_number(v)] for v in values.tolist()])
     else:
         writer.writerow([config.time_column or "time", config.csv_column])
-        times = _iso_times(np.asarray(times, dtype="datetime64[ns]"))
+        times = _iso_times(np.asarray(times, dtype="datetime64[s]"))
         writer.writerows(zip(times, map(_number, values.tolist()), strict=True))
     return out.getvalue().encode()
 
@@ -126,8 +126,8 @@ def _iso_times(times) -> list[str]:
     """Dates as 2024-01-31 when every time is a midnight, else to the second or, where needed, the nanosecond."""
     import numpy as np
 
-    ns = times.astype(np.int64)
-    unit = "D" if np.all(ns % 86_400_000_000_000 == 0) else "s" if np.all(ns % 1_000_000_000 == 0) else "ns"
+    times = np.asarray(times, dtype="datetime64[s]")
+    unit = "D" if np.all(times.astype(np.int64) % 86_400 == 0) else "s"
     return np.datetime_as_string(times, unit=unit).tolist()
 
 
@@ -514,7 +514,7 @@ def _series_data(experiment: Experiment) -> tuple[list, str, list[str]]:
         if config.time_column:
             targets.append(("seqcore.csvseries", "_as_times"))
             timed = '''\
-    times = _as_times(frame[DATA.time_column]).to_numpy(dtype="datetime64[ns]")  # dates or years, as the app reads
+    times = _as_times(frame[DATA.time_column]).to_numpy(dtype="datetime64[s]")  # dates or years, as the app reads
     order = np.argsort(times, kind="stable")  # a file that lists the newest row first is read oldest first
     values, times = values[order], times[order]
 '''
@@ -528,14 +528,15 @@ def read_series():
         raise SystemExit(f"{{CSV_PATH}} is missing: put the CSV the run learnt beside this script under that name")
     frame = pd.read_csv(CSV_PATH, skipinitialspace=True, float_precision="round_trip")  # another delimiter: sep=";"
     values = pd.to_numeric(frame[DATA.csv_column]).to_numpy(dtype=np.float64)  # empty cells are NaN: missing
-{timed}    raw, times, note = apply_missing(values, times, DATA.missing, DATA.csv_column)
+{timed}    file_times = times  # the file's own frequency: dropped rows would hide its season
+    raw, times, note = apply_missing(values, times, DATA.missing, DATA.csv_column)
     if note:
         print(note)
-    return raw, times
+    return raw, times, file_times
 
 
 '''
-        source = "    raw, times = read_series()\n"
+        source = "    raw, times, file_times = read_series()\n"
     else:
         targets.append(task.generate)
         source = (f"    raw = {task.generate.__name__}(DATA, np.random.default_rng(DATA.seed))  # the series, "
@@ -543,8 +544,8 @@ def read_series():
     season = "    season = DATA.season or None  # steps in one season; 0: none\n"
     if task.needs_upload and config.time_column:
         targets.append(("seqcore.evaluation", "seasonal_period"))
-        season = ("    season = DATA.season or seasonal_period(times)  # steps in one season: as set, else from the "
-                  "dates' frequency\n")
+        season = ("    season = DATA.season or seasonal_period(file_times)  # one season's steps: as set, else "
+                  "the dates' frequency\n")
     if config.difference == "lag1":
         lag = "    lag = 1  # differencing: the network learns the change from one step to the next\n"
     elif config.difference == "season":

@@ -421,3 +421,13 @@ def test_the_long_memory_lesson_is_the_adding_preset_with_the_chosen_cell_and_le
     assert name == "adding_simplernn" and differences(gru, rnn) == ["model.cell"]  # a fair A/B: only the cell
     with pytest.raises(ConfigError, match="data.seq_len: 75 is not one of the lesson's 50, 100, 200"):
         adding_lesson("LSTM", 75)
+
+
+def test_a_file_from_before_schema_6_reads_without_differencing_or_early_stopping():
+    """Those runs learnt levels and trained every epoch: rebuilt with auto, a trending CSV would be differenced
+    and its network's outputs read as changes."""
+    older = {"schema": 5, **Experiment().with_values(**{"data.generator": "sine"}).to_dict()}
+    del older["data"]["difference"], older["train"]["early_stopping"]
+    read = Experiment.from_json(json.dumps(older))
+    assert read.data.difference == "none" and read.train.early_stopping == "off"
+    assert Experiment.from_json(Experiment().to_json()).data.difference == "auto"  # a current file as written

@@ -105,7 +105,10 @@ def test_drop_removes_the_rows_and_their_dates():
     data = build_data(DataConfig(generator="csv", csv_column="sales", time_column="month", seq_len=6,
                                  missing="drop"), packed)
     assert len(data.series) == 117 and np.datetime64("2000-06-01") not in data.times
-    assert data.notes[0] == "Dropped 3 missing values (the first at 2000-06-01): 117 values remain."
+    assert data.notes[0].startswith("Dropped 3 missing values (the first at 2000-06-01): 117 values remain.")
+    assert "interpolate to keep the steps even" in data.notes[0]
+    # the file's dates say monthly: the season and the dates past the end keep it, though rows are gone
+    assert data.season == 12 and data.time_step.freqstr == "MS"
     np.testing.assert_allclose(data.series, original["sales"].dropna().to_numpy())
 
 
@@ -188,3 +191,25 @@ def test_seasonal_difference_and_log_need_what_they_need():
     negative = values_only - 150
     with pytest.raises(DataError, match=r"data\.log: True needs every value above 0, and the value at step 1 is"):
         build_data(DataConfig(generator="csv", csv_column="sales", seq_len=12, log=True), negative)
+
+
+def test_counts_in_the_range_of_years_stay_values():
+    """Visitors between 1,000 and 2,999 a day are not years: no steady step and no year in the header."""
+    rng = np.random.default_rng(0)
+    frame = frame_of("day,visitors\n" + "".join(f"2020-01-{d:02d},{v}\n" for d, v in
+                                                zip(range(1, 29), rng.integers(1000, 2900, 28), strict=True)))
+    assert csvseries.time_columns(frame) == ["day"]
+    assert csvseries.default_columns(frame) == ("visitors", "day")
+    gappy_years = frame_of("Year,count\n" + "".join(f"{y},{y % 7}\n" for y in range(1800, 2000, 5)))
+    assert csvseries.time_columns(gappy_years) == ["Year"]  # every five years, and the header says so
+
+
+def test_years_before_1678_and_forecasts_past_2262_keep_their_dates():
+    """pandas' nanosecond dates end at 1677 and 2262: a run's dates are seconds."""
+    frame = frame_of("year,level\n" + "".join(f"{y},{(y * 37) % 11}\n" for y in range(1500, 1600)))
+    times = csvseries.unpack(csvseries.column_series(frame, "level", "year"))[1]
+    assert times[0] == np.datetime64("1500-01-01") and times[-1] == np.datetime64("1599-01-01")
+    sunspots = load_csv((DATA / "sunspots_yearly.csv").read_bytes())
+    years = csvseries.unpack(csvseries.column_series(sunspots, "SUNACTIVITY", "YEAR"))[1]
+    ahead = csvseries.future_times(years, 300)
+    assert ahead[0] == np.datetime64("2009-01-01") and ahead[-1] == np.datetime64("2308-01-01")

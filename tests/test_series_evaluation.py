@@ -111,3 +111,25 @@ def test_the_forecast_downloads_as_csv_with_dates(dated_run):
     assert frame["time"].iloc[-1] == pd.Timestamp("2010-06-30") and math.isnan(frame["actual"].iloc[-1])
     figure = panels.forecast_figure(data, found, future, epoch=snapshot.epoch)
     assert figure.layout.xaxis.title.text == "date"
+
+
+def test_without_a_test_part_the_forecast_past_the_end_still_draws_and_downloads(dated_run):
+    import io
+
+    import pandas as pd
+
+    experiment, data, snapshot, _ = dated_run
+    no_test = build_data(experiment.data.__class__(**{**experiment.data.__dict__, "test_fraction": 0.0}),
+                         _uploaded_of(data))
+    assert panels.series_evaluation(snapshot, no_test, cell=experiment.model.cell) is None
+    future = panels.forecast_past_end(snapshot, no_test, 12, cell=experiment.model.cell)
+    figure = panels.forecast_figure(no_test, None, future, epoch=snapshot.epoch)
+    assert figure.layout.title.text.startswith("The end of the data, then past it")
+    frame = pd.read_csv(io.BytesIO(panels.forecast_csv(no_test, None, future)))
+    assert list(frame["part"].unique()) == ["past the end"] and len(frame) == 12
+
+
+def _uploaded_of(data):
+    from seqcore import csvseries
+
+    return csvseries.pack(data.series, data.times)

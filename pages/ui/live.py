@@ -105,7 +105,11 @@ def _evaluation(job: JobHandle, view: JobView) -> None:
     if snapshot is None or not view.done:
         return
     data, found, _ = _evaluated(job, view, snapshot.epoch)
-    if found is None:
+    if data is None:
+        return
+    if found is None:  # every value was for training or validation: nothing held out to score
+        st.caption("No test part (Test share 0), so no test scores; the forecast past the end is below.")
+        _forecast(job, view, data)
         return
     kind, sentence = found.verdict()
     (st.success if kind == "success" else st.warning)(md(sentence))
@@ -132,17 +136,17 @@ def _forecast(job: JobHandle, view: JobView, data) -> None:
         help="The network as it was at each snapshot: drag to watch its forecast take shape.")
     horizon = data.n_outputs
     steps = cols[1].number_input("Steps past the end", 1, panels.MAX_FORECAST_STEPS,
-                                 value=max(horizon, data.season or 0, 1), step=1, key="forecast_steps",
+                                 value=min(max(horizon, data.season or 0, 1), panels.MAX_FORECAST_STEPS), step=1,
+                                 key="forecast_steps",
                                  help=f"Up to {horizon} is the network's direct forecast; more feeds its "
                                       "forecasts back in (recursive).")
     _, found, snapshot = _evaluated(job, view, epoch)
-    if found is None:
-        return
     future = panels.forecast_past_end(snapshot, data, int(steps), cell=view.experiment.model.cell,
                                       activation=view.experiment.model.activation)
     st.plotly_chart(panels.forecast_figure(data, found, future, epoch=epoch), key="fig_forecast")
-    st.caption(f"Blue: the true values; orange: the network's forecast of each test value from the "
-               f"{data.n_steps} before it; pink: {future.sentence.lower()}")
+    tested = (f"orange: the network's forecast of each test value from the {data.n_steps} before it; "
+              if found is not None else "")
+    st.caption(f"Blue: the true values; {tested}pink: {future.sentence.lower()}")
     name = f"forecast-{view.experiment.data.csv_column or view.experiment.data.generator}-epoch{epoch}.csv"
     st.download_button("Forecast (CSV)", panels.forecast_csv(data, found, future), file_name=name,
                        mime="text/csv", on_click="ignore", key="forecast_csv")
@@ -230,13 +234,13 @@ def _downloads(job: JobHandle, view: JobView) -> None:
                                 mime="application/zip", on_click="ignore", width="stretch")
     elif view.done:
         cols[3].caption("No model file: the run ended before it could save one.")
+    else:
+        cols[3].caption("The model file is ready when the run ends.")
     if companion:  # a text model's ids, a series model's values, mean nothing without it
         name, body = companion
         label = "Vocabulary (JSON)" if name == "vocabulary.json" else "Preprocessing (JSON)"
         cols[4].download_button(label, body, file_name=name, mime="application/json", on_click="ignore",
                                 width="stretch")
-    else:
-        cols[3].caption("The model file is ready when the run ends.")
 
 
 def previous_run(view: JobView):

@@ -242,7 +242,5 @@ def uploaded() -> tuple[np.ndarray | None, str | None]:
     column, time_column = experiment().data.csv_column, experiment().data.time_column
     if experiment().data.generator != "csv" or upload is None or column not in upload["columns"]:
         return None, None
-    if time_column not in upload.get("times", []):
-        time_column = ""
     return column_series(upload["frame"], column, time_column), f"{upload['digest']}:{column}:{time_column}"
 
