@@ -111,4 +111,5 @@ def close_on_a_phone(page_changed: bool) -> None:
         return
     count = st.session_state.get("close_sidebar_count", 0) + 1  # new content, so the browser runs it again
     st.session_state["close_sidebar_count"] = count
-    st.html(_CLOSE_ON_A_PHONE.format(count=count), unsafe_allow_javascript=True)
+    with st.sidebar:  # at the sidebar's end: an element that comes and goes in the page would shift its widgets
+        st.html(_CLOSE_ON_A_PHONE.format(count=count), unsafe_allow_javascript=True)
