@@ -122,8 +122,9 @@ def test_own_text_trains_samples_live_and_is_inspected(e2e_server, e2e_page):
         go_to(page, "Model & training", "Model & training")
         set_number(page, "Units per layer", 32)
         set_number(page, "Epochs", EPOCHS)
-        set_number(page, "Batch size", 32)
         set_number(page, "Learning rate", 0.01)
+        page.get_by_text("Training", exact=True).click()  # the expander of the less-changed settings
+        set_number(page, "Batch size", 32)
         page.get_by_text("More training settings").click()
         set_number(page, "Snapshot every (epochs)", 1)
         link = expect_share_link(page, "t.snapshot_every=1")
