@@ -3,9 +3,12 @@
     streamlit run app.py
 """
 
+import contextlib
+
 import streamlit as st
 
 from pages.ui import compat, refresh, runs, session, sidebar, state
+from seqcore.backends import BackendUnavailable
 
 compat.skip_repl_check()
 # Icons are Material symbols, not emoji: the first emoji icon loads Streamlit's emoji catalogue (0.3 s of the
@@ -21,7 +24,8 @@ st.html("<style>[data-testid=stElementContainer][data-stale=true]{opacity:1 !imp
         "[data-testid=stMainBlockContainer]{padding-top:3.25rem}"
         "h1{font-size:2rem !important;padding-top:0.25rem !important}"
         "[data-testid=stMetricValue]{font-size:1.6rem}</style>")
-runs.backend()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
+with contextlib.suppress(BackendUnavailable):  # said when Train is pressed
+    runs.backend()  # the first visit starts a warm worker (TensorFlow imported) while the person reads
 
 if st.query_params.get(session.BOARD_PARAM):  # the projector's link: the class board alone
     board = st.navigation([st.Page("pages/board.py", title="Class board", icon=":material/leaderboard:",

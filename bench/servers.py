@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # never the machine's network address
@@ -103,3 +108,71 @@ class StreamlitServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# Ray binds the machine's network address unless told otherwise (../shared/DESIGN.md): every process of a cluster
+# started here, and every process that connects to it, keeps to 127.0.0.1; and each asks for a token of this run's
+# own (RAY_AUTH_TOKEN), never one in ~/.ray that another Ray on the machine made. Ray reads both once, on import.
+RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token"}
+RAY_START_S = 60
+
+
+def ray_environment() -> dict[str, str]:
+    """What every process of a Ray started here needs in its environment, this one's included (set here)."""
+    for key, value in RAY_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    return {key: os.environ[key] for key in (*RAY_ENV, "RAY_AUTH_TOKEN")}
+
+
+def _ray_command() -> list[str]:
+    found = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    return [found] if Path(found).exists() else [sys.executable, "-c", "from ray.scripts.scripts import main; main()"]
+
+
+@contextlib.contextmanager
+def ray_head(num_cpus: int = 4):
+    """Yield the address of a Ray head with `num_cpus` logical CPUs on 127.0.0.1; end it and its processes."""
+    env = ray_environment()
+    if os.environ.get("RAY_ADDRESS"):
+        yield os.environ["RAY_ADDRESS"]
+        return
+    port = free_port()
+    temp = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths live under it
+    log = open(Path(temp) / "head.log", "w")  # noqa: SIM115 - closed below, after the head has ended
+    head = subprocess.Popen(
+        [*_ray_command(), "start", "--head", "--block", f"--port={port}", f"--num-cpus={num_cpus}",
+         "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"],
+        env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True)
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + RAY_START_S
+        while "Ray runtime started" not in (Path(temp) / "head.log").read_text():
+            if head.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Ray head did not start: {(Path(temp) / 'head.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield address
+    finally:
+        with contextlib.suppress(Exception):
+            import ray
+
+            ray.shutdown()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            head.wait(30)
+        # What the head started in sessions of their own (workers) carries the session's folder in its command.
+        left = []
+        for process in psutil.process_iter(["cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                if any(temp in part for part in process.info["cmdline"] or []):
+                    left.append(process)
+        for process in left:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGKILL)
+        psutil.wait_procs(left, timeout=10)
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -89,6 +90,19 @@ class Recorder(Protocol):
     def paused(self, record: JobRecord, status: str) -> None: ...
 
     def ended(self, record: JobRecord, event: EndEvent) -> None: ...
+
+
+TYPICAL_RUN_S = 30.0  # what a run is taken to last before any has ended
+
+
+def wait_estimate_s(position: int, slots: int, recent_run_s) -> float:
+    """About how long the job at this queue position waits: the runs ahead of it, a slot's worth at a time, each
+    as long as the median of recent runs (TYPICAL_RUN_S before any has ended). Every backend answers with this."""
+    if position <= 0:
+        return 0.0
+    recent = sorted(recent_run_s)
+    typical = recent[len(recent) // 2] if recent else TYPICAL_RUN_S
+    return math.ceil(position / max(1, slots)) * typical
 
 
 def thinned(sizes: list[int], max_count: int, max_bytes: int) -> list[int]:

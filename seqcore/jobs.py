@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import math
 import os
 import secrets
 import signal
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from seqcore import limits as run_limits
-from seqcore.backend import COMMANDS, JobHandle, JobRecord, QueueFull, Recorder
+from seqcore.backend import COMMANDS, JobHandle, JobRecord, QueueFull, Recorder, wait_estimate_s
 from seqcore.config import ConfigError, Experiment
 from seqcore.events import EndEvent
 from seqcore.models import installed_backends
@@ -252,14 +251,9 @@ class JobManager:
             return 0
 
     def estimated_wait_s(self, position: int) -> float:
-        """About how long the job at this queue position waits: the runs ahead of it, a slot's worth at
-        a time, each as long as the median of recent runs (30 s before any has ended)."""
-        if position <= 0:
-            return 0.0
         with self._lock:
-            recent = sorted(self._durations)
-        typical = recent[len(recent) // 2] if recent else 30.0
-        return math.ceil(position / self.slots) * typical
+            recent = list(self._durations)
+        return wait_estimate_s(position, self.slots, recent)
 
     def shutdown(self) -> None:
         with self._lock:

@@ -71,18 +71,51 @@ def warm_up(models=None) -> None:
         train(tiny, lambda event: None)
 
 
-def serve(inbox: Connection, outbox: Connection) -> None:
+def start_keras():
+    """Import Keras and TensorFlow in a trainer process, quiet and on its share of the cores."""
     import keras
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # retracing notices are expected: each job is a new model
-    if os.environ.get("SEQCORE_INTRA_OP_THREADS"):  # set by the JobManager: its cores per slot
+    if os.environ.get("SEQCORE_INTRA_OP_THREADS"):  # set by the backend: its cores per slot
         tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["SEQCORE_INTRA_OP_THREADS"]))
+    return keras
+
+
+def run_job(experiment: dict, emit, control_for, *, uploaded, save_artifacts: bool, models) -> None:
+    """Train one job, reporting through `emit` (a failure too, as its EndEvent); `control_for(deadline_s)` makes
+    the job's Control. Frees what the model cache let go afterwards. Shared by this worker and Ray's trainers."""
+    import keras
 
     from seqcore.config import ConfigError, Experiment
     from seqcore.data import DataError
     from seqcore.events import EndEvent
-    from seqcore.training import ModelCache, train
+    from seqcore.training import train
+
+    evicted = models.evicted
+    try:
+        parsed = Experiment.from_dict(experiment)
+        train(parsed, emit, control_for(parsed.train.time_limit_s), uploaded=uploaded,
+              save_artifacts=save_artifacts, models=models)
+    except (ConfigError, DataError) as err:
+        emit(EndEvent(status="failed", reason=str(err), epochs_done=0))
+    except MemoryError:
+        emit(EndEvent(status="failed", reason="The run ran out of memory: use fewer units, steps or sequences.",
+                      epochs_done=0))
+    except Exception as err:  # report, keep serving: one bad job must not take the trainer down
+        traceback.print_exc()
+        emit(EndEvent(status="failed", reason=f"Training failed: {type(err).__name__}: {err}", epochs_done=0))
+    # Keras' clear_session also clears TensorFlow's kernel caches, after which a cached model's next first
+    # step took 0.5 s instead of 0.02 (measured): clear only when the cache let a model go, to free it.
+    if models.evicted != evicted:
+        keras.backend.clear_session()
+    else:
+        gc.collect()
+
+
+def serve(inbox: Connection, outbox: Connection) -> None:
+    keras = start_keras()
+    from seqcore.training import ModelCache
 
     models = ModelCache()
     warm_up(models)
@@ -100,25 +133,8 @@ def serve(inbox: Connection, outbox: Connection) -> None:
         def emit(event, job_id=message.job_id):
             outbox.send(JobEvent(job_id=job_id, event=event))
 
-        evicted = models.evicted
-        try:
-            experiment = Experiment.from_dict(message.experiment)
-            train(experiment, emit, PipeControl(inbox, experiment.train.time_limit_s),
-                  uploaded=message.uploaded, save_artifacts=message.save_artifacts, models=models)
-        except (ConfigError, DataError) as err:
-            emit(EndEvent(status="failed", reason=str(err), epochs_done=0))
-        except MemoryError:
-            emit(EndEvent(status="failed", reason="The run ran out of memory: use fewer units, steps or sequences.",
-                          epochs_done=0))
-        except Exception as err:  # report, keep serving: one bad job must not take the worker down
-            traceback.print_exc()
-            emit(EndEvent(status="failed", reason=f"Training failed: {type(err).__name__}: {err}", epochs_done=0))
-        # Keras' clear_session also clears TensorFlow's kernel caches, after which a cached model's next first
-        # step took 0.5 s instead of 0.02 (measured): clear only when the cache let a model go, to free it.
-        if models.evicted != evicted:
-            keras.backend.clear_session()
-        else:
-            gc.collect()
+        run_job(message.experiment, emit, lambda deadline_s: PipeControl(inbox, deadline_s),
+                uploaded=message.uploaded, save_artifacts=message.save_artifacts, models=models)
         outbox.send(Idle(at=time.time()))
 
 

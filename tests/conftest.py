@@ -14,6 +14,10 @@ import pytest
 # Before anything imports TensorFlow (the test modules, and the workers and commands they start, inherit it).
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# A Ray the tests start keeps to 127.0.0.1 and asks for a token of its own: set before anything imports Ray.
+from bench.servers import ray_environment  # noqa: E402
+
+ray_environment()
 # Runs recorded by tests (and by the servers and commands they start) go to a throwaway store, never runs/.
 if "SEQCORE_STORE" not in os.environ:
     import tempfile

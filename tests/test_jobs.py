@@ -1,9 +1,14 @@
-"""What a user of the job manager notices: a submit answers at once, events stream in, the buttons (stop,
+"""What a user of a training backend notices: a submit answers at once, events stream in, the buttons (stop,
 pause, resume) act quickly, limits and crashes end only the job concerned, and extra jobs wait their turn.
 
-All tests share one JobManager(slots=2, warm=1) from conftest.py.
+Each test of the contract runs against both backends (the `backend` fixture): the local pool (one
+JobManager(slots=2, warm=1) from conftest.py) and Ray (one RayBackend(slots=2) on a real Ray head on 127.0.0.1,
+started here: bench/servers.py's ray_head).
 """
 
+import contextlib
+import dataclasses
+import itertools
 import os
 import signal
 import time
@@ -11,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from bench.servers import ray_head
 from seqcore.config import Experiment, preset
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -19,11 +25,64 @@ TINY = ["model.units=8", "data.n_sequences=40"]
 SHORT = preset("seed").apply_overrides([*TINY, "train.epochs=3", "train.snapshot_every=2"])
 LONG = preset("seed").apply_overrides([*TINY, "train.epochs=10000", "train.snapshot_every=1000"])
 START_S = 180  # generous: a worker may still be importing Keras (and warming up) on a busy machine
+BACKENDS = ["local", "ray"]
+_namespaces = itertools.count(1)
 
 
-def test_submit_answers_at_once_and_the_events_arrive(job_manager):
+@pytest.fixture(scope="session")
+def ray_address():
+    with ray_head(num_cpus=4) as address:  # the shared backend's two trainers, and one or two of a test's own
+        yield address
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    """The backend under test, shared by this module's tests: the local pool, or RayBackend(slots=2)."""
+    if request.param == "local":
+        yield request.getfixturevalue("job_manager")
+        return
+    from seqcore.raybackend import RayBackend
+    from seqcore.store import RunStore
+
+    ray = RayBackend(slots=2, address=request.getfixturevalue("ray_address"), namespace="seqcore-tests",
+                     store=RunStore(tmp_path_factory.mktemp("ray-store")))
+    assert ray.wait_ready(180), "the Ray trainers did not import Keras within 3 minutes"
+    yield ray
+    ray.tear_down()
+
+
+@pytest.fixture
+def make_backend(request):
+    """make_backend(kind, slots=..., ...): a backend of its own for one test, of `kind` ('local' or 'ray'), in a
+    namespace of its own on Ray; ended after the test."""
+    made = []
+
+    def make(kind: str, **options):
+        if kind == "local":
+            from seqcore.jobs import JobManager
+
+            made.append(JobManager(**options))
+        else:
+            from seqcore.raybackend import RayBackend
+
+            options.pop("warm", None)  # a Ray backend's trainers are all warm
+            options.setdefault("namespace", f"seqcore-test-{os.getpid()}-{next(_namespaces)}")
+            made.append(RayBackend(address=request.getfixturevalue("ray_address"), **options))
+        return made[-1]
+
+    yield make
+    for each in made:
+        with contextlib.suppress(Exception):
+            (each.tear_down if hasattr(each, "tear_down") else each.shutdown)()
+
+
+def kind_of(backend) -> str:
+    return "ray" if type(backend).__name__ == "RayBackend" else "local"
+
+
+def test_submit_answers_at_once_and_the_events_arrive(backend):
     started = time.monotonic()
-    job = job_manager.submit(SHORT)
+    job = backend.submit(SHORT)
     assert time.monotonic() - started < 1.0
     assert job.view().status in ("queued", "starting")
     assert job.wait(START_S), f"still {job.view().status} after {START_S} s"
@@ -38,14 +97,14 @@ def test_submit_answers_at_once_and_the_events_arrive(job_manager):
     assert set(view.end.artifacts) == {"model.keras", "history.csv", "experiment.json"}
     assert view.end.artifacts["model.keras"][:2] == b"PK"  # a .keras file is a zip archive
     assert Experiment.from_json(view.end.artifacts["experiment.json"].decode()) == SHORT
-    stored = job_manager.store.view(job.id)  # and the store holds the same run, from its own file
+    stored = backend.store.view(job.id)  # and the store holds the same run, from its own file
     assert (stored.status, stored.history, stored.snapshot_epochs) == ("finished", view.history, (1, 2, 3))
     assert stored.end.artifacts == view.end.artifacts and stored.end.test_metrics == view.end.test_metrics
     assert np.array_equal(stored.latest_snapshot.hidden[0], view.latest_snapshot.hidden[0])
 
 
-def test_stop_takes_effect_at_once(job_manager, wait_until):
-    job = job_manager.submit(LONG, save_artifacts=False)
+def test_stop_takes_effect_at_once(backend, wait_until):
+    job = backend.submit(LONG, save_artifacts=False)
     wait_until(lambda: job.view().epoch >= 3, START_S, "three epochs")
     epochs_at_stop = job.view().epoch
     job.stop()
@@ -56,13 +115,13 @@ def test_stop_takes_effect_at_once(job_manager, wait_until):
     assert view.end.epochs_done == len(view.history)
 
 
-def test_a_worker_too_busy_to_stop_is_replaced_and_the_run_ends_stopped(tmp_path, wait_until):
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_worker_too_busy_to_stop_is_replaced_and_the_run_ends_stopped(kind, make_backend, wait_until):
     """A worker still tracing a big model cannot poll for Stop; the person must not wait it out. Simulated
     with a worker that does not answer at all (SIGSTOP)."""
     from pages.ui.sidebar import status_line
-    from seqcore.jobs import JobManager
 
-    manager = JobManager(slots=1, warm=1, stop_grace_s=2.0)
+    manager = make_backend(kind, slots=1, warm=1, stop_grace_s=2.0)
     try:
         job = manager.submit(LONG, save_artifacts=False)
         wait_until(lambda: job.view().epoch >= 1, START_S, "the first epoch")
@@ -77,15 +136,15 @@ def test_a_worker_too_busy_to_stop_is_replaced_and_the_run_ends_stopped(tmp_path
         assert view.status == "stopped" and not view.stopping
         assert view.reason.startswith("Stopped by the user.") and "restarted" in view.reason
         assert view.end.epochs_done == len(view.history) >= 1
-        wait_until(lambda: manager.worker_pids() not in ([], [pid]), 30, "a new worker in the old one's place")
+        wait_until(lambda: manager.worker_pids() not in ([], [pid]), 60, "a new worker in the old one's place")
         after = manager.submit(SHORT, save_artifacts=False)
         assert after.wait(START_S) and after.view().status == "finished"
     finally:
         manager.shutdown()
 
 
-def test_pause_holds_the_run_and_resume_continues_it(job_manager, wait_until):
-    job = job_manager.submit(LONG, save_artifacts=False)
+def test_pause_holds_the_run_and_resume_continues_it(backend, wait_until):
+    job = backend.submit(LONG, save_artifacts=False)
     try:
         # Paused while it still builds its data and model (or just after): it must say so, and hold.
         wait_until(lambda: job.view().status != "queued", START_S, "a worker to take the job")
@@ -115,8 +174,8 @@ def test_pause_holds_the_run_and_resume_continues_it(job_manager, wait_until):
         assert job.wait(15)
 
 
-def test_a_time_limit_ends_a_long_run(job_manager):
-    job = job_manager.submit(LONG.with_values(**{"train.time_limit_s": 2.0}), save_artifacts=False)
+def test_a_time_limit_ends_a_long_run(backend):
+    job = backend.submit(LONG.with_values(**{"train.time_limit_s": 2.0}), save_artifacts=False)
     assert job.wait(START_S)
     view = job.view()
     assert view.status == "timed_out"
@@ -124,31 +183,31 @@ def test_a_time_limit_ends_a_long_run(job_manager):
     assert view.history and view.end.epochs_done == len(view.history)  # the epochs it did train are kept
 
 
-def test_bad_data_fails_only_that_job_and_the_worker_keeps_serving(job_manager):
+def test_bad_data_fails_only_that_job_and_the_worker_keeps_serving(backend):
     no_file = preset("sine").apply_overrides(["data.generator=csv", "data.csv_column=price"])
-    job = job_manager.submit(no_file, save_artifacts=False)  # a CSV experiment without its CSV values
+    job = backend.submit(no_file, save_artifacts=False)  # a CSV experiment without its CSV values
     assert job.wait(START_S)
     view = job.view()
     assert view.status == "failed"
     assert view.reason.startswith("data.csv_column: 'price' needs an uploaded CSV file")
     assert view.history == () and view.end.epochs_done == 0
     # The worker reported the error itself (a dead worker would say so) and takes the next job.
-    after = job_manager.submit(SHORT, save_artifacts=False)
+    after = backend.submit(SHORT, save_artifacts=False)
     assert after.wait(START_S)
     assert after.view().status == "finished"
 
 
-def test_jobs_beyond_the_slots_wait_in_the_queue(job_manager, wait_until):
-    first, second = (job_manager.submit(LONG, save_artifacts=False) for _ in range(2))
-    third = job_manager.submit(SHORT, save_artifacts=False)
-    fourth = job_manager.submit(SHORT, save_artifacts=False)
+def test_jobs_beyond_the_slots_wait_in_the_queue(backend, wait_until):
+    first, second = (backend.submit(LONG, save_artifacts=False) for _ in range(2))
+    third = backend.submit(SHORT, save_artifacts=False)
+    fourth = backend.submit(SHORT, save_artifacts=False)
     try:
         assert third.view().status == "queued" and third.view().queue_position >= 1
         assert fourth.view().queue_position == third.view().queue_position + 1
         wait_until(lambda: first.view().epoch and second.view().epoch, START_S, "both slots running")
         assert (third.view().status, third.view().queue_position) == ("queued", 1)
         assert (fourth.view().status, fourth.view().queue_position) == ("queued", 2)
-        assert job_manager.queued() == 2
+        assert backend.queued() == 2
         # Stopping a queued job takes it out of the queue; it never runs.
         fourth.stop()
         assert fourth.wait(1)
@@ -167,11 +226,11 @@ def test_jobs_beyond_the_slots_wait_in_the_queue(job_manager, wait_until):
         assert all(job.wait(15) for job in (first, second))
 
 
-def test_a_killed_worker_fails_only_its_own_job(job_manager, wait_until):
-    jobs = [job_manager.submit(LONG, save_artifacts=False) for _ in range(2)]
+def test_a_killed_worker_fails_only_its_own_job(backend, wait_until):
+    jobs = [backend.submit(LONG, save_artifacts=False) for _ in range(2)]
     try:
         wait_until(lambda: all(job.view().epoch >= 1 for job in jobs), START_S, "both jobs running")
-        pids = job_manager.worker_pids()
+        pids = backend.worker_pids()
         assert len(pids) == 2  # both slots are busy, so this worker runs one of the two jobs
         os.kill(pids[0], signal.SIGKILL)
         wait_until(lambda: any(job.done for job in jobs), 20, "the killed worker's job to end")
@@ -180,52 +239,57 @@ def test_a_killed_worker_fails_only_its_own_job(job_manager, wait_until):
         assert len(dead) == 1 and len(alive) == 1
         view = dead[0].view()
         assert view.status == "failed"
-        assert view.reason == "The worker process died (killed by SIGKILL)."
+        if kind_of(backend) == "local":
+            assert view.reason == "The worker process died (killed by SIGKILL)."
+        else:  # Ray's own words on its worker's end follow
+            assert view.reason.startswith("The worker process died (") and len(view.reason) < 400
         assert view.end.epochs_done == len(view.history)
-        stored = job_manager.store.view(dead[0].id)  # the store shows it failed, with its curve
+        stored = backend.store.view(dead[0].id)  # the store shows it failed, with its curve
         assert (stored.status, stored.reason) == ("failed", view.reason)
         assert stored.history == view.history and len(stored.history) >= 1
         # The other job trains on.
         epochs = alive[0].view().epoch
         wait_until(lambda: alive[0].view().epoch > epochs, 30, "the other job to go on")
         assert alive[0].view().status == "running"
-        assert pids[0] not in job_manager.worker_pids()
+        assert pids[0] not in backend.worker_pids()
     finally:
         for job in jobs:
             job.stop()
         assert all(job.wait(15) for job in jobs)
-    after = job_manager.submit(SHORT, save_artifacts=False)
+    after = backend.submit(SHORT, save_artifacts=False)
     assert after.wait(START_S)
-    assert after.view().status == "finished"
+    assert after.view().status == "finished", after.view().reason
 
 
 def test_queue_wait_estimate_grows_with_position_and_uses_recent_run_lengths(tmp_path):
+    from seqcore.backend import wait_estimate_s
     from seqcore.jobs import JobManager
 
+    assert wait_estimate_s(0, 2, []) == 0.0
+    assert wait_estimate_s(1, 2, []) == wait_estimate_s(2, 2, []) == 30.0  # before any run ended
+    assert wait_estimate_s(3, 2, []) == 60.0
+    assert wait_estimate_s(5, 2, [4.0, 10.0, 6.0]) == 3 * 6.0  # three slots' worth of the median run
     manager = JobManager(slots=2, warm=0)  # no worker: nothing runs, only arithmetic
     try:
-        assert manager.estimated_wait_s(0) == 0.0
-        assert manager.estimated_wait_s(1) == manager.estimated_wait_s(2) == 30.0  # before any run ended
-        assert manager.estimated_wait_s(3) == 60.0
         manager._durations.extend([4.0, 10.0, 6.0])
-        assert manager.estimated_wait_s(5) == 3 * 6.0  # three slots' worth of the median run
+        assert manager.estimated_wait_s(5) == 3 * 6.0
     finally:
         manager.shutdown()
 
 
-def test_a_worker_over_its_memory_ceiling_fails_its_job_with_the_reason_and_the_pool_goes_on(job_manager):
+def test_a_worker_over_its_memory_ceiling_fails_its_job_with_the_reason_and_the_pool_goes_on(backend):
     # Any TensorFlow worker uses several hundred MB, so a 100 MB ceiling is crossed at once.
-    ceiling = job_manager.worker_memory_limit_mb
-    job_manager.worker_memory_limit_mb = 100.0
+    ceiling = backend.worker_memory_limit_mb
+    backend.worker_memory_limit_mb = 100.0
     try:
-        job = job_manager.submit(LONG)
+        job = backend.submit(LONG)
         assert job.wait(START_S), f"still {job.view().status} after {START_S} s"
         view = job.view()
         assert view.status == "failed"
         assert "ran out of memory" in view.reason and "above the limit of 100 MB" in view.reason
     finally:
-        job_manager.worker_memory_limit_mb = ceiling
-    after = job_manager.submit(SHORT)
+        backend.worker_memory_limit_mb = ceiling
+    after = backend.submit(SHORT)
     assert after.wait(START_S) and after.view().status == "finished"
 
 
@@ -249,20 +313,60 @@ def test_a_delayed_warm_worker_starts_later_and_a_job_before_it_does_not_wait(tm
         eager.shutdown()
 
 
-def test_a_full_queue_refuses_politely_and_says_when_to_try_again():
-    import dataclasses
-
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_full_queue_refuses_politely_and_says_when_to_try_again(kind, make_backend, wait_until):
     from seqcore import limits
     from seqcore.backend import QueueFull
-    from seqcore.jobs import JobManager
 
     tight = dataclasses.replace(limits.LOCAL, max_queued=2)
-    manager = JobManager(slots=1, warm=0, limits=tight, warm_delay_s=600)
-    try:
-        waiting = [manager.submit(SHORT, save_artifacts=False) for _ in range(2)]  # the worker is still starting
-        assert all(job.view().status == "queued" for job in waiting)
-        with pytest.raises(QueueFull, match=r"The queue is full: 2 runs are waiting .* Try again in about \d+ s"):
-            manager.submit(SHORT, save_artifacts=False)
-        assert manager.queued() == 2
-    finally:
-        manager.shutdown()
+    if kind == "local":  # its one worker still starting: every job waits
+        manager, busy = make_backend(kind, slots=1, warm=0, limits=tight, warm_delay_s=600), []
+    else:  # its one trainer busy with a long run
+        manager = make_backend(kind, slots=1, limits=tight)
+        busy = [manager.submit(LONG, save_artifacts=False)]
+        wait_until(lambda: busy[0].view().status != "queued", START_S, "the long run to take the slot")
+    waiting = [manager.submit(SHORT, save_artifacts=False) for _ in range(2)]
+    assert all(job.view().status == "queued" for job in waiting)
+    with pytest.raises(QueueFull, match=r"The queue is full: 2 runs are waiting .* Try again in about \d+ s"):
+        manager.submit(SHORT, save_artifacts=False)
+    assert manager.queued() == 2
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_worker_is_recycled_after_its_share_of_jobs_and_the_next_job_runs_on_a_fresh_one(kind, make_backend,
+                                                                                        wait_until):
+    """TensorFlow keeps memory per model, so a worker is replaced after `max_jobs_per_worker` jobs."""
+    manager = make_backend(kind, slots=1, warm=1, max_jobs_per_worker=2)
+    assert manager.wait_ready(START_S)
+    (first,) = manager.worker_pids()
+    for _ in range(2):
+        job = manager.submit(SHORT, save_artifacts=False)
+        assert job.wait(START_S) and job.view().status == "finished"
+    wait_until(lambda: manager.worker_pids() not in ([], [first]), 60, "a fresh worker after two jobs")
+    after = manager.submit(SHORT, save_artifacts=False)
+    assert after.wait(START_S) and after.view().status == "finished"
+    assert first not in manager.worker_pids()
+
+
+def test_two_servers_on_one_ray_cluster_share_its_queue_and_a_browser_runs_one_job_across_them(make_backend,
+                                                                                            wait_until):
+    """Two web replicas of one deployment (one namespace): one FIFO and one estimate whichever replica asks, and a
+    browser's new run on one replica stops its run on the other."""
+    first = make_backend("ray", slots=1)
+    second = make_backend("ray", namespace=first.namespace)
+    assert second.slots == 1  # it joined the first one's scheduler
+    running = first.submit(LONG, save_artifacts=False, owner="alice")
+    wait_until(lambda: running.view().epoch >= 1, START_S, "alice's run to train")
+    bob = second.submit(SHORT, save_artifacts=False, owner="bob")
+    carol = first.submit(SHORT, save_artifacts=False, owner="carol")
+    assert (bob.view().queue_position, carol.view().queue_position) == (1, 2)
+    assert first.queued() == second.queued() == 2
+    assert first.estimated_wait_s(2) == second.estimated_wait_s(2) > 0
+    # Alice, her browser now served by the second replica, presses Train again.
+    again = second.submit(SHORT, save_artifacts=False, owner="alice")
+    assert running.wait(30), "alice's first run went on after her new one was queued"
+    assert running.view().status == "stopped"
+    assert again.view().queue_position == 3 or again.view().status != "queued"
+    for job in (bob, carol, again):
+        assert job.wait(START_S) and job.view().status == "finished"
+    assert bob.view().end is not None and carol.view().waited_s >= bob.view().waited_s

@@ -13,6 +13,7 @@ from pages.ui.safe import md
 from seqcore import limits as run_limits
 from seqcore import panels
 from seqcore.backend import JobView, QueueFull
+from seqcore.backends import BackendUnavailable
 from seqcore.config import SECTIONS, ConfigError, Experiment, differences, preset
 from seqcore.data import DataError
 
@@ -75,6 +76,8 @@ def submit(first: Experiment, second: Experiment):
         return "error", f"Cannot train on these settings: {md(err)}"
     except QueueFull as err:
         return "warning", md(err)
+    except BackendUnavailable as err:
+        return "error", f"This server cannot train now: {md(err)}"
 
 
 def start(first: Experiment, second: Experiment):

@@ -11,6 +11,7 @@ from pages.ui.dataview import markdown_table
 from pages.ui.safe import md
 from seqcore import panels
 from seqcore.backend import JobHandle, JobView, QueueFull
+from seqcore.backends import BackendUnavailable
 from seqcore.config import ConfigError
 from seqcore.data import DataError
 from seqcore.script import input_files, keras_script, script_zip
@@ -184,6 +185,9 @@ def _train_button(active: bool) -> None:
             return
         except QueueFull as err:
             st.warning(md(err))
+            return
+        except BackendUnavailable as err:
+            st.error(f"This server cannot train now: {md(err)}")
             return
         refresh.follow(job.view(), None, live_panel=True)  # a full rerun starts the live timer
 

@@ -22,11 +22,11 @@ import numpy as np
 import streamlit as st
 
 from pages.ui import session, state
+from seqcore import backends
 from seqcore import limits as run_limits
 from seqcore.backend import Backend, JobHandle, QueueFull
 from seqcore.config import ConfigError, DataConfig, Experiment
 from seqcore.data import DataError, SequenceData, build_data
-from seqcore.jobs import JobManager
 from seqcore.tasks import TEXT
 
 XSRF_COOKIE = "_streamlit_xsrf"
@@ -213,11 +213,23 @@ def store():
 
 
 @st.cache_resource(show_spinner=False)
-def backend() -> Backend:
-    """Where this server's runs train: the local worker pool, recording into the run store."""
+def _backend_or_reason() -> tuple[Backend | None, str | None]:
+    """Made once per server, a failure too: a cluster that does not answer must not cost every page seconds."""
     limits = state.limits()
-    return JobManager(slots=limits.slots, limits=limits, warm=1, warm_delay_s=WARM_WORKER_DELAY_S,
-                      store=store_access())
+    try:
+        return backends.configured(slots=limits.slots, limits=limits, store=store_access(),
+                                   warm_delay_s=WARM_WORKER_DELAY_S), None
+    except backends.BackendUnavailable as err:
+        return None, str(err)
+
+
+def backend() -> Backend:
+    """Where this server's runs train (SEQCORE_BACKEND: the local worker pool, or Ray), recording into the run
+    store. Raises seqcore.backends.BackendUnavailable, with the reason, when the configured one cannot be had."""
+    made, reason = _backend_or_reason()
+    if made is None:
+        raise backends.BackendUnavailable(reason)
+    return made
 
 
 # Ended runs kept in memory for their charts and downloads: a class's runs for the day (SEQCORE_RUN_RETENTION_H),
