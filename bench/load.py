@@ -2,6 +2,11 @@
 
     python bench/load.py --sessions 10                       # one round of 10 sessions
     python bench/load.py --sessions 10 --sessions 30 --epochs 20 --json load.json
+    python bench/load.py --sessions 30 --replicas 2 --backend ray --slots 2 --json load-ray.json
+
+With --replicas N (or --backend ray) the sessions open nginx in front of N hosted replicas on one Ray head
+started here with --slots CPUs (bench/replicas.py), sharing one run store; the servers' numbers below are then
+the replicas' together, and the trainers are Ray's actors.
 
 What it does: starts ONE server in hosted mode (`SEQCORE_HOSTED=1 streamlit run app.py`, in its own process
 group, killed with all its workers at the end, whatever happens), waits for `/_stcore/health`, then for each
@@ -200,11 +205,18 @@ def hosted_env(slots: int | None) -> dict[str, str]:
 # ------------------------------------------------------------------ memory and CPU
 
 
-class Sampler:
-    """Every second: RSS of the server, of each seqcore worker, of Chromium; CPU seconds per group."""
+def is_trainer(process: psutil.Process) -> bool:
+    """A training process: a local pool's worker, or a Ray trainer actor (which Ray names ray::Trainer)."""
+    command = " ".join(process.cmdline())
+    return "seqcore.worker" in command or command.startswith("ray::Trainer")
 
-    def __init__(self, server_pid: int, every_s: float = 1.0):
-        self.server_pid, self.every_s = server_pid, every_s
+
+class Sampler:
+    """Every second: RSS of the servers (all replicas together), of each trainer (a seqcore worker or a Ray trainer
+    actor), of Chromium; CPU seconds per group."""
+
+    def __init__(self, server_pids: list[int], every_s: float = 1.0, ray: bool = False):
+        self.server_pids, self.every_s, self.ray = server_pids, every_s, ray
         self.server_peak_mb = self.worker_peak_mb = self.workers_total_peak_mb = self.chromium_peak_mb = 0.0
         self.workers_max_count = 0
         self.worker_pids: set[int] = set()
@@ -244,19 +256,24 @@ class Sampler:
             return None
 
     def _sample(self) -> None:
-        try:
-            server = psutil.Process(self.server_pid)
-            server_children = server.children(recursive=True)
-        except psutil.Error:
-            return
-        reading = self._read(server)
-        if reading:
-            self.server_peak_mb = max(self.server_peak_mb, reading[0])
-            self._cpu["server"][server.pid] = reading[1]
-        workers = []
-        for child in server_children:
+        candidates, servers_mb = [], 0.0
+        for pid in self.server_pids:
             try:
-                is_worker = "seqcore.worker" in " ".join(child.cmdline())
+                server = psutil.Process(pid)
+                candidates += server.children(recursive=True)
+            except psutil.Error:
+                continue
+            reading = self._read(server)
+            if reading:
+                servers_mb += reading[0]
+                self._cpu["server"][server.pid] = reading[1]
+        self.server_peak_mb = max(self.server_peak_mb, servers_mb)
+        if self.ray:  # Ray's trainers are children of its raylet, not of a web server
+            candidates = list(psutil.process_iter())
+        workers = []
+        for child in candidates:
+            try:
+                is_worker = is_trainer(child)
             except psutil.Error:
                 continue
             reading = self._read(child) if is_worker else None
@@ -676,7 +693,21 @@ def problems(rows: list[dict]) -> list[str]:
 # ------------------------------------------------------------------ main
 
 
-async def run_rounds(args, server: servers.StreamlitServer, query: str, artifacts: Path) -> list[dict]:
+class Target:
+    """What the sessions load: one server, or replicas behind a balancer (`url` is what browsers open)."""
+
+    def __init__(self, url: str, replicas: list[servers.StreamlitServer], ray: bool = False):
+        self.url, self.replicas, self.ray = url, replicas, ray
+
+    @property
+    def pids(self) -> list[int]:
+        return [r.process.pid for r in self.replicas]
+
+    def exited(self) -> list[servers.StreamlitServer]:
+        return [r for r in self.replicas if r.process.poll() is not None]
+
+
+async def run_rounds(args, server: Target, query: str, artifacts: Path) -> list[dict]:
     from playwright.async_api import async_playwright
 
     rows = []
@@ -689,18 +720,19 @@ async def run_rounds(args, server: servers.StreamlitServer, query: str, artifact
                 load_before = os.getloadavg()[0]
                 started = time.monotonic()
                 round_ = Round(browser, server.url, n, query, args, artifacts)
-                with Sampler(server.process.pid) as sampler:
+                with Sampler(server.pids, ray=server.ray) as sampler:
                     await round_.run()
                 wall = time.monotonic() - started
                 row = summarize(n, round_.sessions, sampler, wall, (load_before, os.getloadavg()[0]),
-                                {"server_alive": server.process.poll() is None})
+                                {"server_alive": not server.exited()})
                 rows.append(row)
                 log(f"N={n}: {row['finished']} finished, {row['lost']} lost in {wall:.0f} s")
-                if server.process.poll() is not None:
-                    log(f"the server exited with code {server.process.returncode}:\n"
-                        f"{servers.log_tail(server.log_path, 30)}")
+                if server.exited():
+                    for gone in server.exited():
+                        log(f"a server exited with code {gone.process.returncode}:\n"
+                            f"{servers.log_tail(gone.log_path, 30)}")
                     break
-                row["server_settle_s"] = await asyncio.to_thread(settle, server.process.pid)
+                row["server_settle_s"] = max([await asyncio.to_thread(settle, pid) for pid in server.pids])
                 log(f"N={n}: the server was quiet {row['server_settle_s']:g} s after the round's browsers closed")
                 if number < len(args.sessions) - 1:
                     await asyncio.sleep(args.pause)  # let the released sessions go before the next round
@@ -747,6 +779,13 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=20, help="train.epochs for every run")
     parser.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
     parser.add_argument("--slots", type=int, default=None, help="SEQCORE_SLOTS for the server (default: the app's)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="web servers behind nginx (bench/replicas.py); more than 1 trains on Ray")
+    parser.add_argument("--backend", choices=["local", "ray"], default=None,
+                        help="where runs train: the server's worker pool (default for one server) or a Ray head "
+                             "started here with --slots CPUs (default for replicas)")
+    parser.add_argument("--store-url", default=None,
+                        help="the replicas' shared run store (an SQLAlchemy URL); default: a folder of the round's")
     parser.add_argument("--json", type=Path, default=None, help="write every number and every session here")
     parser.add_argument("--ready-timeout", type=float, default=240.0, help="seconds for one page to become ready")
     parser.add_argument("--run-timeout", type=float, default=780.0, help="seconds from a click to a final status")
@@ -761,6 +800,11 @@ def parse_args(argv=None):
                         help="folder for the server log and screenshots of bad sessions (default: a temp folder)")
     args = parser.parse_args(argv)
     args.sessions = args.sessions or [10]
+    args.backend = args.backend or ("local" if args.replicas == 1 else "ray")
+    if args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    if args.replicas > 1 and args.backend == "local":
+        parser.error("--replicas above 1 share one Ray cluster: --backend ray")
     if any(n < 1 for n in args.sessions):
         parser.error("--sessions must be at least 1")
     return args
@@ -783,34 +827,50 @@ def main(argv=None) -> int:
     artifacts.mkdir(parents=True, exist_ok=True)
     # A TERM (e.g. a CI timeout) becomes SystemExit, so that the finally below still ends the server's group.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    server = servers.StreamlitServer("app.py", artifacts / "server.log", hosted_env(args.slots), args.port)
-    log(f"server pid {server.process.pid} at {server.url} (hosted mode); log and screenshots in {artifacts}")
+    from seqcore.limits import active_limits
+
+    slots = args.slots or active_limits(hosted=True).slots or os.cpu_count()
     started = time.monotonic()
-    try:
-        server.wait_healthy(SERVER_START_S, tail_lines=30)
-        from seqcore.limits import active_limits
-        slots = args.slots or active_limits(hosted=True).slots or os.cpu_count()
-        rows = asyncio.run(run_rounds(args, server, query, artifacts))
-    except RuntimeError as err:
-        print(err, file=sys.stderr)
-        return 2
-    finally:
-        server.stop()
-        log(f"server group stopped; total {time.monotonic() - started:.0f} s")
+    with contextlib.ExitStack() as stack:
+        try:
+            if args.replicas == 1 and args.backend == "local":
+                server = stack.enter_context(servers.StreamlitServer("app.py", artifacts / "server.log",
+                                                                     hosted_env(args.slots), args.port))
+                log(f"server pid {server.process.pid} at {server.url} (hosted mode); log and screenshots in "
+                    f"{artifacts}")
+                server.wait_healthy(SERVER_START_S, tail_lines=30)
+                target = Target(server.url, [server])
+            else:
+                from bench.replicas import deployment
+
+                servers.ray_environment()
+                log(f"{args.replicas} replicas on Ray ({slots} CPUs) behind nginx (hosted mode); logs in {artifacts}")
+                extra = {"SEQCORE_HOSTED": "1", "PYTHONUNBUFFERED": "1"}
+                running = stack.enter_context(deployment(
+                    args.replicas, store_url=args.store_url, store_dir=artifacts / "store", log_dir=artifacts,
+                    extra_env=extra, num_cpus=slots, port=args.port, healthy_s=SERVER_START_S))
+                target = Target(running.url, running.replicas, ray=True)
+            rows = asyncio.run(run_rounds(args, target, query, artifacts))
+        except (RuntimeError, servers.ServerError) as err:
+            print(err, file=sys.stderr)
+            return 2
+    log(f"servers stopped; total {time.monotonic() - started:.0f} s")
+    logs = [str(r.log_path) for r in target.replicas]
     meta = {"command": command, "date": date, "preset": args.preset, "epochs": args.epochs, "query": query,
-            "slots": slots,
+            "slots": slots, "replicas": args.replicas, "backend": args.backend,
             "browser_nice": args.browser_nice,
-            "cores": os.cpu_count(), "server_log": str(server.log_path), "artifacts": str(artifacts)}
+            "cores": os.cpu_count(), "server_log": logs[0] if len(logs) == 1 else logs, "artifacts": str(artifacts)}
     print(table(rows))
     print()
     print(notes(rows, meta))
     found = problems(rows)
-    server_errors = [line for line in servers.log_tail(server.log_path, 100_000).splitlines()
-                     if re.search(r"Traceback|Error|Exception", line)]
-    meta["server_log_error_lines"] = server_errors[:50]
-    if server_errors:
-        found.append(f"the server log has {len(server_errors)} error lines ({server.log_path}), the first: "
-                     f"{server_errors[0][:300]!r}")
+    for replica in target.replicas:
+        server_errors = [line for line in servers.log_tail(replica.log_path, 100_000).splitlines()
+                         if re.search(r"Traceback|Error|Exception", line)]
+        meta.setdefault("server_log_error_lines", []).extend(server_errors[:50])
+        if server_errors:
+            found.append(f"the server log has {len(server_errors)} error lines ({replica.log_path}), the first: "
+                         f"{server_errors[0][:300]!r}")
     if found:
         print("\nProblems:\n" + "\n".join(f"- {p}" for p in found))
     if args.json:
