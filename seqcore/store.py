@@ -7,6 +7,13 @@ is submitted, each epoch when it arrives (one transaction each, so a crash keeps
 snapshots thinned to a byte budget, and the end with its test metrics and artifacts. A run left unfinished by
 a server process that is gone is marked failed, with its curve, when a store is next opened on that machine.
 
+Several processes may share one store (replicas of the app on one PostgreSQL database, or on one SQLite file):
+the schema is created or migrated by one of them at a time (PostgreSQL: an advisory lock; SQLite: an immediate
+transaction); a process writes only the runs it submitted itself (a run id another one took is refused, not
+overwritten); each write locks the run's row first, and a delete takes the row before what it holds, so a run
+deleted by one server while another records it leaves nothing behind; two servers pruning at once delete each
+doomed run once. PostgreSQL's connections are checked before use (a restarted server costs no failed write).
+
 The backend calls the four recorder methods (`submitted`, `started`, `event`, `ended`, see
 `seqcore.backend.Recorder`); pages and the command line read `runs`, `view`, `snapshot`, `artifacts`.
 """
@@ -100,7 +107,8 @@ MIGRATIONS = {
 }
 
 
-_EPOCH_UPDATE = (runs_table.update().where(runs_table.c.id == sa.bindparam("run"))
+_EPOCH_UPDATE = (runs_table.update().where(runs_table.c.id == sa.bindparam("run"),
+                                           runs_table.c.server == sa.bindparam("by"))
                  .values(epochs_done=sa.bindparam("epoch"), nbytes=runs_table.c.nbytes + 128))
 _EPOCH_INSERT = epochs_table.insert()
 
@@ -119,9 +127,16 @@ def default_location() -> str:
     return os.environ.get("SEQCORE_STORE") or str(beside / "runs")
 
 
+# Held (PostgreSQL) while one process creates or migrates the schema: replicas that start together wait in turn.
+_SCHEMA_LOCK = int.from_bytes(hashlib.sha256(b"seqcore run store schema").digest()[:8], "big", signed=True)
+
+
 def _url(location: str | os.PathLike) -> str:
     text = str(location)
     if "://" in text:
+        for plain in ("postgresql://", "postgres://"):  # libpq's form: SQLAlchemy would want psycopg2, not installed
+            if text.startswith(plain):
+                return "postgresql+psycopg://" + text[len(plain):]
         return text
     folder = Path(text)
     folder.mkdir(parents=True, exist_ok=True)
@@ -129,11 +144,13 @@ def _url(location: str | os.PathLike) -> str:
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in its user part, or a `password=` query parameter), for messages."""
     try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         return url
+    hidden = {key: "***" for key in parsed.query if key.lower() in ("password", "sslpassword")}
+    return parsed.update_query_dict(hidden).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def _process_start(pid: int) -> float | None:
@@ -177,6 +194,17 @@ def _npy(values: np.ndarray | None) -> bytes | None:
     buffer = io.BytesIO()
     np.save(buffer, values, allow_pickle=False)
     return buffer.getvalue()
+
+
+def _text(text: str) -> str:
+    """Text as every database stores it: PostgreSQL's text holds no NUL character (SQLite's does)."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _number(value) -> float | None:
+    """An epoch's value as stored: NaN as NULL (what SQLite makes of it; PostgreSQL would keep the NaN)."""
+    value = float(value)
+    return None if value != value else value
 
 
 def _from_npy(blob: bytes | None) -> np.ndarray | None:
@@ -239,9 +267,17 @@ class RunStore:
         self.max_age_s, self.max_bytes = max_age_s, max_bytes
         self.server = this_server()
         sqlite = self.url.startswith("sqlite")
-        self.engine = sa.create_engine(self.url, connect_args={"timeout": 30} if sqlite else {})
+        self.dialect = sa.engine.make_url(self.url).get_backend_name()
         if sqlite:
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 30})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        elif self.dialect == "postgresql":
+            # A database server restarts or drops idle connections: each is checked when taken from the pool
+            # (one round trip) and renewed after half an hour. Each store holds up to 5 idle + 10 more.
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_recycle=1800,
+                                           connect_args={"connect_timeout": 10, "application_name": "seqcore"})
+        else:
+            self.engine = sa.create_engine(self.url)
         self._bytes_lock = threading.Lock()
         self._create_or_migrate()
         if recover:
@@ -251,8 +287,23 @@ class RunStore:
         return f"RunStore({redacted(self.url)!r})"
 
     # --- schema ---
+    @staticmethod
+    def _version(conn) -> int | None:
+        if not sa.inspect(conn).has_table("store_version"):
+            return None
+        return conn.execute(sa.select(store_version.c.version)).scalar_one()
+
     def _create_or_migrate(self) -> None:
+        with self.engine.connect() as conn:  # the common case: the store is as this version writes it
+            if self._version(conn) == SCHEMA_VERSION:
+                return
         with self.engine.begin() as conn:
+            # One process at a time from here (the others wait, then find the schema made): replicas that start
+            # together on an empty or older database would otherwise create or alter the same tables twice.
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            elif self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now, before the tables are looked at
             inspector = sa.inspect(conn)
             if not inspector.has_table("store_version"):
                 if inspector.has_table("runs"):
@@ -288,50 +339,60 @@ class RunStore:
     def submitted(self, record: JobRecord) -> None:
         digest = record.upload_digest
         upload_blob = _npy(record.uploaded)
-        with self.engine.begin() as conn:
-            conn.execute(runs_table.insert().values(
-                id=record.id, owner=record.owner, server=self.server, submitted_at=record.submitted_at,
-                status="queued", reason="", experiment=record.experiment.to_json(),
-                data_key=data_key(record.experiment, digest), epochs_done=0, csv_values=upload_blob,
-                csv_digest=digest, nbytes=len(upload_blob or b""), pair=record.pair))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(runs_table.insert().values(
+                    id=record.id, owner=record.owner, server=self.server, submitted_at=record.submitted_at,
+                    status="queued", reason="", experiment=record.experiment.to_json(),
+                    data_key=data_key(record.experiment, digest), epochs_done=0, csv_values=upload_blob,
+                    csv_digest=digest, nbytes=len(upload_blob or b""), pair=record.pair))
+        except sa.exc.IntegrityError:  # the id is the only unique column
+            raise StoreError(f"run id {record.id} is taken in {redacted(self.url)} (another server recorded a run "
+                             "under it): this run is not recorded, the other is left as it is") from None
+
+    def _mine(self, record: JobRecord):
+        """The run's row, if this process submitted it: writes never touch a run another one recorded."""
+        return sa.and_(runs_table.c.id == record.id, runs_table.c.server == self.server)
 
     def started(self, record: JobRecord) -> None:
         with self.engine.begin() as conn:
-            conn.execute(runs_table.update().where(runs_table.c.id == record.id, runs_table.c.ended_at.is_(None))
+            conn.execute(runs_table.update().where(self._mine(record), runs_table.c.ended_at.is_(None))
                          .values(started_at=record.started_at, status="starting"))
 
     def event(self, record: JobRecord, event) -> None:
         run = runs_table.c
-        # Each write updates the run's row first: a run deleted while it trains takes no more rows.
+        # Each write updates the run's row first (on PostgreSQL that locks it until the commit): a run deleted
+        # while it trains takes no more rows.
         with self.engine.begin() as conn:
             if isinstance(event, EpochEvent):  # the hot path: statements built once (building them cost 0.7 ms)
-                if conn.execute(_EPOCH_UPDATE, {"run": record.id, "epoch": event.epoch}).rowcount:
+                mine = {"run": record.id, "by": self.server, "epoch": event.epoch}
+                if conn.execute(_EPOCH_UPDATE, mine).rowcount:
                     conn.execute(_EPOCH_INSERT, {"run_id": record.id, "epoch": event.epoch, "epochs": event.epochs,
-                                                 **{name: float(getattr(event, name)) for name in EPOCH_COLUMNS}})
+                                                 **{name: _number(getattr(event, name)) for name in EPOCH_COLUMNS}})
             elif isinstance(event, SnapshotEvent):
                 body = codec.encode(event)
-                if conn.execute(runs_table.update().where(run.id == record.id)
+                if conn.execute(runs_table.update().where(self._mine(record))
                                 .values(nbytes=run.nbytes + len(body))).rowcount:
                     conn.execute(snapshots_table.insert().values(run_id=record.id, epoch=event.epoch,
                                                                  nbytes=len(body), body=body))
                     self._thin(conn, record.id)
             elif isinstance(event, StartEvent):
                 body = codec.encode(event)
-                conn.execute(runs_table.update().where(run.id == record.id, run.ended_at.is_(None)).values(
+                conn.execute(runs_table.update().where(self._mine(record), run.ended_at.is_(None)).values(
                     start=body, metric=event.metric, status="running", nbytes=run.nbytes + len(body),
                     baselines=json.dumps(event.baselines)))
 
     def paused(self, record: JobRecord, status: str) -> None:
         """Pause and resume change the stored status too, so another replica's page says Paused."""
         with self.engine.begin() as conn:
-            conn.execute(runs_table.update().where(runs_table.c.id == record.id, runs_table.c.ended_at.is_(None))
+            conn.execute(runs_table.update().where(self._mine(record), runs_table.c.ended_at.is_(None))
                          .values(status=status))
 
     def ended(self, record: JobRecord, event: EndEvent) -> None:
         artifacts = {name: body for name, body in event.artifacts.items()}
         with self.engine.begin() as conn:
-            if conn.execute(runs_table.update().where(runs_table.c.id == record.id).values(
-                    status=event.status, reason=event.reason, ended_at=record.ended_at or time.time(),
+            if conn.execute(runs_table.update().where(self._mine(record)).values(
+                    status=event.status, reason=_text(event.reason), ended_at=record.ended_at or time.time(),
                     epochs_done=max(event.epochs_done, record.epochs_done),
                     test_metrics=json.dumps(event.test_metrics),
                     nbytes=runs_table.c.nbytes + sum(map(len, artifacts.values())))).rowcount:
@@ -357,7 +418,8 @@ class RunStore:
         with self.engine.connect() as conn:
             open_runs = conn.execute(sa.select(run.id, run.server, run.epochs_done)
                                      .where(run.ended_at.is_(None))).all()
-        lost = [(run_id, done) for run_id, server, done in open_runs if not _server_alive(server)]
+        # In id order: two servers of one machine recovering at once lock the rows in the same order.
+        lost = sorted((run_id, done) for run_id, server, done in open_runs if not _server_alive(server))
         now = time.time()
         with self.engine.begin() as conn:
             for run_id, done in lost:
@@ -374,28 +436,32 @@ class RunStore:
             return []
         now = time.time() if now is None else now
         run = runs_table.c
+        # The ended runs and the total in one statement, so from one snapshot of the database; another server
+        # pruning at the same time finds the same runs doomed, and each is deleted by whichever comes first.
+        total = sa.select(sa.func.coalesce(sa.func.sum(run.nbytes), 0)).scalar_subquery()
         with self._bytes_lock, self.engine.connect() as conn:
-            ended = conn.execute(sa.select(run.id, run.ended_at, run.nbytes).where(run.ended_at.is_not(None))
-                                 .order_by(run.ended_at)).all()
-            total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(run.nbytes), 0))).scalar_one()
+            ended = conn.execute(sa.select(run.id, run.ended_at, run.nbytes, total.label("total"))
+                                 .where(run.ended_at.is_not(None)).order_by(run.ended_at, run.id)).all()
+        total = int(ended[0].total) if ended else 0
         doomed = []
-        for run_id, ended_at, nbytes in ended:
+        for run_id, ended_at, nbytes, _ in ended:
             too_old = self.max_age_s is not None and now - ended_at > self.max_age_s
             too_big = self.max_bytes is not None and total > self.max_bytes
             if not (too_old or too_big):
                 break
             doomed.append(run_id)
             total -= nbytes
-        for run_id in doomed:
-            self.delete(run_id)
-        return doomed
+        return [run_id for run_id in doomed if self.delete(run_id)]  # those this call deleted
 
     def delete(self, run_id: str) -> bool:
         """Remove a run and all it holds; False if there was none."""
         with self.engine.begin() as conn:
+            # The run's row first: a writer of the run holds it until its commit, and finds it gone afterwards,
+            # so what it wrote is deleted below and it writes nothing more (the order writers lock in, too).
+            found = conn.execute(runs_table.delete().where(runs_table.c.id == run_id)).rowcount > 0
             for table in (epochs_table, snapshots_table, artifacts_table):
                 conn.execute(table.delete().where(table.c.run_id == run_id))
-            return conn.execute(runs_table.delete().where(runs_table.c.id == run_id)).rowcount > 0
+            return found
 
     # --- reads ---
     _SUMMARY = (runs_table.c.id, runs_table.c.owner, runs_table.c.submitted_at, runs_table.c.started_at,
@@ -535,8 +601,8 @@ class RunStore:
         return StoredRun(self, view, summary) if view is not None and summary is not None else None
 
     def total_bytes(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.coalesce(sa.func.sum(runs_table.c.nbytes), 0))).scalar_one()
+        with self.engine.connect() as conn:  # int(): PostgreSQL's SUM of a BIGINT is a NUMERIC (a Decimal)
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(runs_table.c.nbytes), 0))).scalar_one())
 
     # --- the class board ---
     def board(self, data: str, limit: int = 100) -> list[tuple[str, RunSummary]]:
@@ -556,6 +622,7 @@ class RunStore:
 
     def board_name(self, owner: str, proposed: str) -> str:
         """The owner's board name, recorded as `proposed` (or a numbered variant of it) the first time."""
+        proposed = _text(proposed)
         with self.engine.begin() as conn:
             name = conn.execute(sa.select(names_table.c.name).where(names_table.c.owner == owner)).scalar()
             if name is not None:
@@ -575,15 +642,19 @@ class RunStore:
 
     def rename(self, owner: str, name: str) -> None:
         """Give the owner a new board name; ConfigError when it is empty, too long or taken."""
-        name = " ".join(name.split())
+        name = _text(" ".join(name.split()))
         if not 1 <= len(name) <= 40:
             raise ConfigError([("board name", name, "must have 1 to 40 characters")])
-        with self.engine.begin() as conn:
-            taken = conn.execute(sa.select(names_table.c.owner).where(names_table.c.name == name)).scalar()
-            if taken is not None and taken != owner:
-                raise ConfigError([("board name", name, "is taken by someone else on this board; choose another")])
-            conn.execute(names_table.delete().where(names_table.c.owner == owner))
-            conn.execute(names_table.insert().values(owner=owner, name=name))
+        taken_error = ConfigError([("board name", name, "is taken by someone else on this board; choose another")])
+        try:
+            with self.engine.begin() as conn:
+                taken = conn.execute(sa.select(names_table.c.owner).where(names_table.c.name == name)).scalar()
+                if taken is not None and taken != owner:
+                    raise taken_error
+                conn.execute(names_table.delete().where(names_table.c.owner == owner))
+                conn.execute(names_table.insert().values(owner=owner, name=name))
+        except sa.exc.IntegrityError:  # someone on another server took it meanwhile
+            raise taken_error from None
 
 
 def _sqlite_pragmas(connection, _record) -> None:

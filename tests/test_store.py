@@ -1,16 +1,23 @@
-"""The run store: runs recorded as they go, kept across restarts and crashes, pruned, migrated, shared safely."""
+"""The run store: runs recorded as they go, kept across restarts and crashes, pruned, migrated, shared safely.
 
+The tests that concern the database run on both: an SQLite file (the default) and PostgreSQL (a throwaway
+server on 127.0.0.1, see `postgres_url` in conftest.py), where several replicas share one store."""
+
+import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from seqcore import codec
 from seqcore.backend import JobRecord
@@ -43,8 +50,87 @@ def record(store, run_id="run-1", owner="browser-a", experiment=None, **kwargs):
     return JobRecord(run_id, experiment or preset("seed"), owner=owner, recorder=store, **kwargs)
 
 
-def test_each_epoch_is_on_disk_when_it_arrives_and_the_end_brings_metrics_and_artifacts(tmp_path):
-    store, reader = RunStore(tmp_path), RunStore(tmp_path)  # the reader: another connection, as another page
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request, tmp_path):
+    """Where a test's store lives: a folder (an SQLite file, the default), or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path)
+    return request.getfixturevalue("postgres_database")
+
+
+def is_sqlite(location) -> bool:
+    return "://" not in str(location)
+
+
+def sql(store, statement, params=None):
+    """SQL on the store's database, as another program would run it: the rows of a query, else None."""
+    with store.engine.begin() as conn:
+        result = conn.execute(sa.text(statement), params or {})
+        return result.all() if result.returns_rows else None
+
+
+def counts(store, run_id):
+    """How many rows of `run_id` each table holds (runs, epochs, snapshots, artifacts)."""
+    return [sql(store, f"SELECT COUNT(*) FROM {table} WHERE {column} = :id", {"id": run_id})[0][0]
+            for table, column in (("runs", "id"), ("epochs", "run_id"), ("snapshots", "run_id"),
+                                  ("artifacts", "run_id"))]
+
+
+def load_script(location, script: str) -> None:
+    """Write an SQL script (SQLite's dialect, as tests/data/store_v1.sql) into an empty store location."""
+    if is_sqlite(location):
+        Path(location).mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(Path(location) / "store.sqlite") as conn:
+            conn.executescript(script)
+        return
+    script = script.replace(" BLOB", " BYTEA")
+    script = re.sub(r"X'([0-9a-fA-F]*)'", r"'\\x\1'::bytea", script)
+    engine = sa.create_engine(location, poolclass=sa.pool.NullPool)
+    try:
+        connection = engine.raw_connection()
+        with connection.cursor() as cursor:
+            cursor.execute(script)
+        connection.commit()
+        connection.close()
+    finally:
+        engine.dispose()
+
+
+def processes(location, body: str, n: int = 2, timeout: float = 120) -> list:
+    """Run `body` in `n` fresh Python processes at once (each a replica: its own interpreter and connections),
+    with `location`, `me` (0 to n-1) and the helpers of this module at hand; all start together once every one
+    has imported. Each process's last line of output, parsed as JSON."""
+    script = textwrap.dedent("""
+        import json, sys
+        sys.path.insert(0, {root!r})
+        from seqcore.events import EndEvent
+        from seqcore.store import RunStore
+        from tests.test_store import epoch_event, record, snapshot_event, start_event
+        location, me = {location!r}, int(sys.argv[1])
+        print("ready", flush=True)
+        sys.stdin.readline()
+    """).format(root=str(ROOT), location=str(location)) + textwrap.dedent(body)
+    started = [subprocess.Popen([sys.executable, "-c", script, str(me)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for me in range(n)]
+    try:
+        for process in started:
+            assert process.stdout.readline().strip() == "ready", process.communicate(timeout=30)
+        for process in started:  # all at once: each is waiting on its stdin
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = [process.communicate(timeout=timeout) for process in started]
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+    for process, (_, stderr) in zip(started, results, strict=True):
+        assert process.returncode == 0, stderr[-3000:]
+    return [json.loads(stdout.strip().splitlines()[-1]) for stdout, _ in results]
+
+
+def test_each_epoch_is_on_disk_when_it_arrives_and_the_end_brings_metrics_and_artifacts(location):
+    store, reader = RunStore(location), RunStore(location)  # the reader: another connection, as another page
     run = record(store)
     assert reader.run("run-1").status == "queued"
     run.mark_started()
@@ -67,8 +153,8 @@ def test_each_epoch_is_on_disk_when_it_arrives_and_the_end_brings_metrics_and_ar
     assert run.record_error is None
 
 
-def test_runs_are_listed_per_browser_newest_first(tmp_path):
-    store = RunStore(tmp_path)
+def test_runs_are_listed_per_browser_newest_first(location):
+    store = RunStore(location)
     for i, owner in enumerate(["a", "b", "a"]):
         record(store, f"run-{i}", owner=owner)
     assert [r.id for r in store.runs("a")] == ["run-2", "run-0"]
@@ -78,13 +164,13 @@ def test_runs_are_listed_per_browser_newest_first(tmp_path):
     assert store.owner("run-1") == "b"
 
 
-def test_a_server_killed_mid_run_leaves_the_run_failed_with_every_epoch_it_reported(tmp_path):
+def test_a_server_killed_mid_run_leaves_the_run_failed_with_every_epoch_it_reported(location):
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from tests.test_store import epoch_event, record, start_event
         from seqcore.store import RunStore
-        run = record(RunStore({str(tmp_path)!r}))
+        run = record(RunStore({location!r}))
         run.mark_started()
         run.apply(start_event())
         for epoch in (1, 2, 3, 4):
@@ -95,24 +181,25 @@ def test_a_server_killed_mid_run_leaves_the_run_failed_with_every_epoch_it_repor
     server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout.readline().strip() == "reported"
-        assert RunStore(tmp_path).run("run-1").status == "running"  # its server still runs: not touched
+        assert RunStore(location).run("run-1").status == "running"  # its server still runs: not touched
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(10)
-    summary = RunStore(tmp_path).run("run-1")  # the next server start
+    summary = RunStore(location).run("run-1")  # the next server start
     assert summary.status == "failed"
     assert "server stopped" in summary.reason and "4 epoch(s)" in summary.reason
-    assert [e.epoch for e in RunStore(tmp_path).history("run-1")] == [1, 2, 3, 4]
+    assert [e.epoch for e in RunStore(location).history("run-1")] == [1, 2, 3, 4]
 
 
-def test_a_writer_killed_in_the_middle_of_transactions_leaves_an_intact_file(tmp_path):
-    # Big snapshot transactions in a loop: the kill lands inside one of them, most likely mid-write.
+def test_a_writer_killed_in_the_middle_of_transactions_leaves_an_intact_file(location):
+    # Big snapshot transactions in a loop: the kill lands inside one of them, most likely mid-write (on
+    # PostgreSQL the server sees its client go, and rolls the open transaction back).
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
         from tests.test_store import epoch_event, record, snapshot_event
         from seqcore.store import RunStore
-        store = RunStore({str(tmp_path)!r})
+        store = RunStore({location!r})
         for i in range(10_000):
             run = record(store, f"run-{{i}}")
             run.apply(snapshot_event(1, size=2_000_000))
@@ -126,18 +213,20 @@ def test_a_writer_killed_in_the_middle_of_transactions_leaves_an_intact_file(tmp
     finally:
         writer.send_signal(signal.SIGKILL)
         writer.wait(10)
-    store = RunStore(tmp_path)
+    store = RunStore(location)
     assert store.integrity() == "ok"
     runs = store.runs(owner="browser-a")
     assert len(runs) >= 5
     complete = [r for r in runs if r.epochs_done == 1]
     assert len(complete) >= 5 and all(store.snapshot(r.id, 1).weights[0].size == 500_000 for r in complete)
-    with sqlite3.connect(tmp_path / "store.sqlite") as conn:  # and a plain SQLite client agrees
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert all(store.history(r.id) == () and store.snapshot_epochs(r.id) == () for r in runs if r.epochs_done == 0)
+    if is_sqlite(location):
+        with sqlite3.connect(Path(location) / "store.sqlite") as conn:  # and a plain SQLite client agrees
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_writers_and_readers_at_once(tmp_path):
-    store = RunStore(tmp_path)
+def test_writers_and_readers_at_once(location):
+    store = RunStore(location)
     errors, stop = [], threading.Event()
 
     def write(n):
@@ -175,8 +264,8 @@ def test_writers_and_readers_at_once(tmp_path):
     assert all(len(store.history(r.id)) == 40 and store.snapshot_epochs(r.id) == (10, 20, 30, 40) for r in runs)
 
 
-def test_snapshots_are_thinned_to_the_byte_budget_keeping_the_first_and_the_newest(tmp_path):
-    store = RunStore(tmp_path)
+def test_snapshots_are_thinned_to_the_byte_budget_keeping_the_first_and_the_newest(location):
+    store = RunStore(location)
     run = record(store)
     size = MAX_STORED_SNAPSHOT_BYTES // 10
     for epoch in range(1, 31):
@@ -188,15 +277,17 @@ def test_snapshots_are_thinned_to_the_byte_budget_keeping_the_first_and_the_newe
     assert store.snapshot("run-1", dropped).epoch == min(epochs, key=lambda e: abs(e - dropped))  # the nearest kept
 
 
-def test_retention_by_age_and_by_size_deletes_the_oldest_ended_runs_first(tmp_path):
-    store = RunStore(tmp_path, max_age_s=3600, max_bytes=None)
+def test_retention_by_age_and_by_size_deletes_the_oldest_ended_runs_first(location):
+    store = RunStore(location, max_age_s=3600, max_bytes=None)
     for i in range(3):
         run = record(store, f"run-{i}")
         run.apply(snapshot_event(1, size=400_000))
         run.finish(EndEvent("finished", "done", 1))
     record(store, "running")  # never ended: never pruned
-    with sqlite3.connect(tmp_path / "store.sqlite") as conn:  # ended half an hour apart
-        conn.executemany("UPDATE runs SET ended_at = ? WHERE id = ?", [(i * 1800.0, f"run-{i}") for i in range(3)])
+    sql(store, "UPDATE runs SET ended_at = :at WHERE id = :id",  # ended half an hour apart
+        [{"at": i * 1800.0, "id": f"run-{i}"} for i in range(3)])
+    total = store.total_bytes()
+    assert type(total) is int and total > 3 * 400_000  # a plain int (PostgreSQL's SUM gives a numeric)
     assert store.prune(now=3590.0) == []
     assert store.prune(now=3610.0) == ["run-0"]
     assert store.history("run-0") == () and store.snapshot("run-0", 1) is None
@@ -205,10 +296,9 @@ def test_retention_by_age_and_by_size_deletes_the_oldest_ended_runs_first(tmp_pa
     assert [r.id for r in store.runs("browser-a")] == ["running", "run-2"]
 
 
-def test_a_store_written_by_schema_1_opens_migrated_with_its_runs(tmp_path):
-    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
-        conn.executescript((ROOT / "tests" / "data" / "store_v1.sql").read_text())
-    store = RunStore(tmp_path)
+def test_a_store_written_by_schema_1_opens_migrated_with_its_runs(location):
+    load_script(location, (ROOT / "tests" / "data" / "store_v1.sql").read_text())
+    store = RunStore(location)
     assert store.schema_version() == SCHEMA_VERSION == 3
     old = store.run("job-v1-1")
     # a run of schema 1 trained without differencing or early stopping, and reads so
@@ -222,12 +312,10 @@ def test_a_store_written_by_schema_1_opens_migrated_with_its_runs(tmp_path):
     assert store.integrity() == "ok"
 
 
-def test_a_store_from_a_newer_version_is_refused_with_a_message(tmp_path):
-    RunStore(tmp_path)
-    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
-        conn.execute("UPDATE store_version SET version = 99")
+def test_a_store_from_a_newer_version_is_refused_with_a_message(location):
+    sql(RunStore(location), "UPDATE store_version SET version = 99")
     with pytest.raises(StoreError, match="newer version.*schema 99"):
-        RunStore(tmp_path)
+        RunStore(location)
 
 
 def test_a_failing_store_is_reported_and_the_run_goes_on(tmp_path):
@@ -243,8 +331,8 @@ def test_a_failing_store_is_reported_and_the_run_goes_on(tmp_path):
     assert run.done and run.view().epoch == 1 and "disk full" in run.record_error
 
 
-def test_the_board_ranks_runs_on_the_same_data_by_test_metric_with_unique_names(tmp_path):
-    store = RunStore(tmp_path)
+def test_the_board_ranks_runs_on_the_same_data_by_test_metric_with_unique_names(location):
+    store = RunStore(location)
     delay, other = preset("delay"), preset("seed")
     for run_id, owner, experiment, accuracy in [("r1", "a", delay, 0.4), ("r2", "b", delay, 0.9),
                                                 ("r3", "c", other, 1.0), ("r4", "a", delay, 0.7)]:
@@ -289,8 +377,8 @@ def test_the_store_folder_comes_from_the_environment(tmp_path, monkeypatch):
     assert os.path.exists(tmp_path / "elsewhere" / "store.sqlite")
 
 
-def test_a_run_deleted_while_it_trains_takes_no_more_rows(tmp_path):
-    store = RunStore(tmp_path)
+def test_a_run_deleted_while_it_trains_takes_no_more_rows(location):
+    store = RunStore(location)
     run = record(store)
     run.apply(epoch_event(1))
     assert store.delete("run-1")
@@ -298,12 +386,178 @@ def test_a_run_deleted_while_it_trains_takes_no_more_rows(tmp_path):
     run.apply(snapshot_event(2))
     run.finish(EndEvent("finished", "done", 2, {}, {"model.keras": b"zip"}))
     assert store.run("run-1") is None and run.record_error is None
-    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
-        assert [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                for t in ("epochs", "snapshots", "artifacts")] == [0, 0, 0]
+    assert counts(store, "run-1") == [0, 0, 0, 0]
 
 
 def test_messages_about_a_database_url_hide_its_password():
     from seqcore.store import redacted
 
     assert redacted("postgresql://teacher:s3cret@db.example/runs") == "postgresql://teacher:***@db.example/runs"
+
+
+def test_a_postgresql_store_never_shows_its_password(postgres_database):
+    from seqcore.store import redacted
+
+    password = sa.engine.make_url(postgres_database).password
+    store = RunStore(postgres_database)
+    assert password and password not in repr(store) and "***" in repr(store)
+    assert redacted("postgresql+psycopg://teacher@db.example/runs?password=s3cret&sslmode=require") == (
+        "postgresql+psycopg://teacher@db.example/runs?password=***&sslmode=require")
+    assert RunStore(postgres_database.replace("postgresql+psycopg://", "postgresql://")).runs() == []  # psycopg 3
+
+
+def test_a_diverged_run_reads_back_the_same_nan_infinite_values_and_text_on_both(location):
+    store = RunStore(location)
+    run = record(store)
+    run.apply(start_event(baselines={"markov": float("nan"), "chance": 0.1}))
+    run.apply(epoch_event(1, loss=float("nan")))
+    run.apply(epoch_event(2, loss=float("inf")))
+    run.finish(EndEvent("failed", "The loss diverged in «epoch 3» \x00 ✗", 2, {"loss": float("nan")}))
+    assert run.record_error is None
+    (first, second) = store.history("run-1")
+    assert first.loss is None and first.metric == 0.1  # NaN is NULL (SQLite's own way, and now PostgreSQL's)
+    assert second.loss == float("inf") and second.val_loss == float("inf")
+    summary = store.run("run-1")
+    assert np.isnan(summary.baselines["markov"]) and np.isnan(summary.test_metrics["loss"])
+    assert summary.reason == "The loss diverged in «epoch 3» \ufffd ✗"  # PostgreSQL's text holds no NUL
+    assert store.board_name("a", "Zoë 🦊") == "Zoë 🦊"
+
+
+def test_replicas_in_two_processes_record_runs_at_once_and_each_lists_every_run(location):
+    RunStore(location)  # the schema first: its creation racing is the next test's
+    ids = processes(location, """
+        store, ids = RunStore(location), []
+        for i in range(15):
+            run = record(store, f"p{me}-{i}", owner=f"browser-{i % 3}")
+            run.mark_started()
+            run.apply(start_event())
+            for epoch in range(1, 6):
+                run.apply(epoch_event(epoch, epochs=5))
+            run.apply(snapshot_event(5))
+            run.finish(EndEvent("finished", "done", 5, {"loss": 1.0, "accuracy": 0.5}, {"model.keras": b"k" * 99}))
+            assert run.record_error is None, run.record_error
+            ids.append(run.id)
+        print(json.dumps(ids))
+    """)
+    assert sorted(ids[0] + ids[1]) == sorted({*ids[0], *ids[1]}) and len(ids[0]) == len(ids[1]) == 15
+    first, second = RunStore(location), RunStore(location)
+    for owner in ("browser-0", "browser-1", "browser-2"):
+        listed = [r.id for r in first.runs(owner)]
+        assert listed == [r.id for r in second.runs(owner)] and len(listed) == 10
+    runs = first.runs(any_owner=True)
+    assert sorted(r.id for r in runs) == sorted(ids[0] + ids[1])
+    assert all(r.status == "finished" and r.epochs_done == 5 and r.test_metric() == 0.5 for r in runs)
+    assert all(counts(first, r.id) == [1, 5, 1, 1] for r in runs)
+    assert first.total_bytes() == sum(r.nbytes for r in runs)
+
+
+def test_a_run_id_two_processes_both_submit_is_recorded_once_and_not_overwritten(location):
+    RunStore(location)
+    results = processes(location, """
+        store = RunStore(location)
+        run = record(store, "same-id", owner=f"browser-{me}")
+        run.mark_started()
+        for epoch in range(1, 4 + me):
+            run.apply(epoch_event(epoch))
+        run.finish(EndEvent("finished", f"by {me}", 3 + me))
+        print(json.dumps(run.record_error))
+    """)
+    assert sorted(error is None for error in results) == [False, True]  # the second one's insert is refused
+    refused = next(error for error in results if error is not None)
+    assert "same-id" in refused and "taken" in refused
+    winner = results.index(None)
+    summary = RunStore(location).run("same-id")
+    assert (summary.owner, summary.reason, summary.epochs_done) == (f"browser-{winner}", f"by {winner}", 3 + winner)
+    assert [e.epoch for e in RunStore(location).history("same-id")] == list(range(1, 4 + winner))
+
+
+def reset(location, name: str):
+    """An empty store location again: a new folder for SQLite, PostgreSQL's database emptied."""
+    if is_sqlite(location):
+        return str(Path(location) / name)
+    engine = sa.create_engine(location, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    return location
+
+
+def test_replicas_that_start_together_on_an_empty_or_old_database_all_get_one_store(location):
+    body = """
+        store = RunStore(location)
+        run = record(store, f"run-{me}", owner="browser-a")
+        run.finish(EndEvent("finished", "done", 0))
+        print(json.dumps([store.schema_version(), run.record_error]))
+    """
+    for attempt in range(3):  # creation: each replica finds no tables, and makes them
+        where = reset(location, f"empty-{attempt}")
+        assert processes(where, body, n=3) == [[SCHEMA_VERSION, None]] * 3
+        store = RunStore(where)
+        assert sorted(r.id for r in store.runs("browser-a")) == ["run-0", "run-1", "run-2"]
+        assert sql(store, "SELECT version FROM store_version") == [(SCHEMA_VERSION,)]  # one row, not three
+    for attempt in range(2):  # migration: each replica finds schema 1, and migrates it
+        where = reset(location, f"old-{attempt}")
+        load_script(where, (ROOT / "tests" / "data" / "store_v1.sql").read_text())
+        assert processes(where, body, n=3) == [[SCHEMA_VERSION, None]] * 3
+        store = RunStore(where)
+        assert sql(store, "SELECT version FROM store_version") == [(SCHEMA_VERSION,)]
+        assert store.run("job-v1-1").test_metric() == 0.61 and len(store.runs("browser-a")) == 4
+
+
+def test_two_servers_pruning_at_once_delete_each_doomed_run_once_and_keep_the_rest(location):
+    store = RunStore(location)
+    for i in range(24):
+        run = record(store, f"run-{i:02d}")
+        for epoch in (1, 2):
+            run.apply(epoch_event(epoch, epochs=2))
+        run.apply(snapshot_event(2, size=40_000))
+        run.finish(EndEvent("finished", "done", 2, {}, {"model.keras": b"k" * 1000}))
+    for i in range(3):
+        record(store, f"open-{i}").apply(snapshot_event(1, size=40_000))  # never ended: never pruned
+    sql(store, "UPDATE runs SET ended_at = :at WHERE id = :id", [{"at": 1000.0 + 100 * i, "id": f"run-{i:02d}"}
+                                                                 for i in range(24)])
+    # By age: the 6 runs ended before 1550 (now 3550, max age 2000 s); then by size down to 12 runs' worth.
+    run_bytes = store.run("run-00").nbytes
+    max_bytes = store.total_bytes() - 18 * run_bytes + run_bytes // 2
+    expected = [f"run-{i:02d}" for i in range(18)]
+    pruned = processes(location, f"""
+        store = RunStore(location, max_age_s=2000, max_bytes={max_bytes})
+        print(json.dumps(store.prune(now=3550.0)))
+    """)
+    assert sorted(pruned[0] + pruned[1]) == expected  # each doomed run deleted once, by one of them
+    left = RunStore(location)
+    assert sorted(r.id for r in left.runs("browser-a")) == [f"open-{i}" for i in range(3)] + [
+        f"run-{i:02d}" for i in range(18, 24)]
+    assert all(counts(left, f"run-{i:02d}") == [0, 0, 0, 0] for i in range(18))
+    assert all(counts(left, f"run-{i:02d}") == [1, 2, 1, 1] for i in range(18, 24))
+    assert all(counts(left, f"open-{i}") == [1, 0, 1, 0] for i in range(3))
+
+
+def test_a_run_another_server_deletes_while_it_trains_leaves_no_rows_and_no_error(location):
+    writer_store, deleter = RunStore(location), RunStore(location)
+    errors, ids = [], [f"run-{i}" for i in range(8)]
+
+    def train():
+        for run_id in ids:
+            run = record(writer_store, run_id)
+            for epoch in range(1, 41):
+                run.apply(epoch_event(epoch, epochs=40))
+                run.apply(snapshot_event(epoch, size=4_000))
+            run.finish(EndEvent("finished", "done", 40, {}, {"model.keras": b"k"}))
+            if run.record_error:
+                errors.append(run.record_error)
+
+    writer = threading.Thread(target=train)
+    writer.start()
+    deleted = []
+    deadline = time.monotonic() + 120
+    while len(deleted) < len(ids) and time.monotonic() < deadline:
+        for run_id in ids:
+            if run_id not in deleted and deleter.exists(run_id) and len(deleter.history(run_id)) >= 3 * len(deleted):
+                assert deleter.delete(run_id)
+                deleted.append(run_id)
+        time.sleep(0.005)
+    writer.join(120)
+    assert errors == [] and deleted == ids
+    assert all(counts(deleter, run_id) == [0, 0, 0, 0] for run_id in ids)
