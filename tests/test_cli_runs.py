@@ -86,6 +86,30 @@ def test_train_records_every_epoch_and_the_run_is_listed_finished_with_its_test_
         assert text in row, (text, row)
 
 
+def test_train_and_list_against_a_postgresql_store_by_its_url_without_showing_its_password(tmp_path,
+                                                                                          postgres_database):
+    url = postgres_database
+    password = url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    result = seqcore("train", "--preset", "seed", "--set", "train.epochs=2", "--store", url, "--out",
+                     str(tmp_path / "out"), "--quiet", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = re.search(r"^recorded as run (cli-[0-9a-f]+) in (.+)$", result.stdout, re.M)
+    assert match and match.group(2) == url.replace(password, "***"), result.stdout
+    run_id = match.group(1)
+    listing = seqcore("runs", "list", "--store", url)
+    assert listing.returncode == 0, listing.stderr
+    rows = listing.stdout.splitlines()[2:]
+    assert len(rows) == 1 and rows[0].startswith(run_id) and "2/2" in rows[0] and "finished" in rows[0]
+    (listed,) = json.loads(seqcore("runs", "list", "--json", "--store", url).stdout)
+    assert (listed["id"], listed["status"], listed["epochs_done"], listed["owner"]) == (run_id, "finished", 2, "cli")
+    store = RunStore(url)
+    assert [e.epoch for e in store.history(run_id)] == [1, 2]
+    assert store.artifacts(run_id) == {name: (tmp_path / "out" / name).read_bytes()
+                                       for name in ("model.keras", "history.csv", "experiment.json")}
+    assert password not in result.stdout + result.stderr + listing.stdout + listing.stderr
+    store.close()
+
+
 def test_list_json_holds_every_run_of_every_owner_newest_first_with_numbers_and_nulls(tmp_path):
     fill(tmp_path)
     result = seqcore("runs", "list", "--json", "--store", str(tmp_path))
