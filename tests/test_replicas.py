@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -94,7 +95,19 @@ def test_the_ray_bench_report_states_its_json(tmp_path):
     assert "| submit() → first epoch, warm (s) | 0.20 | 0.24 | +0.04 s |" in text
     assert "| steady time per epoch (ms) | 61.0 | 61.6 | × 1.010 |" in text
     assert "answers after 3.2 s and holds 410 MB; one warm trainer actor 620 MB" in text
+    sentence = ray_backend.cost(data)
+    assert "answers 3.2 s after `ray start` and holds 410 MB" in sentence and "+0.04 s and an epoch × 1.01" in sentence
     page = tmp_path / "page.md"
-    page.write_text("before\n<!-- ray-backend:start -->\nold\n<!-- ray-backend:end -->\nafter\n")
-    ray_backend.into([page], text)
-    assert page.read_text() == f"before\n<!-- ray-backend:start -->\n{text}<!-- ray-backend:end -->\nafter\n"
+    page.write_text("a\n<!-- ray-backend:start -->\nold\n<!-- ray-backend:end -->\nb <!-- ray-cost:start -->x"
+                    "<!-- ray-cost:end -->\n")
+    ray_backend.into([page], data)
+    assert page.read_text() == (f"a\n<!-- ray-backend:start -->\n{text}<!-- ray-backend:end -->\n"
+                                f"b <!-- ray-cost:start -->\n{sentence}<!-- ray-cost:end -->\n")
+    with pytest.raises(SystemExit, match="neither ray-backend nor ray-cost markers"):
+        ray_backend.into([_unmarked(tmp_path)], data)
+
+
+def _unmarked(folder: Path) -> Path:
+    path = folder / "plain.md"
+    path.write_text("no markers\n")
+    return path
