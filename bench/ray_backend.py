@@ -126,10 +126,10 @@ def report(data: dict) -> str:
 def cost(data: dict) -> str:
     """One sentence for the README's hosted section: what Ray costs here and what it adds to a run."""
     memory = data["ray_memory"]
-    return (f"Measured here ({data['date'][:10]}, `{data['command']}`): a Ray head answers "
-            f"{data['ray_head_start_s']:.1f} s after `ray start` and holds {memory['head_mb']} MB with its idle "
-            f"workers and the scheduler; a warm trainer actor {memory['trainer_mb']} MB; against the local pool a "
-            f"warm first epoch takes {data['first_epoch_extra_s']:+.2f} s and an epoch × {data['epoch_ratio']:.2f}.\n")
+    return (f"Measured here ({data['date'][:10]}, `{data['command']}`): a Ray head starts in "
+            f"{data['ray_head_start_s']:.1f} s and holds {memory['head_mb']} MB (idle workers and the scheduler "
+            f"included), a warm trainer actor {memory['trainer_mb']} MB; over the local pool, a warm first epoch "
+            f"{data['first_epoch_extra_s']:+.2f} s, an epoch × {data['epoch_ratio']:.2f}.\n")
 
 
 def into(paths: list[Path], data: dict) -> None:

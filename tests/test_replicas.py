@@ -96,7 +96,7 @@ def test_the_ray_bench_report_states_its_json(tmp_path):
     assert "| steady time per epoch (ms) | 61.0 | 61.6 | × 1.010 |" in text
     assert "answers after 3.2 s and holds 410 MB; one warm trainer actor 620 MB" in text
     sentence = ray_backend.cost(data)
-    assert "answers 3.2 s after `ray start` and holds 410 MB" in sentence and "+0.04 s and an epoch × 1.01" in sentence
+    assert "a Ray head starts in 3.2 s and holds 410 MB" in sentence and "epoch +0.04 s, an epoch × 1.01" in sentence
     page = tmp_path / "page.md"
     page.write_text("a\n<!-- ray-backend:start -->\nold\n<!-- ray-backend:end -->\nb <!-- ray-cost:start -->x"
                     "<!-- ray-cost:end -->\n")
