@@ -66,17 +66,70 @@ CANDIDATE_NAMES = ("c", "g", "h", "cand", "candidate", "cell", "c~", "h~", "c_ti
 # ---------------------------------------------------------------- helpers
 
 
+TITLE_CHARS = 34  # about what one title line of a half-width chart shows on a 1280 px projector (270 px)
+PHONE_TITLE_CHARS = 44  # and of a full-width chart on a 390 px phone (358 px), left of the mode bar
+_TITLE_PX, _TITLE_TOP_PX, _TITLE_LINE_PX = 16, 6, 22  # the title's size (Streamlit's theme draws 16 px too), where
+# it starts, and the height of one of its lines
+
+
+def _untagged(text: str) -> str:
+    """`text` without its HTML tags (<b>, </sub>, <br>): what a chart shows of it. A '<' that starts no tag stays."""
+    shown, i = [], 0
+    while i < len(text):
+        end = text.find(">", i)
+        if text[i] == "<" and end > i and (text[i + 1:i + 2].isalpha() or text[i + 1:i + 2] == "/"):
+            i = end + 1
+            continue
+        shown.append(text[i])
+        i += 1
+    return "".join(shown)
+
+
+def _wrap_title(title: str, limit: int = TITLE_CHARS) -> str:
+    """A title longer than `limit` characters (tags aside) on two lines: broken after the last ', ' or ': ', or
+    before the last ' (', that leaves the first line within `limit` (a half-width chart cut a long title at its
+    edge, under the mode bar). Only a <br> is added, so the title without its tags reads as before."""
+    if not title or "<br>" in title or len(_untagged(title)) <= limit:
+        return title
+    ends = [i + 2 for i in range(len(title) - 1) if title[i:i + 2] in (", ", ": ")]
+    ends += [i + 1 for i in range(len(title) - 1) if title[i:i + 2] == " ("]
+    fits = [end for end in ends if len(_untagged(title[:end]).rstrip()) <= limit]
+    if not fits:
+        return title
+    cut = max(fits)
+    return f"{title[:cut]}<br>{title[cut:]}"
+
+
 def _style(fig: go.Figure, *, kind: str, title: str, x_title: str | None = None, y_title: str | None = None,
-           height: int = 340, hovermode: str | bool = "closest") -> go.Figure:
-    """The shared look: trimmed plotly_white, left title, legend across the top, modest height, fixed uirevision."""
+           height: int = 340, hovermode: str | bool = "closest", wrap_title: bool = True) -> go.Figure:
+    """The shared look: trimmed plotly_white, left title (on two lines when long), the legend across the top
+    under it, modest height, fixed uirevision.
+
+    The legend hangs from a fixed distance below the title (measured on the whole figure), and Plotly moves the
+    plot down as far as its rows need: above the plot, as before, a legend that wrapped onto three rows in a
+    narrow chart grew up into the title. The right margin keeps the plot, and so the legend, clear of the mode
+    bar down the right edge. `wrap_title=False` keeps a long title on one line, in smaller letters where it
+    would not fit a phone's full-width chart (PHONE_TITLE_CHARS)."""
     fig.layout.template = TEMPLATE  # assigned, not merged into the default template by update_layout
     axis_titles = {f"{ax}axis_title_text": text for ax, text in (("x", x_title), ("y", y_title)) if text is not None}
+    title_px = _TITLE_PX
+    if wrap_title:
+        title = _wrap_title(title)
+    elif title and len(_untagged(title)) > PHONE_TITLE_CHARS:
+        title_px = max(11, int(_TITLE_PX * PHONE_TITLE_CHARS / len(_untagged(title))))
+    lines = title.count("<br>") + 1 if title else 0
+    title_bottom = _TITLE_TOP_PX + _TITLE_LINE_PX * lines
+    # Plotly drops a top-anchored title's 0.7 em shift down once it has two lines (the first line's baseline went to
+    # y, and its top off the figure): put it back.
+    title_y = _TITLE_TOP_PX + (0.7 * _TITLE_PX if lines > 1 else 0)
     fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left", y=0.98, yanchor="top"),
+        title=dict(text=title, font=dict(size=title_px), x=0.01, xanchor="left", y=1 - title_y / height,
+                   yanchor="top"),
         height=height,
-        margin=dict(l=60, r=20, t=80, b=50),
+        margin=dict(l=60, r=30, t=max(80, title_bottom + 50), b=50),
         font=dict(size=14),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1, title_text=""),
+        legend=dict(orientation="h", yref="container", yanchor="top", y=1 - (title_bottom + 4) / height,
+                    xanchor="right", x=1, title_text=""),
         modebar=dict(orientation="v"),  # down the right edge: across the top it covered the title on a phone
         hovermode=hovermode,
         uirevision=kind,
@@ -504,9 +557,12 @@ def jacobian_figure(tanh_norms, linear_norms, *, radius: float, lag: int, lag_la
                   line=dict(color=ORANGE, dash="dot"))]
     note = dict(text=f" {lag} steps: {lag_label}", xref="x", x=lag, xanchor="left",
                 yref="paper", y=0, yanchor="bottom", showarrow=False, font=dict(color=ORANGE))
+    # The legend hangs from the figure's top and Plotly moves the plot down as far as its rows need (two on a
+    # phone); the mode bar goes down the right edge, beside the plot, where it covers no legend entry.
     return go.Figure(traces, layout=dict(
-        height=380, margin=dict(l=60, r=20, t=30, b=50), hovermode="x unified", shapes=lines, annotations=[note],
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        height=380, margin=dict(l=60, r=30, t=30, b=50), hovermode="x unified", shapes=lines, annotations=[note],
+        legend=dict(orientation="h", yref="container", yanchor="top", y=1 - 4 / 380, x=0),
+        modebar=dict(orientation="v"),
         xaxis=dict(title_text="steps back in time, t", range=[0, len(t) + 1]),
         yaxis=dict(type="log", exponentformat="power", title_text="norm of the Jacobian product")))
 
@@ -589,8 +645,11 @@ def gate_saturation_figure(saturation, *, title: str = "Gate saturation") -> go.
     """One scatter per gate, a point per unit: x the share of steps the gate is open (> 0.9), y the share it
     is shut (< 0.1), as in Karpathy, Johnson & Fei-Fei 2015. Points on the diagonal x + y = 1 are always
     saturated, near (0, 0) never. `saturation`: seqcore.saturation.GateSaturation records."""
-    fig = make_subplots(rows=1, cols=max(len(saturation), 1), subplot_titles=[s.gate for s in saturation],
-                        horizontal_spacing=0.06)
+    # One y axis for all (its labels on the left only) and one x title, in the middle: side by side on a phone, each
+    # subplot's "100%" ran into the next one's "0%" and their x titles into each other.
+    n = max(len(saturation), 1)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[s.gate for s in saturation], shared_yaxes=True,
+                        horizontal_spacing=0.1)
     for col, gate in enumerate(saturation, start=1):
         units = np.arange(len(gate.open), dtype=np.int32)
         marker = dict(size=7, opacity=0.7, color=PALETTE[(col - 1) % len(PALETTE)])
@@ -600,11 +659,13 @@ def gate_saturation_figure(saturation, *, title: str = "Gate saturation") -> go.
                                  name=gate.gate, marker=marker, hovertemplate=hover), row=1, col=col)
         fig.add_trace(go.Scatter(x=[0.0, 1.0], y=[1.0, 0.0], mode="lines", showlegend=False, hoverinfo="skip",
                                  line=dict(color="#999999", dash="dot", width=1)), row=1, col=col)
-        fig.update_xaxes(range=[-0.03, 1.03], title_text="open (> 0.9)", tickformat=".0%", row=1, col=col)
+        fig.update_xaxes(range=[-0.03, 1.03], tickvals=[0, 0.5, 1], tickformat=".0%", row=1, col=col,
+                         title_text="open (> 0.9)" if col == (n + 1) // 2 else None)
         fig.update_yaxes(range=[-0.03, 1.03], tickformat=".0%", row=1, col=col,
                          title_text="shut (< 0.1)" if col == 1 else None)
     fig.update_layout(showlegend=False)
-    return _style(fig, kind="saturation", title=title, height=340)
+    # Its title on one line, whole (as the Runs page's tests read it), in smaller letters where it is long.
+    return _style(fig, kind="saturation", title=title, height=340, wrap_title=False)
 
 
 # ---------------------------------------------------------------- text
@@ -702,6 +763,7 @@ def text_heatmap_figure(chars, values, *, hover=None, title: str, colour_range: 
 
 __all__ += ["network_diagram_figure"]
 
+DIAGRAM_COLUMN_PX = 120  # the width of a column of the network diagram (a box and the arrow to the next)
 DIAGRAM_MAX_CIRCLES = 5  # unit circles drawn per layer: more units show as '… n units', never one circle each
 _BOX_FILL = {"input": "#eef4fb", "layer": "#e8f1fa", "head": "#fff1e3"}
 _BOX_LINE = {"input": GREY, "layer": BLUE, "head": ORANGE}
@@ -769,9 +831,11 @@ def network_diagram_figure(experiment, counts: Sequence, cell, sizes: tuple[int,
     plot_h = 4 + box_h + _LOOP_PX + 6
     height = height or plot_h + 8
     n_cols = len(columns)
-    span = max(n_cols + 0.4, 4.4)  # a lone layer's boxes do not stretch across the whole width
-    x0 = (span - n_cols - 0.4) / 2
-    width, bottom, top = 0.84, 4, 4 + box_h
+    # The figure's own width, DIAGRAM_COLUMN_PX a column: a wide page does not stretch the boxes, and a narrower
+    # one (a phone) shrinks the figure to fit, the boxes (88 % of a column) still wide enough for their lines.
+    span = n_cols + 0.4
+    x0 = 0.0
+    width, bottom, top = 0.88, 4, 4 + box_h
     shapes, notes = [], []
     circles_x, circles_y, hover_x, hover_text = [], [], [], []
     for i, (part, text, hover) in enumerate(columns):
@@ -829,6 +893,6 @@ def network_diagram_figure(experiment, counts: Sequence, cell, sizes: tuple[int,
     _style(fig, kind="network", title="", height=height)
     hidden = dict(visible=False, fixedrange=True)
     fig.update_layout(shapes=shapes, annotations=notes, showlegend=False, dragmode=False,
-                      margin=dict(l=4, r=4, t=4, b=4),
+                      width=round(DIAGRAM_COLUMN_PX * span), margin=dict(l=4, r=4, t=4, b=4),
                       xaxis=dict(range=[0, span], **hidden), yaxis=dict(range=[0, plot_h], **hidden))
     return fig

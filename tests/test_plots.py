@@ -67,6 +67,61 @@ def test_every_figure_has_the_shared_look(name):
     assert "geo" not in template["layout"] and "scene" not in template["layout"]  # trimmed, not merged into default
 
 
+@pytest.mark.parametrize(("title", "wrapped"), [
+    ("Loss (train and validation)", "Loss (train and validation)"),  # short: one line
+    ("Hidden state h_t, layer 1, seq. 1 (epoch 3)", "Hidden state h_t, layer 1, seq. 1 <br>(epoch 3)"),
+    ("Bits per character (solid: train, dotted: validation)",
+     "Bits per character (solid: train, <br>dotted: validation)"),
+    ("Gradients through time: ‖∂L/∂xₜ‖ (epoch 3)", "Gradients through time: ‖∂L/∂xₜ‖ <br>(epoch 3)"),
+    ("x<sub>t</sub> is a long title with tags, all of it (one)",
+     "x<sub>t</sub> is a long title with tags, <br>all of it (one)"),
+    ("A" * 50, "A" * 50),  # nowhere to break: left as it is
+])
+def test_a_long_title_goes_on_two_lines_broken_between_words_and_reads_the_same_without_its_tags(title, wrapped):
+    fig = plots.loss_figure([1, 2], [1.0, 0.5], title=title)
+    assert fig.layout.title.text == wrapped
+    assert fig.layout.title.text.replace("<br>", "") == title  # a search for part of a title still finds it
+    first = wrapped.split("<br>")[0].replace("<sub>", "").replace("</sub>", "").rstrip()
+    assert len(first) <= plots.TITLE_CHARS or "<br>" not in wrapped
+
+
+def test_a_two_line_title_moves_the_plot_down_and_keeps_its_first_line_inside_the_figure():
+    one = plots.loss_figure([1, 2], [1.0, 0.5], title="Loss")
+    two = plots.loss_figure([1, 2], [1.0, 0.5], title="Hidden state h_t, layer 1, seq. 1 (epoch 3)")
+    assert two.layout.margin.t > one.layout.margin.t
+    # Plotly puts a top-anchored title's first baseline at y once it has two lines: y is lower by hand.
+    assert two.layout.title.y < one.layout.title.y < 1
+    assert two.layout.legend.y < one.layout.legend.y  # the legend hangs below the title's lines
+
+
+def test_the_legend_hangs_below_the_title_so_that_plotly_moves_the_plot_down_for_its_rows():
+    for name, fig in _all_figures().items():
+        legend, height = fig.layout.legend, fig.layout.height
+        assert (legend.yref, legend.yanchor) == ("container", "top"), name
+        lines = fig.layout.title.text.count("<br>") + 1
+        assert (1 - legend.y) * height >= 6 + 20 * lines, name  # below the title's lines
+        assert fig.layout.margin.r >= 30 and fig.layout.modebar.orientation == "v", name  # clear of the mode bar
+
+
+def test_the_jacobian_figure_keeps_its_legend_clear_of_the_mode_bar():
+    fig = plots.jacobian_figure(np.logspace(0, -6, 50), np.ones(50), radius=1.0, lag=20, lag_label="lag")
+    assert fig.layout.modebar.orientation == "v" and fig.layout.margin.r >= 30
+    assert (fig.layout.legend.yref, fig.layout.legend.yanchor) == ("container", "top")
+
+
+def test_gate_saturation_shares_one_y_axis_and_one_x_title_and_keeps_its_long_title_on_one_smaller_line():
+    from types import SimpleNamespace
+
+    gates = [SimpleNamespace(gate=g, open=RNG.random(5), shut=RNG.random(5)) for g in ("input", "forget", "output")]
+    title = "Gate saturation, layer 1, epoch 3 (20 validation sequences)"
+    fig = plots.gate_saturation_figure(gates, title=title)
+    assert fig.layout.title.text == title
+    assert fig.layout.title.font.size * len(title) <= 16 * plots.PHONE_TITLE_CHARS  # fits a phone's chart
+    assert plots.gate_saturation_figure(gates, title="Gate saturation").layout.title.font.size == 16
+    assert fig.layout.yaxis2.matches == "y" and fig.layout.yaxis2.showticklabels is False  # no "100%" over "0%"
+    assert [fig.layout[f"xaxis{i}"].title.text for i in ("", "2", "3")] == [None, "open (> 0.9)", None]
+
+
 def test_uirevision_is_constant_for_a_figure_kind():
     a = plots.hidden_state_heatmap(RNG.random((10, 4)))
     b = plots.hidden_state_heatmap(RNG.random((600, 300)))  # different data and title note, same kind
@@ -406,7 +461,8 @@ def test_text_heatmap_colour_scales():
 def test_text_heatmap_caps_the_characters_and_says_so_and_grows_in_height_up_to_a_cap():
     n = plots.MAX_TEXT_CHARS + 10
     fig = plots.text_heatmap_figure("abcdefghi\n" * (n // 10), np.zeros(n), title="Activation")
-    assert fig.layout.title.text == f"Activation (the first {plots.MAX_TEXT_CHARS:,} of {n:,} characters)"
+    title = f"Activation (the first {plots.MAX_TEXT_CHARS:,} of {n:,} characters)"
+    assert fig.layout.title.text.replace("<br>", "") == title  # on two lines: a long title is wrapped
     assert np.isfinite(fig.data[0].z).sum() == plots.MAX_TEXT_CHARS
     assert fig.layout.height == 900
     short, longer = (plots.text_heatmap_figure("ab\n" * k, np.zeros(3 * k), title="t") for k in (1, 10))
@@ -419,3 +475,18 @@ def test_text_heatmap_draws_control_characters_as_a_dot_and_names_their_code_poi
     fig = plots.text_heatmap_figure("a\x07b", [0.0, 0.5, 1.0], title="t")
     assert _cells(fig) == [["a", "·", "b"]]
     assert fig.data[0].hovertext[0][1].startswith("U+0007: character 1")
+
+
+def test_the_network_diagram_has_its_own_width_so_that_a_phone_shrinks_it_and_a_wide_page_does_not_stretch_it():
+    from seqcore.cells import CELLS
+    from seqcore.config import Experiment
+    from seqcore.models import parameter_counts
+
+    for layers in (1, 3):
+        experiment = Experiment().with_values(**{"model.layers": layers})
+        fig = plots.network_diagram_figure(experiment, parameter_counts(experiment), CELLS[experiment.model.cell])
+        columns = layers + 2  # the input, the layers, the head
+        assert fig.layout.width == round(plots.DIAGRAM_COLUMN_PX * (columns + 0.4))
+        assert tuple(fig.layout.xaxis.range) == (0, columns + 0.4)
+        boxes = [s for s in fig.layout.shapes if (s.name or "").startswith("box")]
+        assert len(boxes) == columns and all(s.x1 - s.x0 >= 0.85 for s in boxes)  # most of a column: room for text
