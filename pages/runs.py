@@ -148,7 +148,8 @@ target = st.selectbox("Run", [r.id for r in chosen], format_func=lambda run_id: 
 summary = next(r for r in chosen if r.id == target)
 if summary.reason:
     st.caption(md(summary.reason))
-actions = st.columns(4)
+# Columns for their labels' lengths: four equal ones cut "Open on Model & training" on a 1280 px projector.
+actions = st.columns([1, 1.4, 1, 0.8])
 if actions[0].button("Open in Inspect", icon=":material/biotech:", key="runs_inspect", width="stretch",
                      disabled=not store.snapshot_epochs(summary.id)):
     open_run(summary.id, "pages/inspect_run.py")

@@ -18,7 +18,8 @@ counts = parameter_counts(experiment, sizes)
 heading, picture = st.columns([1.25, 2.5], vertical_alignment="center")
 heading.title("Model & training")
 diagram = network_diagram_figure(experiment, counts, CELLS[experiment.model.cell], sizes)
-picture.plotly_chart(diagram, key="fig_network", config={"displayModeBar": False})
+# Its own width (a few boxes), not the column's: shrunk to fit on a phone.
+picture.plotly_chart(diagram, key="fig_network", config={"displayModeBar": False}, width="content")
 settings, panel = st.columns([1.3, 3], gap="medium")
 with settings:
     # The settings a person changes most first, one a row: side by side in this column, labels broke inside words.

@@ -218,33 +218,31 @@ def _downloads(job: JobHandle, view: JobView) -> None:
     # What the model's ids or values mean: a text's vocabulary, a series' log, lag and scaler.
     companion = next(((name, artifacts[name]) for name in ("vocabulary.json", "preprocessing.json")
                       if name in artifacts), None)
-    cols = st.columns(5 if companion else 4)
+    # A row that wraps: four or five equal columns cut the buttons' labels in a 1280 px projector's live panel.
+    row = st.container(horizontal=True, gap="small")
     metric = view.start.metric if view.start else "metric"
-    cols[0].download_button("History (CSV)", history_csv(list(view.history), metric), file_name="history.csv",
-                            mime="text/csv", on_click="ignore", width="stretch")
-    cols[1].download_button("Experiment (JSON)", view.experiment.to_json(), file_name="experiment.json",
-                            mime="application/json", on_click="ignore", width="stretch")
+    row.download_button("History (CSV)", history_csv(list(view.history), metric), file_name="history.csv",
+                        mime="text/csv", on_click="ignore")
+    row.download_button("Experiment (JSON)", view.experiment.to_json(), file_name="experiment.json",
+                        mime="application/json", on_click="ignore")
     inputs = input_files(view.experiment, job.uploaded)
     if inputs:  # the script reads its data from beside itself: they travel together
-        cols[2].download_button("Keras code + data (.zip)", lambda: script_zip(view.experiment, inputs),
-                                file_name="train_model.zip", mime="application/zip", on_click="ignore",
-                                width="stretch")
+        row.download_button("Keras code + data (.zip)", lambda: script_zip(view.experiment, inputs),
+                            file_name="train_model.zip", mime="application/zip", on_click="ignore")
     else:
-        cols[2].download_button("Keras code (.py)", keras_script(view.experiment), file_name="train_model.py",
-                                mime="text/x-python", on_click="ignore", width="stretch")
+        row.download_button("Keras code (.py)", keras_script(view.experiment), file_name="train_model.py",
+                            mime="text/x-python", on_click="ignore")
     model = view.end.artifacts.get("model.keras") if view.end else None
     if model:
-        cols[3].download_button("Model (.keras)", model, file_name="model.keras",
-                                mime="application/zip", on_click="ignore", width="stretch")
-    elif view.done:
-        cols[3].caption("No model file: the run ended before it could save one.")
-    else:
-        cols[3].caption("The model file is ready when the run ends.")
+        row.download_button("Model (.keras)", model, file_name="model.keras",
+                            mime="application/zip", on_click="ignore")
     if companion:  # a text model's ids, a series model's values, mean nothing without it
         name, body = companion
         label = "Vocabulary (JSON)" if name == "vocabulary.json" else "Preprocessing (JSON)"
-        cols[4].download_button(label, body, file_name=name, mime="application/json", on_click="ignore",
-                                width="stretch")
+        row.download_button(label, body, file_name=name, mime="application/json", on_click="ignore")
+    if not model:
+        st.caption("No model file: the run ended before it could save one." if view.done
+                   else "The model file is ready when the run ends.")
 
 
 def previous_run(view: JobView):
@@ -288,17 +286,20 @@ def _figures(job: JobHandle, view: JobView) -> None:
     the chart options, the metric and the hidden states."""
     charts = st.container()  # drawn above the options that shape them, which are read first
     _progress(view)
-    options = st.columns([1, 1.3, 1, 1.2, 1])
-    log_y = options[0].toggle("Log scale", key="log_y", help="Loss on a logarithmic axis.")
-    smoothing = options[1].slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="smoothing",
+    # The two toggles on a row of their own: five columns across the live panel of a 1280 px projector left a
+    # toggle's label 26 px and cut the selected sequence.
+    toggles = st.container(horizontal=True, gap="large")
+    log_y = toggles.toggle("Log scale", key="log_y", help="Loss on a logarithmic axis.")
+    toggles.toggle("Freeze", key=session.FREEZE, help="Stop redrawing (training goes on) so you can zoom and "
+                                                  "hover; live updates reset the zoom.")
+    options = st.columns([1.3, 1, 1.2])
+    smoothing = options[0].slider("Smoothing", 0.0, 0.95, 0.0, 0.05, key="smoothing",
                                   help="Exponential moving average of the curves, as in TensorBoard.")
     layers = view.experiment.model.layers
-    layer = options[2].selectbox("Layer", range(layers), format_func=lambda i: f"layer {i + 1}", key="live_layer",
+    layer = options[1].selectbox("Layer", range(layers), format_func=lambda i: f"layer {i + 1}", key="live_layer",
                                  disabled=layers == 1)
-    probe = options[3].selectbox("Sequence", range(4), format_func=lambda i: f"sequence {i + 1}",
+    probe = options[2].selectbox("Sequence", range(4), format_func=lambda i: f"sequence {i + 1}",
                                  key="live_probe", help="Which of the first validation sequences to show.")
-    options[4].toggle("Freeze", key=session.FREEZE, help="Stop redrawing (training goes on) so you can zoom and "
-                                                     "hover; live updates reset the zoom.")
     snapshot = view.latest_snapshot
     probe = min(probe, (len(view.start.probe_x) - 1) if view.start else 0)
     data = runs.data_for(job) if snapshot is not None else None

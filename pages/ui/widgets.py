@@ -15,7 +15,7 @@ LABELS = {
     "noise": "Noise", "pattern": "Pattern", "motif_len": "Motif length", "lag": "Lag L (steps)",
     "n_points": "Series length (points)", "frequency": "Frequency (cycles/step)", "amplitude": "Amplitude",
     "phase": "Phase (rad)", "n_components": "Waves", "ar_order": "AR order p", "mg_tau": "Delay τ",
-    "copy_len": "Symbols to copy", "fresh_data": "Fresh training data every epoch",
+    "copy_len": "Symbols to copy", "fresh_data": "Fresh data every epoch",
     "csv_column": "Column", "horizon": "Horizon H (steps ahead)",
     "val_fraction": "Validation share", "test_fraction": "Test share", "seed": "Seed", "generator": "Generator",
     "cell": "Cell", "layers": "Layers", "units": "Units per layer", "activation": "Activation",
