@@ -672,6 +672,39 @@ def notes(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def side_by_side(files: list[Path]) -> str:
+    """The rounds of several load JSONs in one table, each with its setting (servers, backend, slots), for
+    docs/scaling.md: e.g. the single-server round beside the replicas-on-Ray round."""
+    lines = ["| setting | sessions | finished | refused politely | lost | errors seen | queue wait median / max | "
+             "time per run median / max | servers' RSS peak | trainer RSS peak | CPU s: servers / trainers / "
+             "Chromium |", "|" + " --- |" * 11]
+    commands = []
+    for path in files:
+        data = json.loads(Path(path).read_text())
+        meta = data["meta"]
+        replicas, backend = meta.get("replicas", 1), meta.get("backend", "local")
+        setting = (f"{replicas} replica{'s' if replicas > 1 else ''} on Ray" if backend == "ray"
+                   else "one server, worker pool") + f", {meta['slots']} slots"
+        commands.append(f"`{meta['command']}` ({meta['date'][:10]})")
+        for r in data["rounds"]:
+            cpu = r["cpu_seconds"]
+            lines.append(
+                f"| {setting} | {r['sessions']} | {r['finished']} | {r['refused']} | {r['lost']} | "
+                f"{r['errors_seen']} | {fmt(r['queue_wait_median_s'], ' s')} / {fmt(r['queue_wait_max_s'], ' s')} | "
+                f"{fmt(r['run_median_s'], ' s')} / {fmt(r['run_max_s'], ' s')} | {r['server_rss_peak_mb']} MB | "
+                f"{r['worker_rss_peak_mb']} MB | {cpu['server']:g} / {cpu['workers']:g} / {cpu['chromium']:g} |")
+    return "\n".join(lines) + "\n\nMeasured by " + "; ".join(commands) + ", the browsers on the same 2 cores.\n"
+
+
+def write_between(path: Path, mark: str, text: str) -> None:
+    source = path.read_text()
+    start, end = f"<!-- {mark}:start -->", f"<!-- {mark}:end -->"
+    if start not in source or end not in source:
+        raise SystemExit(f"{path} has no {start} … {end} markers")
+    head, rest = source.split(start, 1)
+    path.write_text(f"{head}{start}\n{text}{end}{rest.split(end, 1)[1]}")
+
+
 def problems(rows: list[dict]) -> list[str]:
     found = []
     for r in rows:
@@ -787,6 +820,10 @@ def parse_args(argv=None):
     parser.add_argument("--store-url", default=None,
                         help="the replicas' shared run store (an SQLAlchemy URL); default: a folder of the round's")
     parser.add_argument("--json", type=Path, default=None, help="write every number and every session here")
+    parser.add_argument("--report", type=Path, nargs="+", default=None,
+                        help="run nothing: print the rounds of these JSONs side by side (with --into: between the "
+                             "ray-load markers of that file)")
+    parser.add_argument("--into", type=Path, default=None)
     parser.add_argument("--ready-timeout", type=float, default=240.0, help="seconds for one page to become ready")
     parser.add_argument("--run-timeout", type=float, default=780.0, help="seconds from a click to a final status")
     parser.add_argument("--round-timeout", type=float, default=900.0, help="hard limit on one round, seconds")
@@ -812,6 +849,12 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.report:  # no round: the rounds of earlier JSONs side by side
+        text = side_by_side(args.report)
+        print(text)
+        if args.into:
+            write_between(args.into, "ray-load", text)
+        return 0
     command = shlex.join(["python", "bench/load.py", *(sys.argv[1:] if argv is None else argv)])
     date = datetime.datetime.now().isoformat(timespec="seconds")
     try:

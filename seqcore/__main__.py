@@ -173,12 +173,9 @@ def _store_name(location: str) -> str:
     """The store as people know it: its folder, or its URL without a password."""
     if "://" not in location:
         return location
-    import sqlalchemy as sa
+    from seqcore.store import redacted
 
-    try:
-        return sa.engine.make_url(location).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return location
+    return redacted(location)
 
 
 def _open_store(location: str | None, *, create: bool = True):

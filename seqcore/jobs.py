@@ -175,7 +175,7 @@ class JobManager:
         self._durations: collections.deque[float] = collections.deque(maxlen=20)  # seconds of recent runs
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
-        self._prefix = f"{int(time.time()):x}{secrets.token_hex(2)}"
+        self._prefix = f"{int(time.time()):x}{secrets.token_hex(4)}"  # unique across replicas too
         self._closed = False
         self._warm = min(warm, self.slots)
         if warm_delay_s > 0:

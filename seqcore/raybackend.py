@@ -59,6 +59,7 @@ SCHEDULER = "seqcore-scheduler"
 POSITIONS_FRESH_S = 0.25  # how old the queue positions a page shows may be (one request to the scheduler each)
 RESTART_S = 300.0  # how long a restarting trainer may take to import Keras and warm up before it is used anyway
 CALL_TIMEOUT_S = 10.0  # a scheduler that does not answer within this is taken as gone
+LEASE_S = 30.0  # a running job whose web server has not called in this long is stopped (the server is gone)
 
 
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
@@ -74,11 +75,22 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
 
 
 class QueueControl(Control):
-    """Stop / pause / resume for a job on a trainer actor: commands arrive from another thread of the actor."""
+    """Stop / pause / resume for a job on a trainer actor: commands arrive from another thread of the actor. The
+    job's web server also calls in every half second (`touch`); a job it has not called for LEASE_S is stopped as
+    abandoned, since Ray goes on running an actor's task whose caller has died."""
 
     def __init__(self, deadline_s: float):
         super().__init__(deadline_s)
         self.commands: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.touched = time.monotonic()
+        self.abandoned = False
+
+    def touch(self) -> None:
+        self.touched = time.monotonic()
+
+    def _lapsed(self) -> bool:
+        self.abandoned = self.abandoned or time.monotonic() - self.touched > LEASE_S
+        return self.abandoned
 
     def _read(self, timeout: float) -> str | None:
         """The strongest command waiting (stop over pause or resume; the later of those two)."""
@@ -95,21 +107,25 @@ class QueueControl(Control):
 
     def poll(self) -> str | None:
         command = self._read(0)
-        return command if command in ("stop", "pause") else None
+        return "stop" if self._lapsed() else command if command in ("stop", "pause") else None
 
     def wait_while_paused(self) -> str | None:
         while not self.timed_out():
             command = self._read(0.2)
             if command in ("stop", "resume"):
                 return command
+            if self._lapsed():
+                return "stop"
         return None
 
 
 @ray.remote
 class Trainer:
-    """A warm trainer on one CPU of the cluster: trains one job at a time, its events streamed back."""
+    """A warm trainer on one CPU of the cluster: trains one job at a time, its events streamed back. Its web server
+    gives the slot back; when that server went away mid-run, the trainer ends the job and gives it back itself."""
 
-    def __init__(self):
+    def __init__(self, index: int, scheduler):
+        self.index, self.scheduler = index, scheduler
         # Below the web servers' CPU priority when it shares their machine, as the local pool's workers are.
         os.nice(int(os.environ.get("SEQCORE_WORKER_NICE", "5")))
         from seqcore.training import ModelCache
@@ -128,6 +144,13 @@ class Trainer:
 
         return psutil.Process().memory_info().rss / 2**20
 
+    def heartbeat(self, job_id: str) -> float:
+        """The job's web server is still there; this trainer's memory (MB) in return, for its ceiling."""
+        control = self.controls.get(job_id)
+        if control is not None:
+            control.touch()
+        return self.rss_mb()
+
     def command(self, job_id: str, name: str) -> None:
         control = self.controls.get(job_id)
         if control is not None:
@@ -139,6 +162,7 @@ class Trainer:
 
         events: queue.SimpleQueue = queue.SimpleQueue()
         done = object()
+        started = time.time()
 
         def control_for(deadline_s: float) -> QueueControl:
             self.controls[job_id] = QueueControl(deadline_s)
@@ -150,13 +174,24 @@ class Trainer:
                         models=self.models)
             finally:
                 events.put(done)
+                control = self.controls.get(job_id)
+                if control is not None and control.abandoned:
+                    # Its web server is gone and nobody else gives the slot back. The stream to the dead server
+                    # may hold a thread of this actor for good: the scheduler restarts the actor afresh.
+                    self.scheduler.release.remote(job_id, self.index, time.time() - started, self.rss_mb(), False,
+                                                  True)
 
         thread = threading.Thread(target=work, name=f"seqcore-job-{job_id}", daemon=True)
         thread.start()
+        streamed = False
         try:
             while (event := events.get()) is not done:
                 yield event
+            streamed = True
         finally:
+            if not streamed and job_id in self.controls:  # Ray closed the stream: its web server is gone
+                self.controls[job_id].abandoned = True
+                self.controls[job_id].commands.put("stop")
             thread.join()
             self.controls.pop(job_id, None)
 
@@ -169,8 +204,9 @@ class Scheduler:
     def __init__(self, slots: int, max_jobs_per_worker: int, recycle_above_mb: float, env: dict[str, str]):
         self.slots = slots
         self.max_jobs_per_worker, self.recycle_above_mb = max_jobs_per_worker, recycle_above_mb
+        itself = ray.get_runtime_context().current_actor
         self.trainers = [Trainer.options(num_cpus=1, max_restarts=-1, max_task_retries=0, max_concurrency=4,
-                                         runtime_env={"env_vars": env}).remote() for _ in range(slots)]
+                                         runtime_env={"env_vars": env}).remote(i, itself) for i in range(slots)]
         self.free = collections.deque(range(slots))
         self.jobs_done = [0] * slots
         self.queue: collections.OrderedDict[str, tuple[str | None, str | None]] = collections.OrderedDict()
@@ -221,14 +257,18 @@ class Scheduler:
             return "sent"
         return "unknown"
 
-    async def release(self, job_id: str, trainer: int, run_s: float | None, rss_mb: float, died: bool) -> None:
-        """A job's trainer is free again: recycled first when it has served enough jobs or holds too much memory
-        (a dead one Ray restarts by itself)."""
-        self.running.pop(job_id, None)
+    async def release(self, job_id: str, trainer: int, run_s: float | None, rss_mb: float, died: bool,
+                      abandoned: bool = False) -> None:
+        """A job's trainer is free again (told by the trainer, or by the job's web server when the trainer died;
+        the second word on a job is ignored): recycled first when it has served enough jobs or holds too much
+        memory (a dead one Ray restarts by itself)."""
+        if self.running.get(job_id, (None,))[0] != trainer:
+            return
+        del self.running[job_id]
         if run_s is not None:
             self.durations.append(run_s)
         self.jobs_done[trainer] += 1
-        recycle = self.jobs_done[trainer] >= self.max_jobs_per_worker or rss_mb > self.recycle_above_mb
+        recycle = abandoned or self.jobs_done[trainer] >= self.max_jobs_per_worker or rss_mb > self.recycle_above_mb
         if recycle and not died:
             ray.kill(self.trainers[trainer], no_restart=False)
         if recycle or died:
@@ -312,7 +352,7 @@ class RayBackend:
         self._positions: dict = {"positions": {}, "durations": [], "slots": self.slots, "running": 0}
         self._positions_at = 0.0
         self._ids = itertools.count(1)
-        self._prefix = f"{int(time.time()):x}{secrets.token_hex(3)}"
+        self._prefix = f"{int(time.time()):x}{secrets.token_hex(4)}"
         self._closed = False
         self._monitor = threading.Thread(target=self._watch, name="seqcore-ray-monitor", daemon=True)
         self._monitor.start()
@@ -350,6 +390,8 @@ class RayBackend:
             return
         if job is not None and job.trainer is not None:
             job.record.apply_command(command)
+            job.trainer.command.remote(job_id, command)  # straight to its trainer: a stop lands within a batch
+            return
         with contextlib.suppress(RayError):  # a scheduler gone: the job's own thread ends the job
             ray.get(self.scheduler.control.remote(job_id, command), timeout=CALL_TIMEOUT_S)
         self._positions_at = 0.0
@@ -451,6 +493,7 @@ class RayBackend:
         if not record.done:
             record.finish(EndEvent(status="failed", reason="The worker ended the job without a result.",
                                    epochs_done=record.epochs_done))
+        # After the stream has ended, so that recycling the trainer cannot cut off its last events.
         run_s = time.time() - record.started_at if record.started_at else None
         with contextlib.suppress(RayError):
             ray.get(self.scheduler.release.remote(record.id, job.trainer_index, run_s, job.rss_mb, died),
@@ -479,7 +522,7 @@ class RayBackend:
                     continue
                 record, limit_s = job.record, job.record.experiment.train.time_limit_s
                 with contextlib.suppress(GetTimeoutError, RayError):  # busy or restarting: the rest still applies
-                    job.rss_mb = ray.get(job.trainer.rss_mb.remote(), timeout=2.0)
+                    job.rss_mb = ray.get(job.trainer.heartbeat.remote(record.id), timeout=2.0)
                 if job.rss_mb > self.worker_memory_limit_mb:
                     self._kill(job, f"The run ran out of memory: its worker used {job.rss_mb:.0f} MB, above the "
                                     f"limit of {self.worker_memory_limit_mb:.0f} MB. Use fewer units, steps or "

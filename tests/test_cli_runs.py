@@ -328,3 +328,12 @@ def test_ctrl_c_leaves_the_run_recorded_as_stopped_with_its_epochs(tmp_path):
     # Stopped at the next step, as the app's Stop button does: what it trained is kept, in the store and on disk.
     assert (tmp_path / "out" / "model.keras").exists()
     assert "model.keras" in store.artifact_sizes(summary.id)
+
+
+def test_the_cli_names_a_store_url_without_a_password_in_its_user_part_or_its_query():
+    from seqcore.__main__ import _store_name
+
+    for url in ("postgresql+psycopg://seqcore:hunter2@127.0.0.1:5432/runs",
+                "postgresql+psycopg://seqcore@127.0.0.1:5432/runs?password=hunter2"):
+        shown = _store_name(url)
+        assert "hunter2" not in shown and "127.0.0.1:5432/runs" in shown

@@ -370,3 +370,34 @@ def test_two_servers_on_one_ray_cluster_share_its_queue_and_a_browser_runs_one_j
     for job in (bob, carol, again):
         assert job.wait(START_S) and job.view().status == "finished"
     assert bob.view().end is not None and carol.view().waited_s >= bob.view().waited_s
+
+
+def test_a_run_whose_web_server_dies_frees_its_ray_slot_for_the_next_job(make_backend, ray_address):
+    """A replica restarted mid-run (a deploy, a crash) must not keep a training slot of the cluster's forever."""
+    import subprocess
+    import sys
+    import textwrap
+
+    survivor = make_backend("ray", slots=1)
+    script = textwrap.dedent(f"""
+        import os, time
+        from bench.servers import ray_environment
+        ray_environment()
+        from seqcore.config import preset
+        from seqcore.raybackend import RayBackend
+        backend = RayBackend(address={ray_address!r}, namespace={survivor.namespace!r})
+        job = backend.submit(preset("seed").apply_overrides({[*TINY, "train.epochs=10000"]!r}), save_artifacts=False)
+        deadline = time.monotonic() + {START_S}
+        while job.view().epoch < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print("epochs", job.view().epoch, flush=True)
+        os._exit(0)  # gone, as a killed server is: no shutdown, no stop
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
+                            timeout=START_S + 60, env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 0 and "epochs" in result.stdout, result.stderr[-2000:]
+    assert int(result.stdout.split()[-1]) >= 2, result.stdout
+    after = survivor.submit(SHORT, save_artifacts=False)
+    assert after.wait(120), f"the dead server's run still holds the slot: {after.view().status}"
+    assert after.view().status == "finished"
