@@ -677,7 +677,7 @@ def side_by_side(files: list[Path]) -> str:
     docs/scaling.md: e.g. the single-server round beside the replicas-on-Ray round."""
     lines = ["| setting | sessions | finished | refused politely | lost | errors seen | queue wait median / max | "
              "time per run median / max | servers' RSS peak | trainer RSS peak | CPU s: servers / trainers / "
-             "Chromium |", "|" + " --- |" * 11]
+             "Chromium | load average before |", "|" + " --- |" * 12]
     commands = []
     for path in files:
         data = json.loads(Path(path).read_text())
@@ -692,7 +692,8 @@ def side_by_side(files: list[Path]) -> str:
                 f"| {setting} | {r['sessions']} | {r['finished']} | {r['refused']} | {r['lost']} | "
                 f"{r['errors_seen']} | {fmt(r['queue_wait_median_s'], ' s')} / {fmt(r['queue_wait_max_s'], ' s')} | "
                 f"{fmt(r['run_median_s'], ' s')} / {fmt(r['run_max_s'], ' s')} | {r['server_rss_peak_mb']} MB | "
-                f"{r['worker_rss_peak_mb']} MB | {cpu['server']:g} / {cpu['workers']:g} / {cpu['chromium']:g} |")
+                f"{r['worker_rss_peak_mb']} MB | {cpu['server']:g} / {cpu['workers']:g} / {cpu['chromium']:g} | "
+                f"{r['load_before']:.1f} |")
     return "\n".join(lines) + "\n\nMeasured by " + "; ".join(commands) + ", the browsers on the same 2 cores.\n"
 
 

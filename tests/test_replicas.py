@@ -111,3 +111,25 @@ def _unmarked(folder: Path) -> Path:
     path = folder / "plain.md"
     path.write_text("no markers\n")
     return path
+
+
+def test_the_load_rounds_side_by_side_name_each_setting_from_its_json(tmp_path):
+    import json
+
+    from bench import load
+
+    def round_file(name: str, meta: dict) -> Path:
+        row = {"sessions": 30, "finished": 30, "refused": 0, "lost": 0, "errors_seen": 0, "queue_wait_median_s": 20.0,
+               "queue_wait_max_s": 40.0, "run_median_s": 21.0, "run_max_s": 41.0, "server_rss_peak_mb": 160,
+               "worker_rss_peak_mb": 800, "cpu_seconds": {"server": 25.6, "workers": 42.9, "chromium": 199.9},
+               "load_before": 0.5}
+        path = tmp_path / name
+        path.write_text(json.dumps({"meta": {"command": f"python bench/load.py {name}", "date": "2026-12-02T14:00",
+                                             "slots": 2, **meta}, "rounds": [row]}))
+        return path
+
+    text = load.side_by_side([round_file("one.json", {}), round_file("two.json", {"replicas": 2, "backend": "ray"})])
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "30 |" in line]
+    assert [r.split("|")[1].strip() for r in rows] == ["one server, worker pool, 2 slots", "2 replicas on Ray, 2 slots"]
+    assert "| 20 s / 40 s |" in rows[0] and "| 25.6 / 42.9 / 199.9 | 0.5 |" in rows[1]
+    assert "`python bench/load.py one.json` (2026-12-02); `python bench/load.py two.json`" in text
