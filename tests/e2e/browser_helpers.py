@@ -106,9 +106,19 @@ def run_status(page: Page) -> Locator:
     return sidebar(page).get_by_test_id("stCaptionContainer").first
 
 
+# Metrics the current script run drew: while a rerun draws, the elements of the run before stay on the page marked
+# stale (Streamlit removes them when the run ends), and a metric that moved stands there twice meanwhile.
+CURRENT_METRIC = "[data-testid=stElementContainer]:not([data-stale=true]) [data-testid=stMetric]"
+
+
+def metric_value(page: Page, label: str) -> Locator:
+    """The value of the metric labelled `label` (exactly) that the current run drew."""
+    named = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.locator(CURRENT_METRIC).filter(has=named).get_by_test_id("stMetricValue")
+
+
 def epoch_metric(page: Page) -> Locator:
-    label = page.get_by_test_id("stMetricLabel").get_by_text("Epoch", exact=True)
-    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+    return metric_value(page, "Epoch")
 
 
 def epochs_done(page: Page) -> int:

@@ -22,6 +22,7 @@ from browser_helpers import (
     has_plot,
     heading,
     load_preset,
+    metric_value,
     open_app,
     points_of,
     poll_until,
@@ -137,8 +138,7 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     page.get_by_role("button", name="Pause").click()
     expect(run_status(page)).to_contain_text(re.compile(rf"Paused at epoch \d+ of {EPOCHS}"))
     expect(page.get_by_test_id("stAlertContentInfo").filter(has_text="press Resume")).to_be_visible()
-    wait_ready(page)  # until the rerun ends, the last run's metrics stand beside the new ones (stale elements)
-    time_left = page.get_by_test_id("stMetric").filter(has_text="Time left").get_by_test_id("stMetricValue")
+    time_left = metric_value(page, "Time left")
     expect(time_left).to_have_text("paused")
     page.get_by_role("button", name="Resume").click()
     expect(run_status(page)).to_contain_text("Running")
