@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import markers  # noqa: E402
 from seqcore.config import LESSON_STEPS, adding_lesson, differences, preset  # noqa: E402
 
 SOLVED_MSE = 0.01  # Hochreiter & Schmidhuber's success criterion for the adding problem
@@ -260,11 +261,7 @@ BEGIN, END = "<!-- bench/lessons.py: generated, do not edit -->", "<!-- end of b
 
 def write_into(path: Path, text: str) -> None:
     """Replace what lies between the markers in `path` with `text` (the rest of the page is written by hand)."""
-    page = path.read_text()
-    if BEGIN not in page or END not in page:
-        raise SystemExit(f"{path}: no {BEGIN} ... {END} block to write the tables into")
-    head, rest = page.split(BEGIN, 1)
-    path.write_text(f"{head}{BEGIN}\n{text}{END}{rest.split(END, 1)[1]}")
+    markers.write_block(path, BEGIN, END, text)
 
 
 def main(argv: list[str] | None = None) -> int:

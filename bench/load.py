@@ -81,7 +81,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import servers  # noqa: E402
+from bench import markers, servers  # noqa: E402
 from seqcore.config import ConfigError, preset  # noqa: E402
 
 CHROMIUM_ARGS = [*servers.CHROMIUM_ARGS,
@@ -697,15 +697,6 @@ def side_by_side(files: list[Path]) -> str:
     return "\n".join(lines) + "\n\nMeasured by " + "; ".join(commands) + ", the browsers on the same 2 cores.\n"
 
 
-def write_between(path: Path, mark: str, text: str) -> None:
-    source = path.read_text()
-    start, end = f"<!-- {mark}:start -->", f"<!-- {mark}:end -->"
-    if start not in source or end not in source:
-        raise SystemExit(f"{path} has no {start} … {end} markers")
-    head, rest = source.split(start, 1)
-    path.write_text(f"{head}{start}\n{text}{end}{rest.split(end, 1)[1]}")
-
-
 def problems(rows: list[dict]) -> list[str]:
     found = []
     for r in rows:
@@ -854,7 +845,7 @@ def main(argv=None) -> int:
         text = side_by_side(args.report)
         print(text)
         if args.into:
-            write_between(args.into, "ray-load", text)
+            markers.write_block(args.into, "<!-- ray-load:start -->", "<!-- ray-load:end -->", text)
         return 0
     command = shlex.join(["python", "bench/load.py", *(sys.argv[1:] if argv is None else argv)])
     date = datetime.datetime.now().isoformat(timespec="seconds")

@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import markers  # noqa: E402
+
 CSV = ROOT / "tests" / "data" / "co2_weekly.csv"
 SETTINGS = {"data.generator": "csv", "data.csv_column": "co2", "data.time_column": "date",
             "data.missing": "interpolate", "data.seq_len": 52}
@@ -71,9 +73,7 @@ def table(report: dict) -> str:
 
 
 def write_into(path: Path, text: str) -> None:
-    content = path.read_text(encoding="utf-8")
-    start, stop = content.index(BEGIN) + len(BEGIN), content.index(END)
-    path.write_text(content[:start] + "\n" + text + "\n" + content[stop:], encoding="utf-8")
+    markers.write_block(path, BEGIN, END, text + "\n")
 
 
 def main(argv=None) -> int:

@@ -41,6 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import markers  # noqa: E402
+
 CLASSES = (100, 300, 1000)
 TARGET_WAIT_S = 60.0  # the issue's: a median wait under one minute
 WINDOW_S = 60.0  # a class presses Train within one minute
@@ -505,9 +507,7 @@ def render(plan: dict) -> dict[str, str]:
 def write_into(path: Path, sections: dict[str, str]) -> None:
     content = path.read_text(encoding="utf-8")
     for name, text in sections.items():
-        begin, end = BEGIN.format(name), END.format(name)
-        start, stop = content.index(begin) + len(begin), content.index(end)
-        content = content[:start] + "\n" + text + "\n" + content[stop:]
+        content = markers.replace_block(content, BEGIN.format(name), END.format(name), text + "\n")
     path.write_text(content, encoding="utf-8")
 
 

@@ -29,7 +29,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import servers  # noqa: E402
+from bench import markers, servers  # noqa: E402
 
 servers.ray_environment()  # before Ray is imported
 
@@ -138,10 +138,8 @@ def into(paths: list[Path], data: dict) -> None:
         source, found = path.read_text(), 0
         for mark, text in ((MARK, report(data)), ("ray-cost", cost(data))):
             start, end = f"<!-- {mark}:start -->", f"<!-- {mark}:end -->"
-            if start in source:
-                head, rest = source.split(start, 1)
-                _, tail = rest.split(end, 1)
-                source, found = f"{head}{start}\n{text}{end}{tail}", found + 1
+            if markers.has_block(source, start, end):
+                source, found = markers.replace_block(source, start, end, text), found + 1
         if not found:
             raise SystemExit(f"{path} has neither ray-backend nor ray-cost markers")
         path.write_text(source)
