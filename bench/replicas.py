@@ -95,9 +95,9 @@ class Balancer:
             (self.tmp / name).chmod(0o777)  # nginx's workers run as nobody when it is started as root
         conf = self.tmp / "nginx.conf"
         conf.write_text(nginx_conf(self.port, replica_ports, self.tmp))
-        self.process = subprocess.Popen([nginx, "-p", str(self.tmp), "-c", str(conf)], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=open(self.tmp / "stderr.log", "wb"),  # noqa: SIM115
-                                        start_new_session=True)
+        with open(self.tmp / "stderr.log", "wb") as stderr:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([nginx, "-p", str(self.tmp), "-c", str(conf)], stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
 
     def wait_healthy(self, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s

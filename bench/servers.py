@@ -118,11 +118,13 @@ RAY_START_S = 60
 
 
 def ray_environment() -> dict[str, str]:
-    """What every process of a Ray started here needs in its environment, this one's included (set here)."""
-    for key, value in RAY_ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
-    return {key: os.environ[key] for key in (*RAY_ENV, "RAY_AUTH_TOKEN")}
+    """What every process of a Ray started here needs in its environment, this one's included (set here). A
+    cluster that RAY_ADDRESS names instead brings its own token: none is made up for it."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", RAY_ENV["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"])
+    if not os.environ.get("RAY_ADDRESS"):
+        os.environ.setdefault("RAY_AUTH_MODE", RAY_ENV["RAY_AUTH_MODE"])
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    return {key: os.environ[key] for key in (*RAY_ENV, "RAY_AUTH_TOKEN") if key in os.environ}
 
 
 def _ray_command() -> list[str]:

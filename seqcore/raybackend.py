@@ -259,9 +259,9 @@ class Scheduler:
 
     async def release(self, job_id: str, trainer: int, run_s: float | None, rss_mb: float, died: bool,
                       abandoned: bool = False) -> None:
-        """A job's trainer is free again (told by the trainer, or by the job's web server when the trainer died;
-        the second word on a job is ignored): recycled first when it has served enough jobs or holds too much
-        memory (a dead one Ray restarts by itself)."""
+        """A job's trainer is free again (told by the job's web server once its stream has ended, or by the trainer
+        when that server is gone; a second word on a job is ignored): recycled first when it has served enough
+        jobs or holds too much memory (a dead one Ray restarts by itself)."""
         if self.running.get(job_id, (None,))[0] != trainer:
             return
         del self.running[job_id]
