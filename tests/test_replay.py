@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
+
+import pytest
 
 from pages.ui import replay
 from seqcore.backend import JobView
@@ -39,16 +42,67 @@ def test_the_normal_speed_draws_the_seed_preset_in_more_than_ten_frames():
     n_frames = replay.frames(replay.SPEEDS["normal"], replay.FRAME_S["local"])
     shown, states = 0, []
     while shown < 100:
-        shown = replay.advance(shown, 100, n_frames)
+        shown = replay.advance(shown, 100, 100, n_frames)
         states.append(shown)
     assert len(states) >= 10 and states[-1] == 100 and states == sorted(set(states))
-    assert replay.advance(0, 3, n_frames) == 1  # a short run still goes one epoch a frame
-    shown, states = 60, []  # 60 epochs were drawn live: the other 40 get as many frames
-    while shown < 100:
-        shown = replay.advance(shown, 100, n_frames, start=60)
-        states.append(shown)
-    assert len(states) >= 10
+    assert replay.advance(0, 3, 3, n_frames) == 1  # a short run still goes one epoch a frame
+    assert replay.advance(10, 12, 100, n_frames) == 12  # never past what has trained
     assert replay.frames(replay.SPEEDS["normal"], replay.FRAME_S["hosted"]) == 8  # half the redraws hosted
+
+
+@pytest.fixture
+def session(monkeypatch):
+    """The replay's session state, outside a Streamlit run: a dict, on a local (not hosted) server."""
+    state_dict = {}
+    monkeypatch.setattr(replay.st, "session_state", state_dict)
+    monkeypatch.setattr(replay.state, "limits", lambda: SimpleNamespace(name="local"))
+    return state_dict
+
+
+def running(view: JobView, epochs: int) -> JobView:
+    return dataclasses.replace(view, status="running", reason="", history=view.history[:epochs])
+
+
+def test_a_run_drawn_at_27_and_92_epochs_while_it_trained_still_grows_through_a_dozen_states(session):
+    """The CI failure it fixes: a busy machine trained the seed preset in about 3 s, the live panel drew it at
+    epochs 27 and 92, and the replay only covered the last 8: eight states in all."""
+    job, done = finished()
+    replay.started(done.id)
+    states = []
+    for trained in (27, 92, 100):  # what the backend had at each tick while it trained
+        view = running(done, trained)
+        assert replay.paced(view)
+        states.append(replay.next_frame(job, view).epoch)
+    while replay.paced(done):
+        frame = replay.next_frame(job, done)
+        assert frame.status == "running" and frame.end is None  # an ended run shows its end after the last frame
+        states.append(frame.epoch)
+    replay.note_drawn(done)
+    assert len(set(states)) >= 10 and states == sorted(states) and states[-1] == 100, states
+    assert not replay.paced(done)
+
+
+def test_a_long_run_is_drawn_live_and_skip_or_off_draw_a_fast_one_as_it_comes(session):
+    job, done = finished()
+    slow = dataclasses.replace(done, history=tuple(dataclasses.replace(e, seconds=1.0, elapsed=1.0 * e.epoch)
+                                                   for e in done.history))
+    replay.started(done.id)
+    view = running(slow, 3)
+    assert replay.paced(view)  # three epochs not drawn yet
+    assert replay.next_frame(job, view) is view  # caught up within a frame: the run as it is
+    assert not replay.paced(view)  # 100 s expected: the live rate shows it growing
+    fast = running(done, 30)
+    assert replay.paced(fast) and replay.next_frame(job, fast).epoch < 30
+    paused = dataclasses.replace(fast, status="paused")
+    assert replay.next_frame(job, paused).status == "paused"  # a frame of an unfinished run keeps its state
+    replay.skip()
+    assert not replay.paced(fast) and not replay.paced(done)
+    replay.started(done.id)
+    session[replay.SPEED_CHOICE] = "off"
+    assert not replay.paced(fast) and not replay.paced(done)
+    replay.started("another-run")
+    session[replay.SPEED_CHOICE] = "normal"
+    assert not replay.paced(done)  # only the run this session started
 
 
 def test_a_frame_is_the_run_as_it_was_at_that_epoch():

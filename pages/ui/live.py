@@ -335,7 +335,7 @@ def _figures(job: JobHandle, view: JobView) -> None:
     if "gradients" in figures:
         st.plotly_chart(figures["gradients"], key="fig_gradients")
         st.caption(panels.GRADIENTS_CAPTION)
-    elif view.status in ("running", "starting"):
+    elif view.status in ("running", "starting") and view.latest_snapshot is None:
         st.caption("The predictions and the hidden-state heatmap appear after the first epoch.")
 
 
@@ -358,8 +358,8 @@ def panel(now: session.RunNow) -> None:
         return
     if view.experiment != state.experiment():
         st.caption("You have changed settings since this run started: they apply to the next run.")
-    if replay.pending(view):
-        _replaying(job, view)
+    if replay.paced(view):
+        _paced(job, view)
         return
     replay.note_drawn(view)
     _status(view)
@@ -373,16 +373,24 @@ def panel(now: session.RunNow) -> None:
         _downloads(job, view)
 
 
-def _replaying(job: JobHandle, view: JobView) -> None:
-    """A run that ended before the page drew its epochs, drawn again as it went, a frame per tick."""
+def _paced(job: JobHandle, view: JobView) -> None:
+    """A run faster than the page, drawn a frame a tick: while it trains, or replayed once it has ended."""
     shown = replay.next_frame(job, view)
+    if view.done:
+        line = (f"Replaying: the run trained its {len(view.history)} epochs in {replay.seconds_trained(view):.1f} s, "
+                f"faster than the page can draw, so here it is epoch by epoch ({shown.epoch} so far).")
+    else:
+        _status(view)
+        line = (f"A fast run: drawn a frame every {replay.frame_s():g} s so you can follow it (epoch {shown.epoch} "
+                f"on screen, {view.epoch} trained).")
     cols = st.columns([4, 1, 1], vertical_alignment="bottom")
-    cols[0].info(f"Replaying: the run trained its {len(view.history)} epochs in {replay.seconds_trained(view):.1f} s, "
-                 f"faster than the page can draw, so here it is epoch by epoch ({shown.epoch} so far).")
-    cols[1].selectbox("Replay speed", list(replay.SPEEDS), key=replay.SPEED,
-                      help="How long a replay takes: slow 8 s, normal 4 s, fast 2 s; off shows the end at once.")
+    cols[0].info(line)
+    cols[1].selectbox("Replay speed", list(replay.SPEEDS), index=list(replay.SPEEDS).index(replay.speed()),
+                      key=replay.SPEED, on_change=replay.remember_speed,
+                      help="How long drawing a fast run takes at least: slow 8 s, normal 4 s, fast 2 s; off draws "
+                           "it as it comes.")
     cols[2].button("Skip", key="replay_skip", on_click=replay.skip, width="stretch",
-                   help="Show the finished run now.")
+                   help="Show the run as it is now.")
     _figures(job, shown)
 
 

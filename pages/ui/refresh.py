@@ -55,9 +55,9 @@ def live_timer(view: JobView) -> float:
 
 def timer_for(view: JobView | None, *, live_panel: bool) -> float | None:
     """The fragment's timer: none without an unfinished run or while the view is frozen; the live panel's rate
-    on the Train page (a frame's, while a run that ended too fast is replayed); elsewhere only the status line
+    on the Train page (a frame's, while a run too fast for it is drawn frame by frame); elsewhere only the status line
     follows the run, at half that rate."""
-    if live_panel and replay.pending(view) and not session.frozen():
+    if live_panel and replay.paced(view) and not session.frozen():
         return replay.frame_s()
     if view is None or view.done or (live_panel and session.frozen()):
         return None

@@ -1,30 +1,39 @@
-"""Replaying a run that trained faster than the page draws it: epoch by epoch, at TensorFlow Playground's pace.
+"""Drawing a run that trains faster than the page: epoch by epoch, at TensorFlow Playground's pace.
 
 The seed preset's 100 epochs take about 1.5 s, less than two redraws, so a newcomer who pressed Train used to see
-the finished curve and never a growing one. A run this session started and saw end before its epochs were drawn
-is shown again as it went: the live panel draws it cut at a growing epoch, one frame per tick, until it is whole.
+the finished curve and never a growing one. A run this session started is drawn at a pace a person can follow: a
+frame per tick, each at most a share of its epochs ahead of the last (a sixteenth at the normal speed), so it grows
+through a dozen states or more whether it is still training (a busy machine made the seed preset take 3 s, and the
+page drew it at epoch 27 and 92) or has ended (then it is replayed as it went, until it is whole).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 
 import streamlit as st
 
 from pages.ui import state
 from seqcore.backend import JobHandle, JobView
 
-REPLAY = "replay"  # session key: {"id": the run this session started, "shown": epochs drawn so far}
+REPLAY = "replay"  # session key: {"id": the run this session started, "shown": epochs on screen, "skipped"}
 SPEED = "replay_speed"  # the widget's key
-SPEEDS = {"slow": 8.0, "normal": 4.0, "fast": 2.0, "off": 0.0}  # seconds a whole replay lasts
+# The speed chosen, kept apart from the widget's key: Streamlit drops a widget's value on a run that does not draw
+# it, and the selector shows only while a run is drawn frame by frame.
+SPEED_CHOICE = "replay_speed_choice"
+SPEEDS = {"slow": 8.0, "normal": 4.0, "fast": 2.0, "off": 0.0}  # seconds a whole run takes to draw at least
 # Seconds between frames; a hosted server draws a class of pages, so it draws half as often there.
 FRAME_S = {"local": 0.25, "hosted": 0.5}
+# A run expected to end within this many seconds is drawn a frame a tick all along: at the live rate of a draw
+# every second or two it would show in a handful of states.
+SHORT_RUN_S = 15.0
 
 
 def started(job_id: str) -> None:
-    """A run this session just started: replay it if it ends before the page has drawn its epochs."""
-    st.session_state[REPLAY] = {"id": job_id, "shown": 0}
+    """A run this session just started: draw it at a pace a person can follow."""
+    st.session_state[REPLAY] = {"id": job_id, "shown": 0, "skipped": False}
 
 
 def frame_s() -> float:
@@ -33,59 +42,85 @@ def frame_s() -> float:
 
 def _record(view: JobView | None) -> dict | None:
     record = st.session_state.get(REPLAY)
-    return record if view is not None and record is not None and record["id"] == view.id else None
+    if view is None or record is None or record["id"] != view.id or record.get("skipped"):
+        return None
+    return record
 
 
 def speed() -> str:
-    return st.session_state.get(SPEED, "normal")
+    return st.session_state.get(SPEED_CHOICE, "normal")
 
 
-def pending(view: JobView | None) -> bool:
-    """Whether the panel replays this run now: it ended with epochs the page has not drawn yet."""
+def remember_speed() -> None:
+    st.session_state[SPEED_CHOICE] = st.session_state[SPEED]
+
+
+def expected_s(view: JobView) -> float | None:
+    """Seconds the run will have trained when it ends, from its steady epochs so far (none before the second)."""
+    steady = view.history[1:]
+    if not steady:
+        return None
+    per_epoch = statistics.median(e.seconds for e in steady[-5:])
+    return view.history[-1].elapsed + per_epoch * max(0, view.experiment.train.epochs - view.epoch)
+
+
+def paced(view: JobView | None) -> bool:
+    """Whether the panel draws this run a frame a tick now: a run this session started that has epochs not on
+    screen yet, or is training so fast that the live rate would skip most of them."""
     record = _record(view)
-    return (record is not None and view.done and record["shown"] < len(view.history) and speed() != "off"
-            and not (view.status == "failed" and not view.history))
+    if record is None or speed() == "off" or (view.status == "failed" and not view.history):
+        return False
+    if record["shown"] < len(view.history):
+        return True
+    expected = expected_s(view) if view.status == "running" else None
+    return expected is not None and expected <= SHORT_RUN_S
 
 
 def note_drawn(view: JobView | None) -> None:
-    """The panel drew this unfinished run whole: a replay, if one follows, starts where the drawing ended."""
+    """The panel drew this run whole: a frame that follows starts from there."""
     record = _record(view)
-    if record is not None and not view.done:
+    if record is not None:
         record["shown"] = len(view.history)
 
 
 def skip() -> None:
     record = st.session_state.get(REPLAY)
     if record is not None:
-        record["shown"] = math.inf
+        record["skipped"] = True
 
 
 def frames(seconds: float, frame: float) -> int:
-    """How many frames a replay of `seconds` has at one frame every `frame` seconds (at least one)."""
+    """How many frames a drawing of `seconds` has at one frame every `frame` seconds (at least one)."""
     return max(1, round(seconds / frame))
 
 
-def advance(shown: float, total: int, n_frames: int, start: int = 0) -> int:
-    """The epochs drawn after one more frame of a replay from epoch `start` to `total` in `n_frames` steps."""
-    return int(min(total, shown + max(1, math.ceil((total - start) / n_frames))))
+def advance(shown: float, trained: int, planned: int, n_frames: int) -> int:
+    """The epochs on screen after one more frame: at most a `n_frames`th of the `planned` epochs further, and
+    never past the `trained` ones."""
+    return int(min(trained, shown + max(1, math.ceil(planned / n_frames))))
 
 
 def next_frame(job: JobHandle, view: JobView) -> JobView:
-    """Advance the replay by one frame and return the run as it was at that epoch (status running, no end)."""
+    """Advance the drawing by one frame and return the run as it was at that epoch."""
     record = _record(view)
-    start = record.setdefault("from", int(record["shown"]))  # what was drawn live: the replay goes on from it
-    record["shown"] = advance(record["shown"], len(view.history), frames(SPEEDS[speed()], frame_s()), start)
+    n_frames = frames(SPEEDS[speed()], frame_s())
+    record["shown"] = advance(record["shown"], len(view.history), view.experiment.train.epochs, n_frames)
+    if not view.done and record["shown"] >= len(view.history):
+        return view  # it has caught up with the training: the run as it is
     return at_epoch(job, view, record["shown"])
 
 
 def at_epoch(job: JobHandle, view: JobView, epochs: int) -> JobView:
-    """The finished run's view cut after `epochs` epochs: the history so far and the last snapshot by then."""
+    """The run's view cut after `epochs` epochs: the history so far and the last snapshot by then; an ended run
+    shows as running, with no end, until its last frame."""
     history = view.history[:epochs]
     last = history[-1].epoch if history else 0
     snapshot_epochs = tuple(e for e in view.snapshot_epochs if e <= last)
     latest = job.snapshot(snapshot_epochs[-1]) if snapshot_epochs else None
-    return dataclasses.replace(view, history=history, snapshot_epochs=snapshot_epochs, latest_snapshot=latest,
-                               status="running", end=None, reason="", stopping=False)
+    cut = dataclasses.replace(view, history=history, snapshot_epochs=snapshot_epochs, latest_snapshot=latest)
+    if view.done:
+        cut = dataclasses.replace(cut, status="running", end=None, reason="", stopping=False)
+    return cut
 
 
 def seconds_trained(view: JobView) -> float:
