@@ -24,7 +24,7 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from pages.ui import refresh, session
+from pages.ui import refresh, session, theory_text
 from seqcore.config import Experiment, differences, preset
 from seqcore.data import build_data
 from seqcore.models import parameter_counts
@@ -463,8 +463,37 @@ def test_while_an_unusable_csv_is_loaded_the_data_page_previews_nothing_else():
     assert any("No preview" in i.value for i in at.info)
 
 
+def open_theory(section: str | None = None, **tabs: str) -> AppTest:
+    """The Theory page with the tab labelled `section` open (and `tabs`: other tab keys and their labels)."""
+    at = open_app()
+    if section is not None:
+        at.session_state[session.THEORY_SECTION] = section
+    for key, label in tabs.items():
+        at.session_state[key] = label
+    at.switch_page("pages/theory.py").run()
+    assert not at.exception, _exceptions(at)
+    return at
+
+
+def test_the_theory_page_draws_only_its_open_tab():
+    """A first visit draws one cell's equations and code, not the whole page's charts and code (which cost the
+    browser seconds); each tab draws its part when opened."""
+    at = open_theory()
+    assert [s.value for s in at.subheader] == ["Three recurrent cells"]
+    assert [c.value.split("(")[0] for c in at.main.code] == ["def simple_rnn_step"]
+    assert not at.get("plotly_chart")
+    at = open_theory("Cells", **{session.THEORY_CELL: "GRU"})
+    assert [c.value.split("(")[0] for c in at.main.code] == ["def gru_step"]
+    at = open_theory("Long sequences")
+    assert [s.value for s in at.subheader] == ["Why are long sequences hard?"]
+    assert len(at.get("plotly_chart")) == 1 and not at.main.code
+    for label, heading in theory_text.SECTIONS.values():
+        at = open_theory(label)
+        assert [s.value for s in at.subheader] == [heading]
+
+
 def test_the_theory_lesson_offers_lstm_or_gru_against_a_simplernn_at_three_lengths():
-    at = open_app("pages/theory.py")
+    at = open_theory("Long sequences")
     assert at.button(key="theory.pair.long").label == "Adding problem, 100 steps: LSTM and SimpleRNN side by side"
     at.radio(key="theory.lesson_cell").set_value("GRU").run()
     at.select_slider(key="theory.lesson_steps").set_value(200).run()
@@ -482,7 +511,7 @@ def test_an_initialisation_ab_button_loads_its_variant_and_queues_the_pair_it_na
 
     queued = []
     monkeypatch.setattr(compare, "submit", lambda a, b: queued.append((a, b)) or ("warning", "Not queued: a test."))
-    at = open_app("pages/theory.py")
+    at = open_theory("Long sequences")
     at.button(key="theory.pair.chrono").click().run()
     assert not at.exception, _exceptions(at)
     (a, b), = queued

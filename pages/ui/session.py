@@ -56,6 +56,8 @@ FULL_RERUN_ASKED = "full_rerun_asked"
 REDRAW_ALL = "redraw_all"
 FIGURES_MEMO = "live_figures_memo"
 PREVIOUS_RUN = "previous_run"
+THEORY_SECTION = "theory.section"  # the Theory page's open tab (its widget key)
+THEORY_CELL = "theory.cell"  # the cell whose equations and code it shows
 
 RUN_PARAM = "run"  # the URL parameter naming the run on screen (an id, not a key: ownership is the browser's)
 BOARD_PARAM = "board"  # the projector's link: the class board of one data key, alone

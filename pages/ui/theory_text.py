@@ -11,13 +11,16 @@ INTRO = (
     "and a layer computes $x_t W + h_{t-1} U + b$."
 )
 
-CONTENTS = (
-    "1. [Three recurrent cells](#cells)\n"
-    "2. [Training is maximum likelihood](#training)\n"
-    "3. [Three questions from the seed tutorial](#questions): "
-    "[long sequences](#long-sequences) · [overfitting](#overfitting) · [HMMs and CRFs](#hmm-crf)\n"
-    "4. [How to read the dashboard](#reading)"
-)
+# The page's tabs, key: (label, heading). Only the open tab is drawn: the whole page's charts, equations and code
+# cost a first visit's browser seconds.
+SECTIONS = {
+    "cells": ("Cells", "Three recurrent cells"),
+    "training": ("Training", "Training is maximum likelihood"),
+    "long": ("Long sequences", "Why are long sequences hard?"),
+    "overfitting": ("Overfitting", "How do we fight overfitting?"),
+    "hmm_crf": ("HMMs and CRFs", "How do RNNs differ from HMMs and CRFs?"),
+    "reading": ("Reading the dashboard", "How to read the dashboard"),
+}
 
 # ----------------------------------------------------------------------------- 1. the cells
 
@@ -235,9 +238,9 @@ BPTT = [
 # ----------------------------------------------------------------------------- 3. the three questions
 
 QUESTIONS_INTRO = (
-    "The seed tutorial ends with three questions. Each answer below comes with presets that show it: a button "
-    "loads a complete experiment (data, model and training settings), then open **Model & training** and press "
-    "**Train**."
+    "The seed tutorial ends with three questions, answered in the tabs *Long sequences*, *Overfitting* and "
+    "*HMMs and CRFs*, each with presets that show the answer: a button loads a complete experiment (data, model "
+    "and training settings), then open **Model & training** and press **Train**."
 )
 
 LONG_SEQUENCES = [

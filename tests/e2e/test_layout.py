@@ -49,6 +49,8 @@ from browser_helpers import (
 )
 from playwright.sync_api import Page, expect
 
+from pages.ui import theory_text
+
 pytestmark = pytest.mark.e2e
 
 PROJECTORS = [(1280, 800), (1440, 900), (1920, 1080)]
@@ -484,6 +486,17 @@ def phone_go_to(page: Page, survey: Survey, link: str, title: str) -> None:
     sidebar_closed(page, survey, f"following the sidebar's link to {link!r}")
 
 
+def theory_tabs(page: Page, survey: Survey, name: str) -> None:
+    """The Theory page's other tabs, each measured once opened (only the open tab is drawn)."""
+    for key, (label, title) in list(theory_text.SECTIONS.items())[1:]:
+        page.get_by_role("tab", name=label, exact=True).click()
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
+        wait_ready(page)
+        settle(page)
+        screenshot(page, f"layout_{name}_theory_{key}")
+        measure(page, survey, f"Theory, {label}")
+
+
 def train_and_wait(page: Page) -> None:
     """Press Train, wait for the end of the short run, skip its replay, wait for its predictions."""
     page.get_by_role("button", name="Train").click()
@@ -542,6 +555,7 @@ def projector(request, e2e_server, e2e_browser) -> Survey:
                 settle(tab)
                 screenshot(tab, f"layout_{name}_{slug}")
                 measure(tab, survey, link)
+            theory_tabs(tab, survey, name)
     finally:
         context.close()
     return survey
@@ -602,6 +616,7 @@ def phone(e2e_server, e2e_browser) -> Survey:
                 settle(tab)
                 screenshot(tab, f"layout_{name}_{slug}")
                 measure(tab, survey, link)
+            theory_tabs(tab, survey, name)
     finally:
         context.close()
     return survey

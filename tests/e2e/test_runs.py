@@ -277,6 +277,7 @@ def test_the_long_memory_lesson_trains_lstm_and_simplernn_side_by_side(e2e_serve
     page = e2e_page
     with screenshots_on_failure("runs_pair", [page]):
         open_app(page, f"{e2e_server}/theory", title="Theory")
+        page.get_by_role("tab", name="Long sequences").click()
         slider = page.get_by_test_id("stSlider").filter(has_text="Sequence length T").get_by_role("slider")
         slider.focus()
         page.keyboard.press("ArrowLeft")  # 100 -> 50
