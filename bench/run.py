@@ -664,8 +664,20 @@ FLOOR_APP = "bench/floor_app.py"
 VIEWPORT = {"width": 1400, "height": 1000}  # a laptop-sized window for every page row 4 opens
 FLOOR_PAGE_JS = APP_READY_JS % ("!!document.querySelector('h1') && "
                                 "document.querySelectorAll('[data-testid=stSidebarNavLink]').length >= 4")
+# Any other page drawn: its title, every chart drawn by Plotly, every table by its canvas, no placeholder left.
+PAGE_DRAWN_JS = APP_READY_JS % ("!!document.querySelector('h1') && "
+                                "!document.querySelector('[data-testid=stSkeleton]') && "
+                                "Array.from(document.querySelectorAll('[data-testid=stPlotlyChart]'))"
+                                ".every(el => el.querySelector('.main-svg')) && "
+                                "Array.from(document.querySelectorAll('[data-testid=stDataFrame]'))"
+                                ".every(el => el.querySelector('canvas'))")
+# The app's pages a first visit may open (a shared link names any), beside the Data page: (URL path, name).
+OTHER_PAGES = (("train", "Model & training"), ("inspect", "Inspect"), ("runs", "Runs"), ("board", "Class board"),
+               ("theory", "Theory"))
+NEW_NETWORK_UNITS = 37  # row 4's changed setting: a size the seed preset (50 units) never builds
 TRAIN_PAGE_JS = APP_READY_JS % "!!document.querySelector('.st-key-train button:not([disabled])')"
-LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el => {
+# The loss chart's first point (the network diagram above it is a Plotly chart with points of its own).
+LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.st-key-fig_loss .js-plotly-plot')).some(el => {
   const trace = el.data && el.data[0];
   if (!trace) return false;
   const count = v => v == null ? 0 : (typeof v.length === 'number' ? v.length : (v.bdata ? 1 : 0));
@@ -686,17 +698,18 @@ def start_app(res: Resources, script: str, log_name: str, env: dict | None = Non
 
 
 def first_paint_once(res: Resources, browser, index: int, script: str, page_js: str,
-                     second_visit: bool = False) -> dict:
-    """Start a server, open its first page in a new browser context and time it until `page_js` holds."""
+                     second_visit: bool = False, path: str = "") -> dict:
+    """Start a server, open its page at `path` (its first page by default) in a new browser context and time it
+    until `page_js` holds."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     out = {}
-    server = start_app(res, script, f"{Path(script).stem}-{index}")
+    server = start_app(res, script, f"{Path(script).stem}-{path or 'first'}-{index}")
     url, t0 = server.url, server.started
     try:
         server.wait_healthy(60, poll_s=0.02)
         out["health_s"] = time.perf_counter() - t0
-        page.goto(url + "/", timeout=60_000)
+        page.goto(f"{url}/{path}", timeout=60_000)
         page.wait_for_function(SCRIPT_DONE_JS, timeout=60_000, polling=20)
         out["script_done_s"] = time.perf_counter() - t0
         page.wait_for_function(page_js, timeout=60_000, polling=20)
@@ -719,71 +732,97 @@ def first_paint_once(res: Resources, browser, index: int, script: str, page_js: 
 
 
 def train_latency_once(res: Resources, browser, index: int) -> dict:
-    """Pressing Train on a new server's Train page: while its worker still starts, then on the warm worker."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
+    """Pressing Train on a new server's Train page: while its worker still starts, then on the warm worker, then
+    for a new network on the warm worker (the units changed, so the worker compiles a network it has not built)."""
     out = {}
     server = start_app(res, "app.py", f"train-{index}")
     url, t0 = server.url, server.started
+
+    def press_train(query: str = "") -> tuple[float, float]:
+        """A new visitor (a browser context of its own: the app shows a returning browser its last run) presses
+        Train: (seconds from the press to the loss chart's first point, seconds from the server's start to it)."""
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = context.new_page()
+            page.goto(f"{url}/train{query}", timeout=60_000)
+            page.wait_for_function(TRAIN_PAGE_JS, timeout=60_000, polling=20)
+            started = time.perf_counter()
+            page.locator(".st-key-train button:visible").first.click(timeout=30_000)
+            page.wait_for_function(LOSS_POINT_JS, timeout=RUN_TIMEOUT_S * 1000, polling=20)
+            took = time.perf_counter() - started
+            page.wait_for_function(TRAIN_PAGE_JS, timeout=RUN_TIMEOUT_S * 1000, polling=100)  # the run has ended
+        finally:
+            with contextlib.suppress(Exception):
+                context.close()
+        time.sleep(2.0)  # let the worker report idle, so the next run does not start a second worker
+        return took, started - t0
+
     try:
         server.wait_healthy(60, poll_s=0.02)
         # Train right away: the app's worker (started by the first visit) may still be importing TensorFlow.
-        page.goto(url + "/train", timeout=60_000)
-        page.wait_for_function(TRAIN_PAGE_JS, timeout=60_000, polling=20)
-        out["first_press_after_s"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        page.locator(".st-key-train button:visible").first.click(timeout=30_000)
-        page.wait_for_function(LOSS_POINT_JS, timeout=RUN_TIMEOUT_S * 1000, polling=20)
-        out["first_point_cold_s"] = time.perf_counter() - t1
-        page.wait_for_function(TRAIN_PAGE_JS, timeout=RUN_TIMEOUT_S * 1000, polling=100)  # the run has ended
-        time.sleep(2.0)  # let the worker report idle, so the next run does not start a second worker
-
-        # Again on a warm worker, from a new session (no run attached, so no chart yet).
-        page.goto(url + "/train", timeout=60_000)
-        page.wait_for_function(TRAIN_PAGE_JS, timeout=60_000, polling=20)
-        t2 = time.perf_counter()
-        page.locator(".st-key-train button:visible").first.click(timeout=30_000)
-        page.wait_for_function(LOSS_POINT_JS, timeout=RUN_TIMEOUT_S * 1000, polling=20)
-        out["first_point_warm_s"] = time.perf_counter() - t2
-        page.wait_for_function(TRAIN_PAGE_JS, timeout=RUN_TIMEOUT_S * 1000, polling=100)
+        out["first_point_cold_s"], out["first_press_after_s"] = press_train()
+        out["first_point_warm_s"], _ = press_train()
+        out["first_point_new_network_s"], _ = press_train(f"?m.units={NEW_NETWORK_UNITS}")
     finally:
-        with contextlib.suppress(Exception):
-            context.close()
         server.stop()
     return out
+
+
+def paired_gap(pages: list[dict], floors: list[dict]) -> float:
+    """The median of each repeat's first paint less the floor's measured beside it."""
+    return med(p["first_page_s"] - f["first_page_s"] for p, f in zip(pages, floors, strict=True))
 
 
 def row_browser(res: Resources, plan: Plan) -> list[Entry]:
     from playwright.sync_api import sync_playwright
 
     n = plan.repeats_browser
-    apps, floors, trains = [], [], []
+    # Every first paint of a repeat, each on a new server: (name, script, URL path, drawn when, second visit).
+    paints = [("floor", FLOOR_APP, "", FLOOR_PAGE_JS, False), ("floor_chart", FLOOR_APP, "chart", PAGE_DRAWN_JS, False),
+              ("data", "app.py", "", DATA_PAGE_JS, True),
+              *((path, "app.py", path, PAGE_DRAWN_JS, False) for path, _ in OTHER_PAGES)]
+    results = {name: [] for name, *_ in paints}
+    trains = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=servers.CHROMIUM, args=servers.CHROMIUM_ARGS,
                                              headless=True)
         try:
-            # First paints before any training (it leaves the machine slower for a while), the app and the floor
-            # alternated so that both see the same drift of this machine's speed.
-            pair = [(apps, "app.py", DATA_PAGE_JS, True), (floors, FLOOR_APP, FLOOR_PAGE_JS, False)]
+            # First paints before any training (it leaves the machine slower for a while), the order turned each
+            # repeat so that every page and the floor see the same drift of this machine's speed.
             for i in range(n):
-                log(f"row 4: first paint, the app and the floor app {i + 1}/{n}")
-                for results, script, page_js, second_visit in pair if i % 2 == 0 else reversed(pair):
-                    results.append(first_paint_once(res, browser, i, script, page_js, second_visit))
+                log(f"row 4: first paint of the floor app and of each of the app's pages {i + 1}/{n}")
+                turn = i % len(paints)
+                for name, script, path, page_js, second_visit in paints[turn:] + paints[:turn]:
+                    results[name].append(first_paint_once(res, browser, i, script, page_js, second_visit, path))
             for i in range(n):
                 log(f"row 4: Train to the first loss point {i + 1}/{n}")
                 trains.append(train_latency_once(res, browser, i))
         finally:
             browser.close()
+    apps, floors = results["data"], results["floor"]
     first_page, floor_page = med(r["first_page_s"] for r in apps), med(r["first_page_s"] for r in floors)
-    return [
+    chart_gap = paired_gap(results["floor_chart"], floors)
+    entries = [
         Entry("4", "First paint: `streamlit run` → Data page rendered", first_page, "s", n,
               f"headless Chromium; CONNECTED, notRunning and the whole Data page drawn; health check answered at "
               f"{med(r['health_s'] for r in apps):.2f} s, script done at {med(r['script_done_s'] for r in apps):.2f} "
               "s (the rest is the browser drawing)", ("<=", 3.0)),
         Entry("4", "First paint of a bare Streamlit app (the floor)", floor_page, "s", n,
-              f"`{FLOOR_APP}`: the same config and four pages, a title on each, timed the same way, alternated "
-              f"with the app; health check at {med(r['health_s'] for r in floors):.2f} s. The app's first page "
-              f"adds {first_page - floor_page:.2f} s"),
+              f"`{FLOOR_APP}`: the same config and four pages, a title on each, timed the same way, in the same "
+              f"repeats as the app's pages; health check at {med(r['health_s'] for r in floors):.2f} s"),
+        Entry("4", "Data page's first paint over the floor", paired_gap(apps, floors), "s", n,
+              "each repeat's Data page less the floor measured beside it, the median", ("<=", 0.5)),
+        Entry("4", "The floor's page with one small Plotly chart, over the floor", chart_gap, "s", n,
+              "what Plotly's own JavaScript (4.7 MB) costs a first visit to any page that draws a chart"),
+    ]
+    for path, name in OTHER_PAGES:
+        pages = results[path]
+        entries.append(Entry(
+            "4", f"{name} page's first paint over the floor", paired_gap(pages, floors), "s", n,
+            f"`/{path}` opened first on a new server: {med(r['first_page_s'] for r in pages):.2f} s to its title, "
+            f"every chart and table drawn (script done at {med(r['script_done_s'] for r in pages):.2f} s)",
+            ("<=", 1.5)))
+    entries += [
         Entry("4", "Data page, server already running: `goto` → rendered", med(r["second_visit_s"] for r in apps),
               "s", n, "a second visitor (new browser context, empty cache)"),
         Entry("4", "Train → first loss point, worker still starting", med(r["first_point_cold_s"] for r in trains),
@@ -791,7 +830,12 @@ def row_browser(res: Resources, plan: Plan) -> list[Entry]:
               "includes the rest of the app's worker start-up (TensorFlow import + warm-up)"),
         Entry("4", "Train → first loss point, warm worker", med(r["first_point_warm_s"] for r in trains), "s", n,
               "a new session after the first run ended; seed preset"),
+        Entry("4", "Train → first loss point, a new network on the warm worker",
+              med(r["first_point_new_network_s"] for r in trains), "s", n,
+              f"the seed preset with {NEW_NETWORK_UNITS} units, which the worker has not built: it compiles first",
+              ("<=", 2.5)),
     ]
+    return entries
 
 
 # ------------------------------------------------------------------ row 5: bytes to the browser
