@@ -688,7 +688,11 @@ LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.st-key-fig_loss 
 def start_app(res: Resources, script: str, log_name: str, env: dict | None = None) -> servers.StreamlitServer:
     """`streamlit run SCRIPT` from the project root on a free port, stopped with the other resources at the end;
     `env`: variables set for it besides this process's."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
+    # A run store of its own, empty, as a fresh install has (the default, ./runs, holds whatever ran here before:
+    # the Class board drew a chart of earlier runs).
+    inherited = {k: v for k, v in os.environ.items() if k != "SEQCORE_STORE_URL"}
+    env = {**inherited, "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           "SEQCORE_STORE": str(res.tmp / f"store-{log_name}"), **(env or {})}
     # Python's bytecode cache as a person's machine has it (this sandbox sets PYTHONDONTWRITEBYTECODE): the
     # first start after a clone compiles the app's modules once, about 0.2 s of its first script run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
