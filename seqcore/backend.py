@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import statistics
 import threading
 import time
 from dataclasses import dataclass
@@ -140,6 +141,14 @@ class JobView:
     @property
     def epoch(self) -> int:
         return self.history[-1].epoch if self.history else 0
+
+    def seconds_left(self) -> float | None:
+        """Seconds to the planned last epoch at the median of the last five steady epochs (all but the first,
+        which also compiled the network); None before the second epoch."""
+        steady = self.history[1:]
+        if not steady:
+            return None
+        return statistics.median(e.seconds for e in steady[-5:]) * max(0, self.experiment.train.epochs - self.epoch)
 
 
 def snapshot_bytes(snapshot: SnapshotEvent) -> int:

@@ -428,11 +428,16 @@ def test_user_text_is_escaped_wherever_markdown_would_render_it():
 
 def test_time_left_and_speed_come_from_steady_epochs_not_the_one_that_compiled():
     from pages.ui import live
+    from seqcore.backend import JobView
+    from seqcore.events import EpochEvent
 
     def view(status: str, seconds: list[float], epochs: int = 100):
-        history = [SimpleNamespace(seconds=s, samples_per_s=70 / s) for s in seconds]
-        return SimpleNamespace(status=status, history=history, epoch=len(history), done=status == "finished",
-                               experiment=Experiment().with_values(**{"train.epochs": epochs}))
+        history = tuple(EpochEvent(epoch=i + 1, epochs=epochs, loss=1.0, metric=0.0, val_loss=1.0, val_metric=0.0,
+                                   seconds=s, samples_per_s=70 / s, elapsed=sum(seconds[:i + 1]))
+                        for i, s in enumerate(seconds))
+        return JobView(id="j", experiment=Experiment().with_values(**{"train.epochs": epochs}), status=status,
+                       reason="", queue_position=0, start=None, history=history, snapshot_epochs=(),
+                       latest_snapshot=None, end=None, submitted_at=0.0, waited_s=0.0, estimated_wait_s=0.0)
 
     # The sine preset showed 5.0 min left after a first epoch of 10.25 s that was mostly compiling.
     assert live._time_left(view("running", [10.25])) == "compiling…"

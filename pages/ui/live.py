@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-
 import streamlit as st
 
 from pages.ui import compare, refresh, replay, runs, session, state, textview
@@ -29,10 +27,9 @@ def _time_left(view: JobView) -> str:
         return "–"
     if view.status == "paused":
         return "paused"
-    steady = steady_epochs(view)
-    if not steady:
+    seconds = view.seconds_left()
+    if seconds is None:
         return "compiling…" if view.status in ("starting", "running") else "–"
-    seconds = statistics.median(e.seconds for e in steady[-5:]) * (view.experiment.train.epochs - view.epoch)
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 
 import streamlit as st
 
@@ -56,12 +55,9 @@ def remember_speed() -> None:
 
 
 def expected_s(view: JobView) -> float | None:
-    """Seconds the run will have trained when it ends, from its steady epochs so far (none before the second)."""
-    steady = view.history[1:]
-    if not steady:
-        return None
-    per_epoch = statistics.median(e.seconds for e in steady[-5:])
-    return view.history[-1].elapsed + per_epoch * max(0, view.experiment.train.epochs - view.epoch)
+    """Seconds the run will have trained when it ends (none before its second epoch)."""
+    left = view.seconds_left()
+    return None if left is None else view.history[-1].elapsed + left
 
 
 def paced(view: JobView | None) -> bool:
@@ -94,7 +90,7 @@ def frames(seconds: float, frame: float) -> int:
     return max(1, round(seconds / frame))
 
 
-def advance(shown: float, trained: int, planned: int, n_frames: int) -> int:
+def advance(shown: int, trained: int, planned: int, n_frames: int) -> int:
     """The epochs on screen after one more frame: at most a `n_frames`th of the `planned` epochs further, and
     never past the `trained` ones."""
     return int(min(trained, shown + max(1, math.ceil(planned / n_frames))))
