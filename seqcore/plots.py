@@ -764,6 +764,7 @@ def text_heatmap_figure(chars, values, *, hover=None, title: str, colour_range: 
 __all__ += ["network_diagram_figure"]
 
 DIAGRAM_COLUMN_PX = 120  # the width of a column of the network diagram (a box and the arrow to the next)
+DIAGRAM_STACK_FROM = 3  # layers drawn as one stacked box: four columns of 120 px are what a 390 px phone fits
 DIAGRAM_MAX_CIRCLES = 5  # unit circles drawn per layer: more units show as '… n units', never one circle each
 _BOX_FILL = {"input": "#eef4fb", "layer": "#e8f1fa", "head": "#fff1e3"}
 _BOX_LINE = {"input": GREY, "layer": BLUE, "head": ORANGE}
@@ -788,6 +789,9 @@ def network_diagram_figure(experiment, counts: Sequence, cell, sizes: tuple[int,
     cell, units, gates, dropout and parameter count, its recurrent loop (a curved arrow back onto itself carrying
     h_(t−1), and c_(t−1) for an LSTM), then the dense head (k outputs, softmax for token and text tasks) and
     whether it reads every step (many-to-many) or only the last (many-to-one). Hovering a box gives its formula.
+    From DIAGRAM_STACK_FROM layers on, the recurrent layers are one box drawn as a stack (their count, the units
+    of each, their parameters together; each layer's formula in its hover), so a deep network keeps the width of
+    a shallow one and fits a phone.
 
     `counts`: `seqcore.models.parameter_counts(experiment, sizes)` (rows with .name, .formula, .substituted and
     .params, the recurrent layers first, the head last); `cell`: the cell registry's entry for model.cell
@@ -808,15 +812,21 @@ def network_diagram_figure(experiment, counts: Sequence, cell, sizes: tuple[int,
                           f"T = {steps:,} steps"],
                 f"x<sub>t</sub>: {'a one-hot vector of ' if per_step else ''}{m:,} "
                 f"{'symbols' if per_step else 'value' + ('s' if m != 1 else '')} per step, {steps:,} steps")]
-    for row in layer_rows:
-        gates = _gate_count(spec.blocks) + (f", {esc(model.activation)}" if model.cell == "SimpleRNN" else "")
+    gates = _gate_count(spec.blocks) + (f", {esc(model.activation)}" if model.cell == "SimpleRNN" else "")
+    blocks = (f"blocks: {esc(', '.join(spec.blocks))}"
+              + (f"; activation {esc(model.activation)}" if model.cell == "SimpleRNN" else ""))
+    formula = lambda row: f"{esc(row.name)}: {esc(row.formula)} = {esc(row.substituted)} = {row.params:,} parameters"  # noqa: E731
+    stacked = len(layer_rows) >= DIAGRAM_STACK_FROM
+    for row in [] if stacked else layer_rows:
         lines = [f"<b>{esc(row.name)}</b>", f"{model.units:,} units", gates, f"{row.params:,} params"] \
             + ([note] if note else [])
-        hover = (f"{esc(row.name)}: {esc(row.formula)} = {esc(row.substituted)} = {row.params:,} parameters<br>"
-                 f"blocks: {esc(', '.join(spec.blocks))}"
-                 + (f"; activation {esc(model.activation)}" if model.cell == "SimpleRNN" else "")
-                 + f"<br>reads the layer below and its own {state} (the loop)")
-        columns.append(("layer", lines, hover))
+        columns.append(("layer", lines, f"{formula(row)}<br>{blocks}<br>reads the layer below and its own {state} "
+                                        "(the loop)"))
+    if stacked:
+        lines = [f"<b>{len(layer_rows)} {esc(model.cell)} layers</b>", f"{model.units:,} units each", gates,
+                 f"{sum(row.params for row in layer_rows):,} params"] + ([note] if note else [])
+        columns.append(("layer", lines, "<br>".join(formula(row) for row in layer_rows)
+                        + f"<br>{blocks}<br>each reads the layer below and its own {state} (the loop)"))
     reads = "at every step" if per_step else "after the last step"
     columns.append(("head", ["<b>Dense head</b>", f"k = {k:,}, {'softmax' if per_step else 'linear'}", reads,
                              f"{head_row.params:,} params"],
@@ -825,7 +835,7 @@ def network_diagram_figure(experiment, counts: Sequence, cell, sizes: tuple[int,
                     + ("a softmax over the next symbol, at every step (many-to-many)" if per_step else
                        f"{k:,} value{'s' if k != 1 else ''} from h<sub>T</sub>, after the last step (many-to-one)")))
 
-    font = 13 if len(columns) <= 4 else 12  # three or four layers share the width: smaller text still fits
+    font = 13
     lines = max(len(c[1]) for c in columns)
     box_h = 2 * _PAD_PX + 3 + _CIRCLES_PX + _LINE_PX * lines
     plot_h = 4 + box_h + _LOOP_PX + 6
@@ -840,6 +850,13 @@ def network_diagram_figure(experiment, counts: Sequence, cell, sizes: tuple[int,
     circles_x, circles_y, hover_x, hover_text = [], [], [], []
     for i, (part, text, hover) in enumerate(columns):
         cx = x0 + i + 0.5
+        if part == "layer" and stacked:  # the layers behind, each outline a little up and to the right
+            for depth in (2, 1):
+                shift_x, shift_y = 0.025 * depth, 2.5 * depth
+                shapes.append(dict(type="rect", name=f"stack {depth}", x0=cx - width / 2 + shift_x,
+                                   x1=cx + width / 2 + shift_x, y0=bottom + shift_y, y1=top + shift_y,
+                                   line=dict(color=_BOX_LINE[part], width=1), fillcolor=_BOX_FILL[part],
+                                   layer="below"))
         shapes.append(dict(type="rect", name=f"box {part}", x0=cx - width / 2, x1=cx + width / 2, y0=bottom, y1=top,
                            line=dict(color=_BOX_LINE[part], width=1.5), fillcolor=_BOX_FILL[part], layer="below"))
         text_top = top - _PAD_PX - (_CIRCLES_PX if part == "layer" else 0)

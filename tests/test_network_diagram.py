@@ -57,15 +57,39 @@ def test_a_two_layer_lstm_of_50_units_on_the_default_task():
 
 
 def test_a_layer_of_1024_units_draws_a_few_circles_not_1024():
-    fig, _ = diagram({"model.units": 1024, "model.layers": 4})
+    fig, _ = diagram({"model.units": 1024, "model.layers": 2})
     units = next(trace for trace in fig.data if trace.name == "units")
-    assert len(units.x) == 4 * plots.DIAGRAM_MAX_CIRCLES
-    assert sum(len(trace.x) for trace in fig.data) <= 4 * plots.DIAGRAM_MAX_CIRCLES + 6
-    assert len(fig.layout.shapes) <= 2 * 4 + 2  # a box and a loop per layer, the input's and the head's boxes
+    assert len(units.x) == 2 * plots.DIAGRAM_MAX_CIRCLES
+    assert sum(len(trace.x) for trace in fig.data) <= 2 * plots.DIAGRAM_MAX_CIRCLES + 6
+    assert len(fig.layout.shapes) <= 2 * 2 + 2  # a box and a loop per layer, the input's and the head's boxes
     assert len(fig.layout.annotations) <= 40
     shown = texts(fig)
-    assert shown.count("1,024 units") == 4 and shown.count("…") == 4  # '… 1,024 units': the rest are not drawn
+    assert shown.count("1,024 units") == 2 and shown.count("…") == 2  # '… 1,024 units': the rest are not drawn
     assert plots.figure_size_bytes(fig) < 20_000
+
+
+def boxes(fig: go.Figure) -> list:
+    return [s for s in fig.layout.shapes if (s.name or "").startswith("box")]
+
+
+def test_three_or_more_layers_are_one_stacked_box_as_wide_as_one_layer():
+    # Four layers were six columns, 768 px, that a 390 px phone shrank until their labels overlapped by 20 px.
+    one, _ = diagram()
+    for layers in (3, 4):
+        fig, counts = diagram({"model.layers": layers, "model.units": 1024})
+        assert fig.layout.width == one.layout.width and len(boxes(fig)) == 3, layers
+        assert len([s for s in fig.layout.shapes if (s.name or "").startswith("stack")]) == 2
+        assert len(loops(fig)) == 1
+        shown = texts(fig)
+        assert f"<b>{layers} LSTM layers</b>" in shown and shown.count("1,024 units each") == 1
+        assert "LSTM 1</b>" not in shown
+        assert f"{sum(row.params for row in counts[:-1]):,} params" in shown
+        assert f"<b>{sum(row.params for row in counts):,} params</b>" in shown
+        assert len(next(trace for trace in fig.data if trace.name == "units").x) == plots.DIAGRAM_MAX_CIRCLES
+        # Each layer's own count, the first reading the input and the others the layer below, in the hover.
+        for row in counts:
+            assert f"{row.name}: {row.formula} = {row.substituted} = {row.params:,} parameters" in hover(fig)
+    assert len(boxes(diagram({"model.layers": 2})[0])) == 4
 
 
 def test_a_small_layer_draws_each_of_its_units():

@@ -260,7 +260,8 @@ CHART_JS = "(i) => {" + COMMON_JS + """
     for (const it of items) {
         if (it.what !== 'annotation') continue;
         const cx = (it.box.left + it.box.right) / 2, cy = (it.box.top + it.box.bottom) / 2;
-        const around = rects.filter(r => cx >= r.left && cx <= r.right && cy >= r.top && cy <= r.bottom)
+        // The innermost box around it; of equal ones the front one, drawn last (a stack's outlines lie behind).
+        const around = [...rects].reverse().filter(r => cx >= r.left && cx <= r.right && cy >= r.top && cy <= r.bottom)
             .sort((a, b) => a.width * a.height - b.width * b.height)[0];
         if (!around) continue;
         const past = [];
@@ -497,6 +498,19 @@ def theory_tabs(page: Page, survey: Survey, name: str) -> None:
         measure(page, survey, f"Theory, {label}")
 
 
+def deep_networks(page: Page, survey: Survey, server: str, name: str) -> None:
+    """The Train page with three and four recurrent layers, opened by their links: the network diagram's deep
+    stacks measured like the rest (four layers once spilled out of a phone's width)."""
+    for layers in (3, 4):
+        page.goto(f"{server}/train?m.layers={layers}")
+        wait_ready(page, FIRST_LOAD_MS)
+        expect(heading(page, "Model & training")).to_be_visible(timeout=FIRST_LOAD_MS)
+        expect(page.locator(".st-key-fig_network .js-plotly-plot")).to_be_visible()
+        settle(page, charts=2)
+        screenshot(page, f"layout_{name}_train_{layers}_layers")
+        measure(page, survey, f"Model & training, {layers} layers")
+
+
 def train_and_wait(page: Page) -> None:
     """Press Train, wait for the end of the short run, skip its replay, wait for its predictions."""
     page.get_by_role("button", name="Train").click()
@@ -556,6 +570,7 @@ def projector(request, e2e_server, e2e_browser) -> Survey:
                 screenshot(tab, f"layout_{name}_{slug}")
                 measure(tab, survey, link)
             theory_tabs(tab, survey, name)
+            deep_networks(tab, survey, e2e_server, name)
     finally:
         context.close()
     return survey
@@ -617,6 +632,7 @@ def phone(e2e_server, e2e_browser) -> Survey:
                 screenshot(tab, f"layout_{name}_{slug}")
                 measure(tab, survey, link)
             theory_tabs(tab, survey, name)
+            deep_networks(tab, survey, e2e_server, name)
     finally:
         context.close()
     return survey
