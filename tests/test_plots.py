@@ -482,10 +482,11 @@ def test_the_network_diagram_has_its_own_width_so_that_a_phone_shrinks_it_and_a_
     from seqcore.config import Experiment
     from seqcore.models import parameter_counts
 
-    for layers in (1, 3):
+    for layers in (1, 2, 3, 4):
         experiment = Experiment().with_values(**{"model.layers": layers})
         fig = plots.network_diagram_figure(experiment, parameter_counts(experiment), CELLS[experiment.model.cell])
-        columns = layers + 2  # the input, the layers, the head
+        # the input, the layers (from DIAGRAM_STACK_FROM on one stacked box), the head
+        columns = (1 if layers >= plots.DIAGRAM_STACK_FROM else layers) + 2
         assert fig.layout.width == round(plots.DIAGRAM_COLUMN_PX * (columns + 0.4))
         assert tuple(fig.layout.xaxis.range) == (0, columns + 0.4)
         boxes = [s for s in fig.layout.shapes if (s.name or "").startswith("box")]

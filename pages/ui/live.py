@@ -200,8 +200,11 @@ def _controls(job: JobHandle | None, view: JobView | None) -> None:
     # timer tick interrupts the run it started (seen under load: Stop clicked, the run went on).
     paused = view is not None and view.status == "paused"
     stopping = view is not None and view.stopping
+    # Two keys, not one button that changes its label: Streamlit 1.67 can dispatch one click's trigger again in the
+    # rerun that follows, and under one key that second call went to the callback now drawn, so Pause resumed.
     cols[1].button("▶ Resume" if paused else "⏸ Pause", disabled=not active or view.status == "queued" or stopping,
-                   key="pause", width="stretch", on_click=_resume if paused else _pause, args=(job,))
+                   key="resume" if paused else "pause", width="stretch", on_click=_resume if paused else _pause,
+                   args=(job,))
     cols[2].button("⏹ Stop", disabled=not active or stopping, key="stop", width="stretch", on_click=_stop,
                    args=(job,))
     if not active and state.pending_errors():  # say why Train is off: the refused setting may be on another page

@@ -140,6 +140,9 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     expect(page.get_by_test_id("stAlertContentInfo").filter(has_text="press Resume")).to_be_visible()
     time_left = metric_value(page, "Time left")
     expect(time_left).to_have_text("paused")
+    # ... and it holds: Streamlit dispatched the click's trigger again a tick later, which resumed the run.
+    page.wait_for_timeout(3000)
+    expect(run_status(page)).to_contain_text(re.compile(rf"Paused at epoch \d+ of {EPOCHS}"), timeout=1)
     page.get_by_role("button", name="Resume").click()
     expect(run_status(page)).to_contain_text("Running")
 
@@ -177,6 +180,31 @@ def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
     expect(heading(page, "Model & training")).to_be_visible()
     expect(epoch_metric(page)).to_have_text(f"{stopped_at} / {EPOCHS}")
     expect(page.get_by_role("spinbutton", name="Epochs", exact=True)).to_have_value(str(EPOCHS))
+    assert_no_exception(page)
+
+
+def test_pause_pressed_as_the_first_points_come_in_holds_until_resume(e2e_server, e2e_page):
+    """Pause and Resume, three times each, while the chart still gains points fast: each press holds for several
+    ticks (one click's trigger was dispatched again a tick later, to the button then drawn, so Pause resumed)."""
+    page = e2e_page
+    open_app(page, e2e_server)
+    load_preset(page, "seed")
+    go_to(page, "Model & training", "Model & training")
+    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    epochs.fill(str(EPOCHS))
+    epochs.press("Enter")
+    expect_share_link(page, f"t.epochs={EPOCHS}")
+    page.get_by_role("button", name="Train").click()
+    poll_until("the first loss points", lambda: points_of(page, "Loss") > 3, FIRST_EPOCH_S)
+    presses = [("Pause", r"Paused at epoch \d+"), ("Resume", r"Running")] * 3
+    for (press, status), wait_ms in zip(presses, (150, 1250, 800, 400, 100, 450), strict=True):
+        page.wait_for_timeout(wait_ms)  # pressed at different moments of the panel's timer
+        page.get_by_role("button", name=press).click()
+        expect(run_status(page)).to_contain_text(re.compile(status))
+        page.wait_for_timeout(3000)  # a dozen timer ticks of the live panel
+        expect(run_status(page)).to_contain_text(re.compile(status), timeout=1)
+    page.get_by_role("button", name="⏹ Stop").click()
+    expect(run_status(page)).to_contain_text(re.compile(rf"Stopped at epoch \d+ of {EPOCHS}"))
     assert_no_exception(page)
 
 
