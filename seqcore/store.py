@@ -5,7 +5,9 @@ One database through SQLAlchemy Core: an SQLite file by default (`runs/store.sql
 (`SEQCORE_STORE_URL`, PostgreSQL for several web servers) with the same code. A run's row is written when it
 is submitted, each epoch when it arrives (one transaction each, so a crash keeps every epoch reported),
 snapshots thinned to a byte budget, and the end with its test metrics and artifacts. A run left unfinished by
-a server process that is gone is marked failed, with its curve, when a store is next opened on that machine.
+a server process that is gone is marked failed, with its curve: on the same machine as soon as a store is opened
+there (the process is looked up); a server on another machine (a replica on one PostgreSQL store) once its
+heartbeat is stale, by whichever replica sweeps next (on opening, and every SWEEP_S while pages list runs).
 
 Several processes may share one store (replicas of the app on one PostgreSQL database, or on one SQLite file):
 the schema is created or migrated by one of them at a time (PostgreSQL: an advisory lock; SQLite: an immediate
@@ -28,6 +30,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +44,13 @@ from seqcore.events import FINAL_STATUSES, EndEvent, EpochEvent, SnapshotEvent, 
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 1: runs, epochs, snapshots, artifacts; 2: board names and A/B pairs; 3: baselines as JSON
+SCHEMA_VERSION = 4  # 1: runs, epochs, snapshots, artifacts; 2: board names and A/B pairs; 3: baselines as JSON;
+# 4: the servers' heartbeats
+HEARTBEAT_S = 10.0  # how often a server that has recorded a run says it is alive
+# A server silent this long is taken for gone: six beats missed, far more than a busy replica's pauses.
+STALE_S = 60.0
+SWEEP_S = 30.0  # how often a store looks for the runs of servers gone elsewhere while pages list runs
+SERVER_ROWS_KEPT_S = 86_400.0  # a heartbeat row silent for a day is deleted (its runs were marked long before)
 MAX_STORED_SNAPSHOTS = 40  # per run, the first and the newest always among them
 MAX_STORED_SNAPSHOT_BYTES = 8 * 2**20
 EPOCH_COLUMNS = ("loss", "metric", "val_loss", "val_metric", "seconds", "samples_per_s", "elapsed")
@@ -92,6 +101,11 @@ artifacts_table = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("body", sa.LargeBinary, nullable=False),
 )
+servers_table = sa.Table(  # schema 4: when each server that recorded runs was last seen alive (its own clock)
+    "servers", metadata,
+    sa.Column("server", sa.String(200), primary_key=True),  # host:pid:start, as runs.server
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
 names_table = sa.Table(  # schema 2: the name a browser shows on the class board
     "board_names", metadata,
     sa.Column("owner", sa.String(80), primary_key=True),
@@ -104,6 +118,7 @@ MIGRATIONS = {
         "CREATE INDEX ix_runs_pair ON runs (pair)",
         "CREATE TABLE board_names (owner VARCHAR(80) PRIMARY KEY, name VARCHAR(40) NOT NULL UNIQUE)"),
     3: ("ALTER TABLE runs ADD COLUMN baselines TEXT",),  # older rows keep NULL: read from their StartEvent
+    4: ("CREATE TABLE servers (server VARCHAR(200) PRIMARY KEY, seen_at FLOAT NOT NULL)",),
 }
 
 
@@ -167,6 +182,12 @@ def this_server() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{_process_start(os.getpid()) or 0:.2f}"
 
 
+def _host(server: str | None) -> str | None:
+    """The machine of a `this_server()` string (None for one this module did not write)."""
+    parts = (server or "").rsplit(":", 2)
+    return parts[0] if len(parts) == 3 else None
+
+
 def _server_alive(server: str | None) -> bool:
     """False only when `server` names a process on this machine that has ended (elsewhere we cannot tell)."""
     try:
@@ -178,6 +199,22 @@ def _server_alive(server: str | None) -> bool:
         return True
     actual = _process_start(pid)
     return actual is not None and abs(actual - started) < 1.0
+
+
+def _lost_reason(server: str | None, seen_at: float | None, done: int, now: float) -> str | None:
+    """Why a run still open in the store cannot finish: its server ended on this machine, or one elsewhere has
+    been silent for STALE_S; None while it may still be training (a server of schema 3 or before never beats:
+    elsewhere it is left as it is)."""
+    kept = f"the {done} epoch(s) it had reported are kept." if done else "it had not finished an epoch."
+    if _host(server) == socket.gethostname() or seen_at is None:
+        if _server_alive(server):
+            return None
+        return (f"The server stopped while this run was training; {kept}" if done
+                else "The server stopped before this run had finished an epoch.")
+    if now - seen_at <= STALE_S:
+        return None
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seen_at))
+    return f"The server that trained this run ({_host(server)}) stopped: no sign of it since {since}; {kept}"
 
 
 def data_key(experiment: Experiment, upload_digest: str | None) -> str:
@@ -279,6 +316,10 @@ class RunStore:
         else:
             self.engine = sa.create_engine(self.url)
         self._bytes_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._heartbeat_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._swept_at = time.monotonic()
         self._create_or_migrate()
         if recover:
             self.recover()
@@ -333,10 +374,36 @@ class RunStore:
             return "; ".join(row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check"))
 
     def close(self) -> None:
+        self._closed.set()  # the heartbeat stops: this store records no more runs
         self.engine.dispose()
+
+    # --- the heartbeat: how replicas on other machines tell that this server still runs ---
+    def beat(self, now: float | None = None) -> None:
+        """Say this server is alive (its row in `servers`; only this process writes it)."""
+        seen = {"seen_at": time.time() if now is None else now}
+        servers = servers_table.c
+        try:
+            with self.engine.begin() as conn:
+                if not conn.execute(servers_table.update().where(servers.server == self.server)
+                                    .values(**seen)).rowcount:
+                    conn.execute(servers_table.insert().values(server=self.server, **seen))
+        except sa.exc.IntegrityError:  # another store of this process wrote the first row at the same moment
+            pass
+
+    def _start_heartbeat(self) -> None:
+        """From the first run this store records on: a thread that beats every HEARTBEAT_S until the store is
+        closed or dropped (it holds the store weakly, so a store no one uses stops beating)."""
+        with self._heartbeat_lock:
+            if self._heartbeat is not None:
+                return
+            self._heartbeat = threading.Thread(target=_beat_until_closed, args=(weakref.ref(self), self._closed),
+                                               name="run-store-heartbeat", daemon=True)
+        self.beat()
+        self._heartbeat.start()
 
     # --- the recorder: written by a backend's threads as events arrive ---
     def submitted(self, record: JobRecord) -> None:
+        self._start_heartbeat()  # before the run's row: no replica ever sees a run of a server with no beat
         digest = record.upload_digest
         upload_blob = _npy(record.uploaded)
         try:
@@ -412,22 +479,37 @@ class RunStore:
                          .values(nbytes=runs_table.c.nbytes - sum(n for _, n in dropped)))
 
     # --- after a crash ---
-    def recover(self) -> list[str]:
-        """Mark failed the unfinished runs of server processes on this machine that have ended; their ids."""
-        run = runs_table.c
+    def recover(self, now: float | None = None) -> list[str]:
+        """Mark failed the unfinished runs whose server is gone (see `_lost_reason`); their ids. Heartbeat rows
+        silent for SERVER_ROWS_KEPT_S are deleted afterwards."""
+        now = time.time() if now is None else now
+        run, servers = runs_table.c, servers_table.c
         with self.engine.connect() as conn:
-            open_runs = conn.execute(sa.select(run.id, run.server, run.epochs_done)
-                                     .where(run.ended_at.is_(None))).all()
-        # In id order: two servers of one machine recovering at once lock the rows in the same order.
-        lost = sorted((run_id, done) for run_id, server, done in open_runs if not _server_alive(server))
-        now = time.time()
+            open_runs = conn.execute(
+                sa.select(run.id, run.server, run.epochs_done, servers.seen_at)
+                .select_from(runs_table.outerjoin(servers_table, servers.server == run.server))
+                .where(run.ended_at.is_(None), run.server != self.server)).all()
+        # In id order: two servers recovering at once lock the rows in the same order.
+        lost = sorted((run_id, reason) for run_id, server, done, seen_at in open_runs
+                      if (reason := _lost_reason(server, seen_at, done, now)) is not None)
         with self.engine.begin() as conn:
-            for run_id, done in lost:
+            for run_id, reason in lost:
                 conn.execute(runs_table.update().where(run.id == run_id, run.ended_at.is_(None)).values(
-                    status="failed", ended_at=now,
-                    reason=(f"The server stopped while this run was training; the {done} epoch(s) it had reported "
-                            "are kept." if done else "The server stopped before this run had finished an epoch.")))
+                    status="failed", ended_at=now, reason=reason))
+            conn.execute(servers_table.delete().where(servers.seen_at < now - SERVER_ROWS_KEPT_S,
+                                                      servers.server != self.server))
         return [run_id for run_id, _ in lost]
+
+    def _sweep_now_and_then(self) -> None:
+        """While pages list runs: look for the runs of gone servers every SWEEP_S (a replica elsewhere that
+        stopped leaves its runs open; no server of that machine will start to mark them)."""
+        if time.monotonic() - self._swept_at < SWEEP_S:
+            return
+        self._swept_at = time.monotonic()
+        try:
+            self.recover()
+        except sa.exc.SQLAlchemyError as err:  # a listing still shows what is there; the next sweep tries again
+            log.warning("looking for the runs of stopped servers in %s failed: %s", redacted(self.url), err)
 
     # --- retention ---
     def prune(self, now: float | None = None) -> list[str]:
@@ -475,6 +557,7 @@ class RunStore:
              pair: str | None = None, limit: int | None = None, any_owner: bool = False) -> list[RunSummary]:
         """Runs, newest first: one browser's (`owner`), or everyone's with `any_owner`; optionally only those
         on one data key, of one A/B pair or with the given ids."""
+        self._sweep_now_and_then()
         run = runs_table.c
         query = sa.select(*self._SUMMARY).order_by(run.submitted_at.desc(), run.id.desc())
         if not any_owner:
@@ -655,6 +738,22 @@ class RunStore:
                 conn.execute(names_table.insert().values(owner=owner, name=name))
         except sa.exc.IntegrityError:  # someone on another server took it meanwhile
             raise taken_error from None
+
+
+def _beat_until_closed(store_ref: weakref.ref, closed: threading.Event) -> None:
+    failing = False
+    while not closed.wait(HEARTBEAT_S):
+        store = store_ref()
+        if store is None:
+            return
+        try:
+            store.beat()
+            failing = False
+        except Exception as err:  # noqa: BLE001 - a database away for a while: beat again later, say so once
+            if not failing:
+                log.warning("heartbeat to the run store %s failed: %s", redacted(store.url), err)
+            failing = True
+        del store  # held weakly between beats
 
 
 def _sqlite_pragmas(connection, _record) -> None:

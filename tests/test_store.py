@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,15 @@ from seqcore import codec
 from seqcore.backend import JobRecord
 from seqcore.config import ConfigError, preset
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.store import MAX_STORED_SNAPSHOT_BYTES, SCHEMA_VERSION, RunStore, StoreError
+from seqcore.store import (
+    MAX_STORED_SNAPSHOT_BYTES,
+    SCHEMA_VERSION,
+    SERVER_ROWS_KEPT_S,
+    STALE_S,
+    SWEEP_S,
+    RunStore,
+    StoreError,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -191,6 +200,85 @@ def test_a_server_killed_mid_run_leaves_the_run_failed_with_every_epoch_it_repor
     assert [e.epoch for e in RunStore(location).history("run-1")] == [1, 2, 3, 4]
 
 
+def test_a_replica_on_another_machine_that_stops_has_its_runs_failed_once_its_heartbeat_is_stale(location,
+                                                                                                 monkeypatch):
+    """Its process cannot be looked up from here: its heartbeat tells, and any replica's next listing acts."""
+    import seqcore.store as store_module
+
+    script = textwrap.dedent(f"""
+        import socket, sys, time
+        socket.gethostname = lambda: "replica-b"  # the server of another machine
+        sys.path.insert(0, {str(ROOT)!r})
+        import seqcore.store as store_module
+        store_module.HEARTBEAT_S = 0.2
+        from tests.test_store import epoch_event, record, start_event
+        run = record(store_module.RunStore({location!r}))
+        run.mark_started()
+        run.apply(start_event())
+        for epoch in (1, 2, 3, 4):
+            run.apply(epoch_event(epoch))
+        print("reported", flush=True)
+        time.sleep(60)
+    """)
+    replica = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert replica.stdout.readline().strip() == "reported"
+        store = RunStore(location)
+        beats = [sql(store, "SELECT seen_at FROM servers WHERE server LIKE 'replica-b:%'")[0][0]]
+        time.sleep(1.0)
+        beats.append(sql(store, "SELECT seen_at FROM servers WHERE server LIKE 'replica-b:%'")[0][0])
+        assert beats[1] > beats[0]  # it beats while it runs
+        assert store.recover(now=time.time() + STALE_S / 2) == []  # a replica alive is not touched
+        assert store.run("run-1").status == "running"
+    finally:
+        replica.send_signal(signal.SIGKILL)
+        replica.wait(10)
+    assert store.recover() == [] and store.run("run-1").status == "running"  # silent for less than STALE_S
+
+    later = types.SimpleNamespace(time=lambda: time.time() + STALE_S + 1,  # a minute on, on every clock
+                                  monotonic=lambda: time.monotonic() + SWEEP_S + 1, strftime=time.strftime,
+                                  gmtime=time.gmtime)
+    monkeypatch.setattr(store_module, "time", later)
+    (listed,) = store.runs("browser-a")  # a page lists the runs: the sweep is due, and finds it
+    assert listed.status == "failed" and listed.ended_at is not None
+    assert re.fullmatch(r"The server that trained this run \(replica-b\) stopped: no sign of it since "
+                        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; the 4 epoch\(s\) it had reported are kept\.",
+                        listed.reason), listed.reason
+    assert [e.epoch for e in store.history("run-1")] == [1, 2, 3, 4]
+
+
+def test_a_replica_that_was_only_cut_off_from_the_database_corrects_its_run_when_it_ends(location):
+    """Marked failed while its heartbeat could not reach the database, its run gets the epochs and end it records
+    once the database is back."""
+    cut_off = RunStore(location)
+    cut_off.server = "replica-c:41:1.00"  # a replica on another machine
+    run = record(cut_off)
+    run.mark_started()
+    run.apply(start_event())
+    run.apply(epoch_event(1))
+    cut_off.beat(now=time.time() - STALE_S - 5)  # its last beat that got through
+    marked = RunStore(location).run("run-1")  # any replica that opens the store now
+    assert marked.status == "failed" and "(replica-c) stopped" in marked.reason
+    run.apply(epoch_event(2))
+    run.apply(EndEvent(status="finished", reason="Finished 2 epochs.", epochs_done=2, test_metrics={"loss": 1.0}))
+    summary = RunStore(location).run("run-1")
+    assert (summary.status, summary.reason, summary.epochs_done) == ("finished", "Finished 2 epochs.", 2)
+    assert [e.epoch for e in RunStore(location).history("run-1")] == [1, 2]
+
+
+def test_heartbeat_rows_silent_for_a_day_are_deleted_and_a_server_without_one_is_left_alone(location):
+    store = RunStore(location)
+    record(store)  # this server beats from its first run on
+    sql(store, "INSERT INTO servers (server, seen_at) VALUES ('old-host:7:1.00', :t), ('new-host:8:1.00', :n)",
+        {"t": time.time() - SERVER_ROWS_KEPT_S - 60, "n": time.time()})
+    # A run of a server of schema 3 (no heartbeat) on another machine: nothing tells whether it still trains.
+    sql(store, "UPDATE runs SET server = 'older-host:9:1.00' WHERE id = 'run-1'")
+    assert store.recover(now=time.time() + 10 * STALE_S) == []
+    assert store.run("run-1").status == "queued"
+    servers = {row[0] for row in sql(store, "SELECT server FROM servers")}
+    assert servers == {store.server, "new-host:8:1.00"}
+
+
 def test_a_writer_killed_in_the_middle_of_transactions_leaves_an_intact_file(location):
     # Big snapshot transactions in a loop: the kill lands inside one of them, most likely mid-write (on
     # PostgreSQL the server sees its client go, and rolls the open transaction back).
@@ -299,7 +387,7 @@ def test_retention_by_age_and_by_size_deletes_the_oldest_ended_runs_first(locati
 def test_a_store_written_by_schema_1_opens_migrated_with_its_runs(location):
     load_script(location, (ROOT / "tests" / "data" / "store_v1.sql").read_text())
     store = RunStore(location)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     old = store.run("job-v1-1")
     # a run of schema 1 trained without differencing or early stopping, and reads so
     as_it_ran = preset("delay").with_values(**{"data.difference": "none", "train.early_stopping": "off"})
@@ -308,6 +396,7 @@ def test_a_store_written_by_schema_1_opens_migrated_with_its_runs(location):
     assert store.artifacts("job-v1-1") == {"history.csv": b"epoch\n"}
     record(store, "new", pair="cmp-1")  # what schema 2 added works on the migrated file
     assert store.run("new").pair == "cmp-1"
+    assert sql(store, "SELECT server FROM servers") == [(store.server,)]  # schema 4: its recorder beats
     assert store.board_name("browser-a", "Quiet Heron") == "Quiet Heron"
     assert store.integrity() == "ok"
 
