@@ -676,7 +676,7 @@ OTHER_PAGES = (("train", "Model & training"), ("inspect", "Inspect"), ("runs", "
                ("theory", "Theory"))
 NEW_NETWORK_UNITS = 37  # row 4's changed setting: a size the seed preset (50 units) never builds
 TRAIN_PAGE_JS = APP_READY_JS % "!!document.querySelector('.st-key-train button:not([disabled])')"
-# The loss chart's first point (the network diagram above it is a Plotly chart with points of its own).
+# The loss chart's first point.
 LOSS_POINT_JS = """() => Array.from(document.querySelectorAll('.st-key-fig_loss .js-plotly-plot')).some(el => {
   const trace = el.data && el.data[0];
   if (!trace) return false;

@@ -4,8 +4,8 @@ import streamlit as st
 
 from pages.ui import live, runs, session, state, widgets
 from seqcore.cells import CELLS
+from seqcore.diagram import network_diagram_svg
 from seqcore.models import installed_backends, parameter_counts
-from seqcore.plots import network_diagram_figure
 from seqcore.tasks import TASKS
 
 state.ensure_widgets()
@@ -17,9 +17,10 @@ counts = parameter_counts(experiment, sizes)
 # charts then fit the first screen, as in TensorFlow Playground.
 heading, picture = st.columns([1.25, 2.5], vertical_alignment="center")
 heading.title("Model & training")
-diagram = network_diagram_figure(experiment, counts, CELLS[experiment.model.cell], sizes)
-# Its own width (a few boxes), not the column's: shrunk to fit on a phone.
-picture.plotly_chart(diagram, key="fig_network", config={"displayModeBar": False}, width="content")
+# An SVG picture, its own width (a few boxes), not the column's: shrunk to fit on a phone. As raw markup, since
+# st.html's sanitiser drops SVG: the markup is the diagram module's own, every piece of text in it escaped.
+picture.container(key="fig_network").markdown(
+    network_diagram_svg(experiment, counts, CELLS[experiment.model.cell], sizes), unsafe_allow_html=True)
 settings, panel = st.columns([1.3, 3], gap="medium")
 with settings:
     # The settings a person changes most first, one a row: side by side in this column, labels broke inside words.

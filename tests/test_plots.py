@@ -475,19 +475,3 @@ def test_text_heatmap_draws_control_characters_as_a_dot_and_names_their_code_poi
     fig = plots.text_heatmap_figure("a\x07b", [0.0, 0.5, 1.0], title="t")
     assert _cells(fig) == [["a", "·", "b"]]
     assert fig.data[0].hovertext[0][1].startswith("U+0007: character 1")
-
-
-def test_the_network_diagram_has_its_own_width_so_that_a_phone_shrinks_it_and_a_wide_page_does_not_stretch_it():
-    from seqcore.cells import CELLS
-    from seqcore.config import Experiment
-    from seqcore.models import parameter_counts
-
-    for layers in (1, 2, 3, 4):
-        experiment = Experiment().with_values(**{"model.layers": layers})
-        fig = plots.network_diagram_figure(experiment, parameter_counts(experiment), CELLS[experiment.model.cell])
-        # the input, the layers (from DIAGRAM_STACK_FROM on one stacked box), the head
-        columns = (1 if layers >= plots.DIAGRAM_STACK_FROM else layers) + 2
-        assert fig.layout.width == round(plots.DIAGRAM_COLUMN_PX * (columns + 0.4))
-        assert tuple(fig.layout.xaxis.range) == (0, columns + 0.4)
-        boxes = [s for s in fig.layout.shapes if (s.name or "").startswith("box")]
-        assert len(boxes) == columns and all(s.x1 - s.x0 >= 0.85 for s in boxes)  # most of a column: room for text

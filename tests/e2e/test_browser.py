@@ -208,6 +208,20 @@ def test_pause_pressed_as_the_first_points_come_in_holds_until_resume(e2e_server
     assert_no_exception(page)
 
 
+def test_train_pressed_the_moment_the_page_appears_starts_the_run(e2e_server, e2e_new_page):
+    """Train pressed the moment it shows, three new visitors in a row: each press starts its run (a variant of the
+    page that reran itself just after its first paint, to draw the empty loss chart, dropped such presses)."""
+    for _ in range(3):
+        page = e2e_new_page()
+        page.goto(f"{e2e_server}/train?t.epochs=3")
+        train = page.locator(".st-key-train button:not([disabled]):visible").first
+        train.wait_for(timeout=90_000)
+        train.click()
+        expect(run_status(page)).to_contain_text(re.compile("Queued|Starting|Running|Finished"), timeout=10_000)
+        expect(run_status(page)).to_contain_text("Finished: 3 epochs", timeout=FIRST_EPOCH_S * 1000)
+        assert_no_exception(page)
+
+
 def test_a_share_link_opens_the_same_settings_elsewhere(e2e_server, e2e_new_page):
     sharer = e2e_new_page()
     open_app(sharer, e2e_server)

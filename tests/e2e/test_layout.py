@@ -306,6 +306,44 @@ CHART_JS = "(i) => {" + COMMON_JS + """
     return out;
 }"""
 
+# The network diagram (an SVG picture of our own, not a Plotly chart): each label inside its part's box (the state's
+# label rides the loop above it), no two labels overlapping, the picture within its element and the window.
+DIAGRAM_JS = "() => {" + COMMON_JS + """
+    const faults = [];
+    const fmt = b => `${b.left}..${b.right} × ${b.top}..${b.bottom}`;
+    for (const svg of document.querySelectorAll('.st-key-fig_network svg')) {
+        if (!visible(svg)) continue;
+        const whole = box(svg);
+        const frame = box(svg.closest('[data-testid=stElementContainer]') || svg.parentElement);
+        if (whole.right > Math.min(frame.right, innerWidth) + 1)
+            faults.push(`network diagram (${fmt(whole)}) ${whole.right - Math.min(frame.right, innerWidth)} px past `
+                        + `the right edge of its element or the window (${fmt(frame)}, ${innerWidth} px)`);
+        const labels = [...svg.querySelectorAll('text.label')]
+            .map(t => ({text: squash(t.textContent), box: box(t), el: t})).filter(l => l.box.width > 0 && l.text);
+        for (const l of labels) {
+            const rect = l.el.closest('g.part') && l.el.closest('g.part').querySelector('rect.box');
+            if (!rect || l.el.classList.contains('state')) continue;
+            const b = box(rect), past = [];
+            if (l.box.left < b.left - 1) past.push(`${b.left - l.box.left} px on the left`);
+            if (l.box.right > b.right + 1) past.push(`${l.box.right - b.right} px on the right`);
+            if (l.box.top < b.top - 1) past.push(`${b.top - l.box.top} px at the top`);
+            if (l.box.bottom > b.bottom + 1) past.push(`${l.box.bottom - b.bottom} px at the bottom`);
+            if (past.length) faults.push(`network diagram label "${l.text}" (${l.box.width} × ${l.box.height} px, at `
+                                         + `${fmt(l.box)}) spills out of its box (${fmt(b)}) by ${past.join(', ')}`);
+        }
+        for (let x = 0; x < labels.length; x++) {
+            for (let y = x + 1; y < labels.length; y++) {
+                const a = labels[x].box, b = labels[y].box;
+                const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                if (w > 2 && h > 2) faults.push(`network diagram labels "${labels[x].text}" (${fmt(a)}) and `
+                                                + `"${labels[y].text}" (${fmt(b)}) overlap by ${w} × ${h} px`);
+            }
+        }
+    }
+    return faults;
+}"""
+
 # Where the named parts of the Train page are, in the scrolled content (as if nothing were scrolled), and whether
 # something else covers their middle.
 FIRST_SCREEN_JS = "(labels) => {" + COMMON_JS + """
@@ -411,6 +449,8 @@ def _measure(page: Page, survey: Survey, where: str, label: str, charts: bool = 
     for b in page.evaluate(BROKEN_WORDS_JS):
         add(survey.broken_words, f"{b['text']!r} ({b['where']}; {b['element']}, {b['width']} px wide, "
                                  f"{b['lines']} lines): broken inside {', '.join(map(repr, b['words']))}")
+    for fault in page.evaluate(DIAGRAM_JS):
+        add(survey.charts_cut, fault)
     for i in page.evaluate(VISIBLE_PLOTS_JS) if charts else []:
         with contextlib.suppress(Exception):  # hover, so that the mode bar shows; a redrawn chart may have gone
             page.locator(".js-plotly-plot").nth(i).hover(position={"x": 40, "y": 40}, timeout=5_000)
@@ -505,8 +545,9 @@ def deep_networks(page: Page, survey: Survey, server: str, name: str) -> None:
         page.goto(f"{server}/train?m.layers={layers}")
         wait_ready(page, FIRST_LOAD_MS)
         expect(heading(page, "Model & training")).to_be_visible(timeout=FIRST_LOAD_MS)
-        expect(page.locator(".st-key-fig_network .js-plotly-plot")).to_be_visible()
-        settle(page, charts=2)
+        expect(page.locator(".st-key-fig_network svg")).to_be_visible()
+        expect(page.locator(".st-key-fig_loss .js-plotly-plot")).to_be_visible()
+        settle(page, charts=1)
         screenshot(page, f"layout_{name}_train_{layers}_layers")
         measure(page, survey, f"Model & training, {layers} layers")
 
@@ -552,7 +593,7 @@ def projector(request, e2e_server, e2e_browser) -> Survey:
 
             go_to(page, "Model & training", "Model & training")
             expect(page.locator(".st-key-fig_loss .js-plotly-plot")).to_be_visible()
-            settle(page, charts=2)
+            settle(page, charts=1)
             first_screen(page, survey, "Model & training, before a run", predictions=False)
             screenshot(page, f"layout_{name}_train_before_run")
             measure(page, survey, "Model & training, before a run")
@@ -609,7 +650,7 @@ def phone(e2e_server, e2e_browser) -> Survey:
 
             phone_go_to(page, survey, "Model & training", "Model & training")
             expect(page.locator(".st-key-fig_loss .js-plotly-plot")).to_be_visible()
-            settle(page, charts=2)
+            settle(page, charts=1)
             first_screen(page, survey, "Model & training, before a run", predictions=False)
             screenshot(page, f"layout_{name}_train_before_run")
             measure(page, survey, "Model & training, before a run")
