@@ -91,7 +91,8 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
     .params, the recurrent layers first, the head last); `cell`: the cell registry's entry for model.cell
     (`seqcore.cells.CELLS`); `sizes`: (features, outputs) of the built data, or None for what the settings say.
     Its natural width is DIAGRAM_COLUMN_PX a column (a wide page does not stretch it); its viewBox lets a narrower
-    page (a phone) shrink it to fit."""
+    page (a phone) shrink it to fit. The opening tag stands alone on the first line, so that Markdown (the page
+    shows it with st.markdown) reads the picture as a block of HTML and never its text as Markdown."""
     model, data = experiment.model, experiment.data
     m, k = sizes or data.task.sizes(data)
     steps = data.task.steps(data)
@@ -194,5 +195,5 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
     summary = "; ".join(_plain(" ".join(c[1])) for c in columns) + f"; {total:,} parameters in all"
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="network-diagram" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(summary)}" '
-            f'style="max-width:100%;height:auto" font-size="{_FONT_PX}" fill="{INK}">'
-            + "".join(parts) + "</svg>")
+            f'style="max-width:100%;height:auto" font-size="{_FONT_PX}" fill="{INK}">\n'  # see below
+            + "".join(parts) + "</svg>")  # no blank line: Markdown takes it all as one block of raw HTML

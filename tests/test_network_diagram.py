@@ -176,6 +176,10 @@ def test_the_diagram_is_short_has_its_own_width_and_shrinks_to_fit():
         assert fig.get("viewBox") == f"0 0 {width} {height}" and "max-width:100%" in fig.get("style")
         assert len(boxes(fig)) == columns
         assert all(float(b.get("width")) >= 0.85 * plots.DIAGRAM_COLUMN_PX for b in boxes(fig))  # room for text
+    experiment = Experiment()
+    markup = plots.network_diagram_svg(experiment, parameter_counts(experiment), CELLS["LSTM"])
+    first, rest = markup.split("\n", 1)  # a CommonMark HTML block: the opening tag alone on its line, no blank line
+    assert first.startswith("<svg ") and first.endswith(">") and all(line.strip() for line in rest.split("\n"))
     label = diagram()[0].get("aria-label")  # what a screen reader says: every part, and the total
     assert label.startswith("input x_t m = 10, one-hot T = 9 steps; LSTM 1 50 units") and label.endswith(
         "; 12,710 parameters in all")

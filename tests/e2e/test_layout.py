@@ -318,6 +318,10 @@ DIAGRAM_JS = "() => {" + COMMON_JS + """
         if (whole.right > Math.min(frame.right, innerWidth) + 1)
             faults.push(`network diagram (${fmt(whole)}) ${whole.right - Math.min(frame.right, innerWidth)} px past `
                         + `the right edge of its element or the window (${fmt(frame)}, ${innerWidth} px)`);
+        const foreign = [...svg.querySelectorAll('*')].filter(e => e.namespaceURI !== svg.namespaceURI)
+            .map(e => e.tagName);
+        if (foreign.length || svg.closest('p')) faults.push(`network diagram read as Markdown: inside a paragraph `
+                                                            + `or holding ${foreign.join(', ')}`);
         const labels = [...svg.querySelectorAll('text.label')]
             .map(t => ({text: squash(t.textContent), box: box(t), el: t})).filter(l => l.box.width > 0 && l.text);
         for (const l of labels) {
