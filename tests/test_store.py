@@ -173,10 +173,11 @@ def test_runs_are_listed_per_browser_newest_first(location):
     assert store.owner("run-1") == "b"
 
 
-def test_a_server_killed_mid_run_leaves_the_run_failed_with_every_epoch_it_reported(location):
-    script = textwrap.dedent(f"""
-        import sys, time
-        sys.path.insert(0, {str(ROOT)!r})
+def reporting_server(location, setup: str = "") -> subprocess.Popen:
+    """A server process that has recorded run-1 with four epochs in `location` and stays up until killed;
+    `setup`: Python it runs first (to pose as another machine, say)."""
+    script = (f"import sys, time\nsys.path.insert(0, {str(ROOT)!r})\n" + textwrap.dedent(setup)
+              + textwrap.dedent(f"""
         from tests.test_store import epoch_event, record, start_event
         from seqcore.store import RunStore
         run = record(RunStore({location!r}))
@@ -186,10 +187,17 @@ def test_a_server_killed_mid_run_leaves_the_run_failed_with_every_epoch_it_repor
             run.apply(epoch_event(epoch))
         print("reported", flush=True)
         time.sleep(60)
-    """)
+    """))
     server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    if server.stdout.readline().strip() != "reported":
+        server.kill()
+        raise AssertionError(f"the server process did not report (exit {server.wait(10)})")
+    return server
+
+
+def test_a_server_killed_mid_run_leaves_the_run_failed_with_every_epoch_it_reported(location):
+    server = reporting_server(location)
     try:
-        assert server.stdout.readline().strip() == "reported"
         assert RunStore(location).run("run-1").status == "running"  # its server still runs: not touched
     finally:
         server.send_signal(signal.SIGKILL)
@@ -205,24 +213,13 @@ def test_a_replica_on_another_machine_that_stops_has_its_runs_failed_once_its_he
     """Its process cannot be looked up from here: its heartbeat tells, and any replica's next listing acts."""
     import seqcore.store as store_module
 
-    script = textwrap.dedent(f"""
-        import socket, sys, time
+    replica = reporting_server(location, """
+        import socket
         socket.gethostname = lambda: "replica-b"  # the server of another machine
-        sys.path.insert(0, {str(ROOT)!r})
-        import seqcore.store as store_module
-        store_module.HEARTBEAT_S = 0.2
-        from tests.test_store import epoch_event, record, start_event
-        run = record(store_module.RunStore({location!r}))
-        run.mark_started()
-        run.apply(start_event())
-        for epoch in (1, 2, 3, 4):
-            run.apply(epoch_event(epoch))
-        print("reported", flush=True)
-        time.sleep(60)
+        import seqcore.store
+        seqcore.store.HEARTBEAT_S = 0.2
     """)
-    replica = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        assert replica.stdout.readline().strip() == "reported"
         store = RunStore(location)
         beats = [sql(store, "SELECT seen_at FROM servers WHERE server LIKE 'replica-b:%'")[0][0]]
         time.sleep(1.0)

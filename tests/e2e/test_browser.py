@@ -104,17 +104,21 @@ def test_the_data_downloads_as_csv_and_the_share_link_opens_from_the_sidebar(e2e
     screenshot(page, "data_downloaded")
 
 
-def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
-    page = e2e_page
-    open_app(page, e2e_server)
+def open_train_with_the_seed_preset(page, server: str) -> None:
+    """The seed preset loaded, then the Train page with EPOCHS epochs typed in (the share link follows)."""
+    open_app(page, server)
     load_preset(page, "seed")
-    assert share_link(page) == f"{e2e_server}/"  # the seed preset is the default experiment
-
+    assert share_link(page) == f"{server}/"  # the seed preset is the default experiment
     go_to(page, "Model & training", "Model & training")
     epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
     epochs.fill(str(EPOCHS))
     epochs.press("Enter")
     expect_share_link(page, f"t.epochs={EPOCHS}")
+
+
+def test_train_watch_it_learn_stop_and_find_the_run_again(e2e_server, e2e_page):
+    page = e2e_page
+    open_train_with_the_seed_preset(page, e2e_server)
 
     page.get_by_role("button", name="Train").click()
     expect(run_status(page)).to_contain_text(re.compile("Queued|Running"))
@@ -187,13 +191,7 @@ def test_pause_pressed_as_the_first_points_come_in_holds_until_resume(e2e_server
     """Pause and Resume, three times each, while the chart still gains points fast: each press holds for several
     ticks (one click's trigger was dispatched again a tick later, to the button then drawn, so Pause resumed)."""
     page = e2e_page
-    open_app(page, e2e_server)
-    load_preset(page, "seed")
-    go_to(page, "Model & training", "Model & training")
-    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
-    epochs.fill(str(EPOCHS))
-    epochs.press("Enter")
-    expect_share_link(page, f"t.epochs={EPOCHS}")
+    open_train_with_the_seed_preset(page, e2e_server)
     page.get_by_role("button", name="Train").click()
     poll_until("the first loss points", lambda: points_of(page, "Loss") > 3, FIRST_EPOCH_S)
     presses = [("Pause", r"Paused at epoch \d+"), ("Resume", r"Running")] * 3
