@@ -12,10 +12,12 @@ import html
 import re
 from collections.abc import Sequence
 
+from seqcore.plots import BLUE, GREY, ORANGE  # the charts' colours, so the picture matches them
+
 DIAGRAM_COLUMN_PX = 120  # one column (the input, a layer, the head) of the picture at its natural size
 DIAGRAM_STACK_FROM = 3  # layers drawn as one stacked box: four columns of 120 px are what a 390 px phone fits
 DIAGRAM_MAX_CIRCLES = 5  # unit circles drawn per layer: more units show as '… n units', never one circle each
-BLUE, ORANGE, GREY, INK = "#1f77b4", "#ff7f0e", "#7f7f7f", "#262730"
+INK, ARROW = "#262730", "#555555"  # Streamlit's text colour; the charts' baselines' grey
 _BOX_FILL = {"input": "#eef4fb", "layer": "#e8f1fa", "head": "#fff1e3"}
 _BOX_LINE = {"input": GREY, "layer": BLUE, "head": ORANGE}
 _LINE_PX, _PAD_PX, _CIRCLES_PX, _LOOP_PX = 16, 6, 14, 30  # one text line, a box's padding, the unit row, the loop
@@ -38,6 +40,7 @@ def _dropout_note(dropout: float, recurrent: float) -> str:
 
 
 def _esc(text) -> str:
+    """Text into the markup: into our light label markup, a tooltip or an attribute alike."""
     return html.escape(str(text), quote=True)
 
 
@@ -77,6 +80,12 @@ def _arrowhead(x: float, y: float, dx: float, dy: float, color: str, size: float
             f'fill="{color}"/>')
 
 
+def _arrow(x1: float, x2: float, y: float) -> str:
+    """A horizontal arrow from x1 to its tip at x2."""
+    return (f'<line x1="{x1:.1f}" y1="{y}" x2="{x2 - 6:.1f}" y2="{y}" stroke="{ARROW}" stroke-width="1.5"/>'
+            + _arrowhead(x2, y, 1, 0, ARROW))
+
+
 def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, int] | None = None) -> str:
     """The network of `experiment` as an SVG picture, left to right: the input per step (m features, or the
     one-hot size of a token or character vocabulary), each recurrent layer as a box with a few unit circles, its
@@ -100,31 +109,30 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
     *layer_rows, head_row = counts
     state = "h<sub>t−1</sub>, c<sub>t−1</sub>" if cell.has_cell_state else "h<sub>t−1</sub>"
     note = _dropout_note(model.dropout, model.recurrent_dropout)
-    esc = lambda text: html.escape(str(text), quote=False)  # noqa: E731 - text into our light markup
 
     columns = [("input", ["<b>input x<sub>t</sub></b>", f"m = {m:,}" + (", one-hot" if per_step else ""),
                           f"T = {steps:,} steps"],
                 f"x<sub>t</sub>: {'a one-hot vector of ' if per_step else ''}{m:,} "
                 f"{'symbols' if per_step else 'value' + ('s' if m != 1 else '')} per step, {steps:,} steps")]
-    gates = _gate_count(cell.blocks) + (f", {esc(model.activation)}" if model.cell == "SimpleRNN" else "")
-    blocks = (f"blocks: {esc(', '.join(cell.blocks))}"
-              + (f"; activation {esc(model.activation)}" if model.cell == "SimpleRNN" else ""))
-    formula = lambda row: f"{esc(row.name)}: {esc(row.formula)} = {esc(row.substituted)} = {row.params:,} parameters"  # noqa: E731
+    gates = _gate_count(cell.blocks) + (f", {_esc(model.activation)}" if model.cell == "SimpleRNN" else "")
+    blocks = (f"blocks: {_esc(', '.join(cell.blocks))}"
+              + (f"; activation {_esc(model.activation)}" if model.cell == "SimpleRNN" else ""))
+    formula = lambda row: f"{_esc(row.name)}: {_esc(row.formula)} = {_esc(row.substituted)} = {row.params:,} parameters"  # noqa: E731
     stacked = len(layer_rows) >= DIAGRAM_STACK_FROM
     for row in [] if stacked else layer_rows:
-        lines = [f"<b>{esc(row.name)}</b>", f"{model.units:,} units", gates, f"{row.params:,} params"] \
+        lines = [f"<b>{_esc(row.name)}</b>", f"{model.units:,} units", gates, f"{row.params:,} params"] \
             + ([note] if note else [])
         columns.append(("layer", lines, f"{formula(row)}<br>{blocks}<br>reads the layer below and its own {state} "
                                         "(the loop)"))
     if stacked:
-        lines = [f"<b>{len(layer_rows)} {esc(model.cell)} layers</b>", f"{model.units:,} units each", gates,
+        lines = [f"<b>{len(layer_rows)} {_esc(model.cell)} layers</b>", f"{model.units:,} units each", gates,
                  f"{sum(row.params for row in layer_rows):,} params"] + ([note] if note else [])
         columns.append(("layer", lines, "<br>".join(formula(row) for row in layer_rows)
                         + f"<br>{blocks}<br>each reads the layer below and its own {state} (the loop)"))
     reads = "at every step" if per_step else "after the last step"
     columns.append(("head", ["<b>Dense head</b>", f"k = {k:,}, {'softmax' if per_step else 'linear'}", reads,
                              f"{head_row.params:,} params"],
-                    f"{esc(head_row.name)}: {esc(head_row.formula)} = {esc(head_row.substituted)} = "
+                    f"{_esc(head_row.name)}: {_esc(head_row.formula)} = {_esc(head_row.substituted)} = "
                     f"{head_row.params:,} parameters<br>"
                     + ("a softmax over the next symbol, at every step (many-to-many)" if per_step else
                        f"{k:,} value{'s' if k != 1 else ''} from h<sub>T</sub>, after the last step (many-to-one)")))
@@ -160,9 +168,7 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
                          "</text>")
             baseline += _LINE_PX + (_SUB_DY_PX if "<sub>" in line else 0)  # room for a subscript's tail
         if i:  # the arrow in from the column before
-            start, end = cx - col + box_w / 2, left_edge
-            group.append(f'<line x1="{start:.1f}" y1="{mid}" x2="{end - 6:.1f}" y2="{mid}" stroke="#555555" '
-                         'stroke-width="1.5"/>' + _arrowhead(end, mid, 1, 0, "#555555"))
+            group.append(_arrow(cx - col + box_w / 2, left_edge, mid))
         if part == "layer":
             shown = min(model.units, DIAGRAM_MAX_CIRCLES)
             gap = min(0.11 * col, box_w * 0.7 / max(shown, 1))
@@ -185,8 +191,7 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
         parts.append(f'<g class="part {part}">{"".join(group)}</g>')
     out_x = (len(columns) + 0.3) * col
     last_right = (len(columns) - 0.5) * col + box_w / 2
-    parts.append(f'<line x1="{last_right:.1f}" y1="{mid}" x2="{out_x - 20:.1f}" y2="{mid}" stroke="#555555" '
-                 'stroke-width="1.5"/>' + _arrowhead(out_x - 14, mid, 1, 0, "#555555"))
+    parts.append(_arrow(last_right, out_x - 14, mid))
     parts.append(f'<text class="label" x="{out_x - 12:.1f}" y="{mid + 5}" font-size="14">'
                  f'{_tspans("ŷ<sub>t</sub>" if per_step else "ŷ")}</text>')
     # The total where the input's column has no loop above it: a title would cost the picture a row.
