@@ -13,6 +13,7 @@ state.show_notices()
 experiment = state.experiment()
 sizes = runs.data_sizes()
 counts = parameter_counts(experiment, sizes)
+runs.compile_ahead(experiment)  # while the person looks at the settings, an idle worker compiles their network
 # The title beside the network's picture: on a 1280 × 800 projector the settings, Train and the first live
 # charts then fit the first screen, as in TensorFlow Playground.
 heading, picture = st.columns([1.25, 2.5], vertical_alignment="center")

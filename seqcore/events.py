@@ -27,6 +27,9 @@ class StartEvent:
     probe_w: np.ndarray | None
     seconds_to_build: float
     xla: bool = False  # the training step is compiled with XLA (training.use_xla); runs stored before it: False
+    # The network came from the worker's cache of compiled models (an earlier run of it, or compiled ahead of Train),
+    # so its first epoch had nothing to trace; runs stored before it: False.
+    compiled_before: bool = False
     # A text run's symbols in id order, the unknown last: its ids read back as it trained, even where its text is
     # built again from a different Python's built-in corpus. None for other runs.
     vocabulary: str | None = None

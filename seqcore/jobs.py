@@ -31,7 +31,7 @@ from seqcore.backend import COMMANDS, JobHandle, JobRecord, QueueFull, Recorder,
 from seqcore.config import ConfigError, Experiment
 from seqcore.events import EndEvent
 from seqcore.models import installed_backends
-from seqcore.protocol import Command, Exit, Idle, JobEvent, Ready, RunJob
+from seqcore.protocol import Command, CompileAhead, CompiledAhead, Exit, Idle, JobEvent, Ready, RunJob
 
 # The folder that holds the seqcore package in use (a checkout or site-packages): workers start there, so
 # `python -m seqcore.worker` imports this very copy of the engine.
@@ -117,6 +117,8 @@ class _Worker:
                     job.record.apply(message.event)
             elif isinstance(message, Idle):
                 self.manager._worker_idle(self)
+            elif isinstance(message, CompiledAhead):
+                self.manager.compiled_ahead.append(message)
         self.process.wait()
         self.manager._worker_died(self)
 
@@ -177,6 +179,7 @@ class JobManager:
         self._ids = itertools.count(1)
         self._prefix = f"{int(time.time()):x}{secrets.token_hex(4)}"  # unique across replicas too
         self._closed = False
+        self.compiled_ahead: collections.deque[CompiledAhead] = collections.deque(maxlen=100)  # workers' reports
         self._warm = min(warm, self.slots)
         if warm_delay_s > 0:
             timer = threading.Timer(warm_delay_s, self._start_warm)
@@ -223,6 +226,23 @@ class JobManager:
             self._queue.append(job)
         self._dispatch()
         return JobHandle(record, self)
+
+    def compile_ahead(self, experiment: Experiment, *, limits: run_limits.Limits | None = None,
+                      uploaded: np.ndarray | None = None) -> bool:
+        """Have the worker that would take the next job compile this network while it is idle; False (nothing
+        sent) when no worker is idle and ready, jobs are waiting, or the experiment is over the limits."""
+        try:
+            run_limits.check(experiment, limits or self.limits, uploaded=uploaded)
+        except ConfigError:
+            return False
+        with self._lock:
+            if self._closed or self._queue:
+                return False
+            backend = experiment.train.backend
+            # The worker _dispatch would pick: the first idle, ready one of this Keras backend.
+            worker = next((w for w in self._workers if w.job is None and not w.retiring and w.backend == backend
+                           and w.ready.is_set()), None)
+            return worker is not None and worker.send(CompileAhead(experiment.to_dict(), uploaded))
 
     def control(self, job_id: str, command: str) -> None:
         if command not in COMMANDS:

@@ -47,6 +47,9 @@ class Limits:
     max_pair_queue: int | None  # an A/B comparison (two runs) is refused while this many wait; None: never
     max_values: int  # values in a run's input array (sequences × steps × features): what one link may build
     worker_memory_mb: float  # a worker over this is stopped; runs estimated near it are refused beforehand
+    # Whether the Train page has an idle worker compile the network as its settings change, before Train: one
+    # person's machine has the idle time; a hosted server's cores are the class's, so it waits for Train.
+    compile_ahead: bool = False
 
 
 # Where each limit applies in the experiment.
@@ -59,7 +62,7 @@ LIMITED_FIELDS = {
 LOCAL = Limits(name="local", units=1024, layers=4, seq_len=1000, n_sequences=100_000, n_points=200_000,
                epochs=10_000, batch_size=4096, time_limit_s=86_400.0, upload_mb=200, text_chars=10_000_000,
                max_vocab=1000, slots=None, max_queued=None, max_pair_queue=None, max_values=50_000_000,
-               worker_memory_mb=8000.0)
+               worker_memory_mb=8000.0, compile_ahead=True)
 HOSTED = Limits(name="hosted", units=128, layers=2, seq_len=200, n_sequences=5_000, n_points=20_000,
                 epochs=300, batch_size=512, time_limit_s=120.0, upload_mb=5, text_chars=300_000, max_vocab=300,
                 slots=None, max_queued=60, max_pair_queue=10, max_values=5_000_000, worker_memory_mb=3000.0)

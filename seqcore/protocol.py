@@ -22,6 +22,14 @@ class RunJob:
 
 
 @dataclass(frozen=True)
+class CompileAhead:
+    """Compile this network while idle, so that a run of it soon starts without tracing; any message that
+    arrives meanwhile cuts it short."""
+    experiment: dict  # Experiment.to_dict()
+    uploaded: np.ndarray | None
+
+
+@dataclass(frozen=True)
 class Command:
     name: str  # 'stop', 'pause' or 'resume' (backend.COMMANDS)
 
@@ -42,6 +50,12 @@ class Ready:
 class JobEvent:
     job_id: str
     event: Any  # a seqcore.events record
+
+
+@dataclass(frozen=True)
+class CompiledAhead:
+    compiled: bool  # False: compiled before, no data to build, cut short before it began, or failed
+    seconds: float
 
 
 @dataclass(frozen=True)

@@ -381,6 +381,12 @@ class RayBackend:
         threading.Thread(target=self._run, args=(job,), name=f"seqcore-ray-{job_id}", daemon=True).start()
         return JobHandle(record, self)
 
+    def compile_ahead(self, experiment: Experiment, *, limits: run_limits.Limits | None = None,
+                      uploaded: np.ndarray | None = None) -> bool:
+        """Nothing, on a cluster: which trainer takes the next run is the scheduler's choice at that moment, so a
+        guess would compile on one trainer and train on another, taking a slot that people's runs share."""
+        return False
+
     def control(self, job_id: str, command: str) -> None:
         if command not in COMMANDS:
             raise ValueError(f"command {command!r} is not one of {', '.join(COMMANDS)}")

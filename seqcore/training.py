@@ -23,7 +23,7 @@ from seqcore import compat, reference
 from seqcore.baselines import baselines
 from seqcore.cells import CELLS
 from seqcore.config import Experiment
-from seqcore.data import SequenceData, build_data, fresh_training_split
+from seqcore.data import DataError, SequenceData, build_data, fresh_training_split
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
 from seqcore.models import UNROLL_MAX_STEPS, build_model, metric_name, without_levers
 from seqcore.tasks import SERIES, TEXT
@@ -36,7 +36,8 @@ FLOPS_PER_EXECUTION = 2e8  # batches are grouped until an execution costs about 
 
 
 class Control:
-    """Stop / pause / deadline, asked once per execution. This base one only knows the deadline."""
+    """Stop / pause / deadline, asked once before training begins and once per execution. This base one only
+    knows the deadline."""
 
     def __init__(self, deadline_s: float | None = None):
         self.started = time.monotonic()
@@ -351,6 +352,22 @@ def fresh_dataset(experiment: Experiment, data: SequenceData, steps_per_epoch: i
     return tf.data.Dataset.from_generator(batches, output_signature=signature)
 
 
+def training_dataset(experiment: Experiment, data: SequenceData, steps_per_epoch: int):
+    """A repeated, shuffled dataset: one iterator for the whole run instead of one per epoch. No tf.data
+    autotuning: with it, `fit` took 0-5 s to return after the last epoch (tearing down the tuner; 3 of 6 runs
+    over 0.4 s, measured), a pause before every run's end; batches of in-memory arrays need no tuning."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    if experiment.data.fresh_data:
+        return fresh_dataset(experiment, data, steps_per_epoch).prefetch(2).with_options(options)
+    tensors = (data.x_train, data.y_train) if data.w_train is None else (data.x_train, data.y_train, data.w_train)
+    return (tf.data.Dataset.from_tensor_slices(tensors)
+            .shuffle(len(data.x_train), seed=experiment.train.seed, reshuffle_each_iteration=True)
+            .batch(experiment.train.batch_size).repeat().prefetch(2).with_options(options))
+
+
 def train(experiment: Experiment, emit: Callable[[object], None], control: Control | None = None, *,
           uploaded: np.ndarray | None = None, save_artifacts: bool = True,
           data: SequenceData | None = None, models: ModelCache | None = None) -> EndEvent:
@@ -359,8 +376,6 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
 
     `models`: compiled models kept from earlier runs in this process (a worker's), reused by architecture.
     """
-    import tensorflow as tf
-
     control = control or Control(experiment.train.time_limit_s)
     t_build = time.monotonic()
     data = data or build_data(experiment.data, uploaded)
@@ -369,6 +384,7 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     steps_per_epoch = math.ceil(n_train / train_cfg.batch_size)
     spe = steps_per_execution(experiment, data.n_features, steps_per_epoch)
     xla = use_xla(experiment, data, cached=models is not None and models.has(experiment, data, spe, True))
+    compiled_before = models is not None and models.has(experiment, data, spe, xla)
     if models:
         model = models.model_for(experiment, data, spe, xla)
     else:
@@ -377,23 +393,12 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
     build_state(model, data)
     probe_x, probe_y, probe_w = data.one_hot_rows("val", PROBE_SIZE)
 
-    # A repeated, shuffled dataset: one iterator for the whole run instead of one per epoch. No tf.data
-    # autotuning: with it, `fit` took 0-5 s to return after the last epoch (tearing down the tuner; 3 of 6 runs
-    # over 0.4 s, measured), a pause before every run's end; batches of in-memory arrays need no tuning.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    if experiment.data.fresh_data:
-        dataset = fresh_dataset(experiment, data, steps_per_epoch).prefetch(2).with_options(options)
-    else:
-        tensors = (data.x_train, data.y_train) if data.w_train is None else (data.x_train, data.y_train, data.w_train)
-        dataset = (tf.data.Dataset.from_tensor_slices(tensors)
-                   .shuffle(n_train, seed=train_cfg.seed, reshuffle_each_iteration=True)
-                   .batch(train_cfg.batch_size).repeat().prefetch(2).with_options(options))
+    dataset = training_dataset(experiment, data, steps_per_epoch)
 
     emit(StartEvent(n_train=n_train, n_val=len(data.x_val), n_test=len(data.x_test), steps_per_epoch=steps_per_epoch,
                     steps_per_execution=spe, metric=metric_name(experiment), baselines=baselines(data, with_hmm=True),
                     probe_x=probe_x, probe_y=probe_y, probe_w=probe_w,
-                    seconds_to_build=time.monotonic() - t_build, xla=xla,
+                    seconds_to_build=time.monotonic() - t_build, xla=xla, compiled_before=compiled_before,
                     vocabulary="".join(data.vocabulary.chars) if data.vocabulary else None))
     state = {"status": "running", "reason": "", "t0": time.monotonic(), "epoch_started": 0.0}
     history = []
@@ -447,6 +452,32 @@ def train(experiment: Experiment, emit: Callable[[object], None], control: Contr
                    test_metrics=test_metrics, artifacts=artifacts)
     emit(end)
     return end
+
+
+def compile_ahead(experiment: Experiment, models: ModelCache, *, uploaded: np.ndarray | None = None,
+                  interrupted: Callable[[], bool] = lambda: False) -> bool:
+    """Compile this experiment's network into `models` before anyone asks to train it, so that a Train pressed
+    later starts without tracing. It traces what a run's first point waits for and nothing else: the training
+    step, on one execution of steps of the run's own dataset, and the validation step (a model the cache resets to
+    a fresh start when a run takes it). False when the network was compiled already, the settings build no data, or
+    `interrupted()` (asked once the data is built) is true: once begun, the compile goes on to its end, a second or
+    two, which the run that interrupts it, most often of this very network, would spend anyway."""
+    try:
+        data = build_data(experiment.data, uploaded)
+    except DataError:
+        return False  # the pages say what is wrong with these settings; nothing to compile
+    steps_per_epoch = math.ceil(len(data.x_train) / experiment.train.batch_size)
+    spe = steps_per_execution(experiment, data.n_features, steps_per_epoch)
+    xla = use_xla(experiment, data, cached=models.has(experiment, data, spe, True))
+    if models.has(experiment, data, spe, xla) or interrupted():
+        return False
+    model = models.model_for(experiment, data, spe, xla)
+    build_state(model, data)
+    model.fit(training_dataset(experiment, data, steps_per_epoch), steps_per_epoch=spe, epochs=1, shuffle=False,
+              verbose=0)
+    _evaluate(model, data.x_val[:EVAL_CHUNK], data.y_val[:EVAL_CHUNK],
+              None if data.w_val is None else data.w_val[:EVAL_CHUNK])
+    return True
 
 
 HISTORY_COLUMNS = ("epoch", "loss", "metric", "val_loss", "val_metric", "seconds", "samples_per_s", "elapsed")

@@ -16,7 +16,7 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 
-from seqcore.protocol import Command, Exit, Idle, JobEvent, Ready, RunJob
+from seqcore.protocol import Command, CompileAhead, CompiledAhead, Exit, Idle, JobEvent, Ready, RunJob
 from seqcore.training import Control
 
 
@@ -113,6 +113,27 @@ def run_job(experiment: dict, emit, control_for, *, uploaded, save_artifacts: bo
         gc.collect()
 
 
+def compile_in_idle_time(message: CompileAhead, inbox: Connection, outbox: Connection, models) -> None:
+    """Compile a network the pages expect to train next, and say so. A message waiting before it begins (a run,
+    a newer network to compile) skips it; the pool keeps this worker idle meanwhile."""
+    import keras
+
+    from seqcore.config import ConfigError, Experiment
+    from seqcore.training import compile_ahead
+
+    started, evicted, compiled = time.monotonic(), models.evicted, False
+    try:
+        compiled = compile_ahead(Experiment.from_dict(message.experiment), models, uploaded=message.uploaded,
+                                 interrupted=lambda: inbox.poll(0))
+    except ConfigError:
+        pass  # the pages refuse such settings with their own message
+    except Exception:  # a guess that failed costs nothing but its log line: the worker keeps serving
+        traceback.print_exc()
+    if models.evicted != evicted:  # as after a run: free what the cache let go
+        keras.backend.clear_session()
+    outbox.send(CompiledAhead(compiled=compiled, seconds=time.monotonic() - started))
+
+
 def serve(inbox: Connection, outbox: Connection) -> None:
     keras = start_keras()
     from seqcore.training import ModelCache
@@ -127,6 +148,9 @@ def serve(inbox: Connection, outbox: Connection) -> None:
             return
         if isinstance(message, Exit):
             return
+        if isinstance(message, CompileAhead):
+            compile_in_idle_time(message, inbox, outbox, models)
+            continue
         if not isinstance(message, RunJob):
             continue  # a stop or pause that arrived after its job ended
 

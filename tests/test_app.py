@@ -188,6 +188,33 @@ def test_units_change_the_parameter_count_and_the_url():
     assert share_link(at).endswith("/?m.units=8")
 
 
+@pytest.mark.parametrize("hosted", [False, True])
+def test_the_train_page_has_an_idle_worker_compile_each_new_network_before_train_but_not_when_hosted(
+        monkeypatch, request, hosted):
+    """Locally, each change of settings on the Train page sends its network to be compiled in idle time, so the
+    Train pressed next shows a first point without the compile; a rerun that changes nothing sends nothing. A hosted
+    server's cores are the class's: it compiles only what someone trains."""
+    from pages.ui.state import limits
+    from seqcore.jobs import JobManager
+
+    asked = []
+    monkeypatch.setattr(JobManager, "compile_ahead", lambda self, experiment, **kw: asked.append(experiment) or True)
+    if hosted:
+        monkeypatch.setenv("SEQCORE_HOSTED", "1")
+    limits.clear()  # the server's limits are read once per process: read them again under this setting
+    request.addfinalizer(limits.clear)
+    at = open_app("pages/train.py")
+    at.number_input(key="w.model.units").set_value(8).run()
+    at.run()
+    at.selectbox(key="w.model.cell").set_value("GRU").run()
+    assert not at.exception, _exceptions(at)
+    if hosted:
+        assert asked == []
+    else:
+        assert [(e.model.cell, e.model.units) for e in asked] == [("LSTM", 50), ("LSTM", 8), ("GRU", 8)]
+        assert asked[-1] == experiment_of(at)
+
+
 def test_cell_and_layers_change_the_parameter_table():
     at = open_app("pages/train.py")
     at.selectbox(key="w.model.cell").set_value("GRU").run()

@@ -115,6 +115,48 @@ def test_stop_takes_effect_at_once(backend, wait_until):
     assert view.end.epochs_done == len(view.history)
 
 
+def test_an_idle_worker_compiles_the_next_network_ahead_and_its_run_starts_compiled(make_backend, wait_until):
+    """The local pool's idle time: the Train page asks for the settings on screen, and the run of them that
+    follows takes the compiled network; a run of another network compiles its own."""
+    pool = make_backend("local", slots=1, warm=1)
+    assert pool.wait_ready(START_S)
+    network = SHORT.with_values(**{"model.units": 11})
+    assert pool.compile_ahead(network)
+    wait_until(lambda: len(pool.compiled_ahead) == 1, START_S, "the worker's report of the compile")
+    assert pool.compiled_ahead[0].compiled
+    assert pool.running() == 0 and pool.queued() == 0  # it never counted as a run
+    job = pool.submit(network)
+    assert job.wait(START_S)
+    view = job.view()
+    assert (view.status, len(view.history)) == ("finished", 3) and view.start.compiled_before
+    other = pool.submit(network.with_values(**{"model.units": 12}))
+    assert other.wait(START_S) and not other.view().start.compiled_before
+    assert other.view().status == "finished"
+
+
+def test_compiling_ahead_waits_for_an_idle_worker_and_a_run_sent_meanwhile_trains(make_backend, wait_until):
+    pool = make_backend("local", slots=1, warm=1)
+    assert pool.wait_ready(START_S)
+    from seqcore.limits import HOSTED
+
+    assert not pool.compile_ahead(SHORT.with_values(**{"model.units": 200}), limits=HOSTED)  # over: nothing sent
+    busy = pool.submit(LONG, save_artifacts=False)
+    wait_until(lambda: busy.view().epoch >= 1, START_S, "the first run training")
+    assert not pool.compile_ahead(SHORT)  # its worker trains a run
+    waiting = pool.submit(SHORT.with_values(**{"model.units": 13}), save_artifacts=False)
+    assert not pool.compile_ahead(SHORT)  # and a run waits for it
+    busy.stop()
+    assert waiting.wait(START_S) and waiting.view().status == "finished"
+    wait_until(lambda: pool.running() == 0, 10, "the worker idle")
+    # A run submitted right behind a compile of another network: the worker skips that compile, or ends it if it
+    # had begun, then trains the run.
+    assert pool.compile_ahead(SHORT.with_values(**{"model.units": 14}))
+    right_after = pool.submit(SHORT.with_values(**{"model.units": 15}), save_artifacts=False)
+    assert right_after.wait(START_S) and right_after.view().status == "finished"
+    assert len(right_after.view().history) == 3 and not right_after.view().start.compiled_before
+    assert len(pool.compiled_ahead) == 1  # skipped, or (begun before the run came) ended first: the run came after
+
+
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_a_worker_too_busy_to_stop_is_replaced_and_the_run_ends_stopped(kind, make_backend, wait_until):
     """A worker still tracing a big model cannot poll for Stop; the person must not wait it out. Simulated

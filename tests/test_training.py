@@ -11,7 +11,7 @@ import pytest
 
 from seqcore.config import Experiment, preset
 from seqcore.events import EndEvent, EpochEvent, SnapshotEvent, StartEvent
-from seqcore.training import Control, ModelCache, train, write_artifacts
+from seqcore.training import Control, ModelCache, compile_ahead, train, write_artifacts
 
 EPOCHS, EVERY = 5, 2
 
@@ -174,6 +174,40 @@ def test_an_initialisation_lever_reuses_the_compiled_model_and_starts_from_its_o
     assert models.hits == 1
     np.testing.assert_allclose(cached, fresh, rtol=1e-5)
     assert not np.allclose(cached, _losses(base), rtol=1e-4)  # the lever changed the run
+
+
+def _start(experiment, models) -> StartEvent:
+    events = []
+    train(experiment, events.append, models=models, save_artifacts=False)
+    return next(e for e in events if isinstance(e, StartEvent))
+
+
+def test_a_network_compiled_ahead_of_train_starts_compiled_and_learns_the_curve_of_a_fresh_build():
+    """What an idle worker does while a person changes settings: compile the network. The run that follows takes
+    it from the cache, traced already, and learns the same curve as a run that compiled its own network."""
+    experiment = preset("seed").apply_overrides(["train.epochs=3", "model.units=7", "data.n_sequences=40"])
+    fresh = _losses(experiment)
+    models = ModelCache()
+    assert compile_ahead(experiment, models)
+    assert not compile_ahead(experiment, models)  # compiled already: nothing more to do
+    events = []
+    train(experiment, events.append, models=models)
+    assert models.hits == 1
+    assert next(e for e in events if isinstance(e, StartEvent)).compiled_before
+    np.testing.assert_allclose([e.loss for e in events if isinstance(e, EpochEvent)], fresh, rtol=1e-5)
+    assert not _start(experiment.with_values(**{"model.units": 9}), models).compiled_before
+
+
+def test_compiling_ahead_does_not_begin_when_a_run_is_waiting_already():
+    experiment = preset("seed").apply_overrides(["train.epochs=3", "model.units=5", "data.n_sequences=40"])
+    models = ModelCache()
+    assert not compile_ahead(experiment, models, interrupted=lambda: True)
+    assert not _start(experiment, models).compiled_before  # nothing was put in the cache
+
+
+def test_compiling_ahead_settings_that_build_no_data_does_nothing():
+    bad = preset("seed").apply_overrides(["data.generator=csv", "data.csv_column=value"])  # and no file given
+    assert not compile_ahead(bad, ModelCache())
 
 
 def test_a_changed_architecture_gets_its_own_model():

@@ -54,7 +54,10 @@ def _status(view: JobView) -> None:
                 f"({view.waited_s:.0f} s so far, about {view.estimated_wait_s:.0f} s to go). Others are training "
                 "on this server; your run starts by itself.")
     elif view.status == "starting" or (view.status == "running" and not view.history):
-        if view.start is not None and view.start.xla:
+        if view.start is not None and view.start.compiled_before:
+            st.info("Starting… This worker has the network compiled already (by an earlier run of it, or while "
+                    "you chose the settings): its first epoch comes at once.")
+        elif view.start is not None and view.start.xla:
             st.info("Compiling the network with XLA on… Its first epoch also compiles its steps with XLA (5-11 s "
                     "more for a network this worker has not trained before), which then trains each step faster; "
                     "the speed shows from the second epoch on.")

@@ -356,6 +356,27 @@ def start_run(experiment: Experiment, uploaded: np.ndarray | None) -> JobHandle:
     return job
 
 
+def compile_ahead(experiment: Experiment) -> None:
+    """On one person's machine (limits.compile_ahead), have an idle worker compile the network of the settings on
+    screen once per change of them, so that the Train pressed next shows its first point without that compile (2 s
+    or more for a new network). Only while the session has no run: its own run holds the worker."""
+    if not state.limits().compile_ahead or state.pending_errors() or (
+            st.session_state.get(session.COMPILED_AHEAD) == experiment):
+        return
+    latest = run_registry().latest(_tab().browser)
+    if latest is not None and not latest.done:
+        return
+    made, _ = _backend_or_reason()
+    try:
+        values, _ = state.uploaded()
+    except DataError:
+        return  # the page says what is wrong with the data; nothing worth compiling
+    if made is None or state.missing_upload():
+        return
+    if made.compile_ahead(experiment, limits=state.limits(), uploaded=values):
+        st.session_state[session.COMPILED_AHEAD] = experiment
+
+
 def start_pair(first: Experiment, second: Experiment, uploaded: np.ndarray | None) -> tuple[JobHandle, JobHandle]:
     """Two runs side by side (an A/B comparison), queued as two jobs; QueueFull (or ConfigError) for either
     leaves neither running. Hosted, a pair is refused while the queue is already long (`limits.max_pair_queue`)."""

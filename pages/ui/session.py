@@ -56,6 +56,7 @@ FULL_RERUN_ASKED = "full_rerun_asked"
 REDRAW_ALL = "redraw_all"
 FIGURES_MEMO = "live_figures_memo"
 PREVIOUS_RUN = "previous_run"
+COMPILED_AHEAD = "compiled_ahead"  # the settings a worker was last asked to compile before Train
 THEORY_SECTION = "theory.section"  # the Theory page's open tab (its widget key)
 THEORY_CELL = "theory.cell"  # the cell whose equations and code it shows
 
