@@ -60,6 +60,8 @@ POSITIONS_FRESH_S = 0.25  # how old the queue positions a page shows may be (one
 RESTART_S = 300.0  # how long a restarting trainer may take to import Keras and warm up before it is used anyway
 CALL_TIMEOUT_S = 10.0  # a scheduler that does not answer within this is taken as gone
 LEASE_S = 30.0  # a running job whose web server has not called in this long is stopped (the server is gone)
+# Events that come this soon after one another travel to the web server together (pages redraw every 1-2 s).
+GATHER_S = 0.05
 
 
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
@@ -119,6 +121,20 @@ class QueueControl(Control):
         return None
 
 
+def gathered(events: queue.SimpleQueue, done: object, window_s: float = GATHER_S) -> list:
+    """The next event and those that follow it within `window_s`, up to `done`: one message to the web server for
+    several epochs of a fast run. Each message costs the actor's streaming thread time under the GIL that the
+    training thread waits for."""
+    batch = [events.get()]
+    deadline = time.monotonic() + window_s
+    while batch[-1] is not done and (left := deadline - time.monotonic()) > 0:
+        try:
+            batch.append(events.get(timeout=left))
+        except queue.Empty:
+            break
+    return batch
+
+
 @ray.remote
 class Trainer:
     """A warm trainer on one CPU of the cluster: trains one job at a time, its events streamed back. Its web server
@@ -157,7 +173,8 @@ class Trainer:
             control.commands.put(name)
 
     def run(self, job_id: str, experiment: dict, uploaded: np.ndarray | None, save_artifacts: bool):
-        """Train the job in a thread of this actor, yielding each event as it comes, the EndEvent last."""
+        """Train the job in a thread of this actor, yielding its events as they come (those close together in
+        one list: `gathered`), the EndEvent last."""
         from seqcore.worker import run_job
 
         events: queue.SimpleQueue = queue.SimpleQueue()
@@ -185,8 +202,14 @@ class Trainer:
         thread.start()
         streamed = False
         try:
-            while (event := events.get()) is not done:
-                yield event
+            ended = False
+            while not ended:
+                batch = gathered(events, done)
+                ended = batch[-1] is done
+                if ended:
+                    batch.pop()
+                if batch:
+                    yield batch
             streamed = True
         finally:
             if not streamed and job_id in self.controls:  # Ray closed the stream: its web server is gone
@@ -392,11 +415,12 @@ class RayBackend:
             raise ValueError(f"command {command!r} is not one of {', '.join(COMMANDS)}")
         with self._lock:
             job = self._jobs.get(job_id)
+            trainer = None if job is None else job.trainer
         if job is not None and job.record.done:
             return
-        if job is not None and job.trainer is not None:
+        if trainer is not None:
             job.record.apply_command(command)
-            job.trainer.command.remote(job_id, command)  # straight to its trainer: a stop lands within a batch
+            trainer.command.remote(job_id, command)  # straight to its trainer: a stop lands within a batch
             return
         with contextlib.suppress(RayError):  # a scheduler gone: the job's own thread ends the job
             ray.get(self.scheduler.control.remote(job_id, command), timeout=CALL_TIMEOUT_S)
@@ -478,16 +502,18 @@ class RayBackend:
         if turn[0] == "stopped":
             self._end(job, EndEvent(status="stopped", reason=turn[1], epochs_done=0))
             return
-        _, job.trainer_index, trainer = turn
-        record.mark_started()
-        job.trainer = trainer
+        _, trainer_index, trainer = turn
+        with self._lock:  # together, as `control` reads them: a Pause between the two was sent but not shown
+            record.mark_started()
+            job.trainer_index, job.trainer = trainer_index, trainer
         self._positions_at = 0.0
         died = False
         try:
             events = trainer.run.options(num_returns="streaming").remote(
                 record.id, record.experiment.to_dict(), job.uploaded, job.save_artifacts)
             for ref in events:
-                record.apply(ray.get(ref))
+                for event in ray.get(ref):
+                    record.apply(event)
         except RayActorError as err:
             died = True
             record.finish(EndEvent(status=job.kill_status,
