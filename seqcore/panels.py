@@ -14,6 +14,7 @@ import numpy as np
 
 from seqcore import evaluation, plots, reference, saturation, text
 from seqcore.data import SequenceData
+from seqcore.empty_chart import empty_chart_svg
 from seqcore.events import EpochEvent, SnapshotEvent, StartEvent
 from seqcore.tasks import MARKED, SERIES, TEXT, TOKENS
 
@@ -77,6 +78,15 @@ def metric_label(metric: str) -> str:
     return "accuracy" if metric == "accuracy" else "mean absolute error"
 
 
+LOSS_TITLE = "Loss (train and validation)"
+
+
+def empty_loss_panel(epochs: int) -> str:
+    """The loss chart before a run's first point, as an SVG frame (no Plotly needed): its x axis over the epochs
+    the run will train."""
+    return empty_chart_svg(LOSS_TITLE, "epoch", epochs, "loss", note="The curve grows here as the network learns")
+
+
 def loss_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, log_y=False, smoothing=0.0,
                previous: tuple[str, tuple[EpochEvent, ...]] | None = None):
     """`previous`: (label, history) of the run before, drawn faded. A text run's loss (nats, as Keras reports it)
@@ -84,7 +94,7 @@ def loss_panel(history: tuple[EpochEvent, ...], start: StartEvent | None, *, log
     base = loss_baselines(start.baselines if start else {})
     train, val = _column(history, "loss"), _column(history, "val_loss")
     before = _previous(previous, "loss", "val_loss")
-    title, label = "Loss (train and validation)", "loss"
+    title, label = LOSS_TITLE, "loss"
     if in_bits(base):
         train, val = _bits(train), _bits(val)
         before = before and (before[0], before[1], _bits(before[2]), _bits(before[3]))

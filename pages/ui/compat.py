@@ -6,6 +6,10 @@ tests/test_compat.py fails, naming the name, when the installed Streamlit no lon
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
+
 # name -> why the dashboard uses it (tests/test_compat.py checks that each still exists)
 PRIVATE_NAMES = {
     "streamlit.delta_generator._use_warning_has_been_displayed":
@@ -38,3 +42,38 @@ def leave_pages_directory_mode() -> None:
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
+
+
+# Streamlit's frontend loads Plotly's own JavaScript as one lazy chunk of its build, named so (not a Python name:
+# tests/test_compat.py checks that the installed Streamlit still has one).
+PLOTLY_CHUNK_GLOB = "static/js/PlotlyChart.*.js"
+
+
+@functools.cache
+def plotly_chunk() -> str | None:
+    """The file name of the chunk of Streamlit's frontend that holds Plotly's JavaScript, or None if its build
+    has no such file."""
+    import streamlit
+
+    found = sorted(Path(streamlit.__file__).parent.joinpath("static").glob(PLOTLY_CHUNK_GLOB))
+    return found[0].name if len(found) == 1 else None
+
+
+def plotly_preload_script() -> str | None:
+    """A script that has the browser load Plotly's chunk once the page is drawn and the browser idle (None where
+    the chunk is not found: Plotly then loads with the first chart, as Streamlit does it). The chunk's URL is
+    resolved against Streamlit's own entry module, so it is the very module the first chart imports later, which
+    the browser then finds loaded and run."""
+    chunk = plotly_chunk()
+    if chunk is None:
+        return None
+    return ("<script>(() => {"
+            "const entry = document.querySelector('script[type=module][src*=\"static/js/index.\"]');"
+            "if (!entry || window.__seqPlotlyPreload) return;"
+            "window.__seqPlotlyPreload = 'waiting';"
+            f"const url = new URL({json.dumps('./' + chunk)}, entry.src).href;"
+            "const load = () => { window.__seqPlotlyPreload = 'loading';"
+            "import(url).then(() => { window.__seqPlotlyPreload = 'loaded'; },"
+            " () => { window.__seqPlotlyPreload = 'failed'; }); };"
+            "(window.requestIdleCallback || (f => setTimeout(f, 200)))(load, {timeout: 2000});"
+            "})();</script>")

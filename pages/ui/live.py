@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import compare, refresh, replay, runs, session, state, textview
+from pages.ui import compare, compat, refresh, replay, runs, session, state, textview
 from pages.ui.dataview import markdown_table
 from pages.ui.safe import md
 from seqcore import panels
@@ -352,12 +352,14 @@ def panel(now: session.RunNow) -> None:
     if view is None:
         st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "
                 "network learns.")
-        # The empty loss chart shows where the curve will grow, and has the browser load the charting library
-        # (4.7 MB of JavaScript, 1-2 s here) now rather than after Train, when the first point is awaited.
-        empty = panels.loss_panel((), None)
-        empty.update_xaxes(range=[0, state.experiment().train.epochs])
-        empty.update_yaxes(showticklabels=False)
-        st.plotly_chart(empty, key="fig_loss")
+        # The empty loss chart shows where the curve will grow. A picture, not a Plotly chart: the page is drawn
+        # without waiting for the charting library (4.7 MB of JavaScript, about 2 s here), which the browser then
+        # loads in its idle time, before Train, rather than after it, when the first point is awaited.
+        chart = st.container(key="fig_loss")
+        chart.markdown(panels.empty_loss_panel(state.experiment().train.epochs), unsafe_allow_html=True)
+        preload = compat.plotly_preload_script()
+        if preload is not None:  # our own script, no text from anyone in it
+            chart.html(preload, unsafe_allow_javascript=True)
         return
     if view.experiment != state.experiment():
         st.caption("You have changed settings since this run started: they apply to the next run.")

@@ -220,6 +220,30 @@ def test_train_pressed_the_moment_the_page_appears_starts_the_run(e2e_server, e2
         assert_no_exception(page)
 
 
+PLOTLY_FETCHES_JS = ("() => performance.getEntriesByType('resource')"
+                     ".filter(e => /PlotlyChart\\.[^/]*\\.js$/.test(e.name)).length")
+
+
+def test_the_train_page_draws_before_plotly_which_loads_after_it_for_the_first_point(e2e_server, e2e_new_page):
+    """A first visit to the Train page draws its empty loss chart without Plotly's 4.7 MB of JavaScript, then
+    the browser loads that library while it is idle, once; the run's first chart uses it without a second load."""
+    page = e2e_new_page()
+    page.goto(f"{e2e_server}/train?t.epochs=3")
+    frame = page.locator(".st-key-fig_loss svg.empty-chart")
+    expect(frame).to_be_visible(timeout=90_000)
+    expect(frame).to_contain_text("Loss (train and validation)")
+    expect(frame).to_contain_text("epoch")
+    assert page.locator("[data-testid=stPlotlyChart]").count() == 0  # nothing on the page waits for Plotly
+    page.wait_for_function("window.__seqPlotlyPreload === 'loaded'", timeout=30_000)
+    assert page.evaluate(PLOTLY_FETCHES_JS) == 1
+    page.locator(".st-key-train button:not([disabled]):visible").first.click()
+    expect(page.locator(".st-key-fig_loss .js-plotly-plot .main-svg").first).to_be_visible(
+        timeout=FIRST_EPOCH_S * 1000)
+    assert page.evaluate(PLOTLY_FETCHES_JS) == 1  # the chart's import found the module loaded
+    expect(frame).to_have_count(0)
+    assert_no_exception(page)
+
+
 def test_a_share_link_opens_the_same_settings_elsewhere(e2e_server, e2e_new_page):
     sharer = e2e_new_page()
     open_app(sharer, e2e_server)

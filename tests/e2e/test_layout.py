@@ -345,6 +345,27 @@ DIAGRAM_JS = "() => {" + COMMON_JS + """
             }
         }
     }
+    // The empty loss chart before a run (a picture too): an HTML block, every text inside its element and the
+    // window, none over another.
+    for (const svg of document.querySelectorAll('.st-key-fig_loss svg.empty-chart')) {
+        if (!visible(svg)) continue;
+        if (svg.closest('p')) faults.push('empty loss chart read as Markdown: inside a paragraph');
+        const frame = box(svg.closest('[data-testid=stElementContainer]') || svg.parentElement);
+        const texts = [...svg.querySelectorAll('text')].map(t => ({text: squash(t.textContent), box: box(t)}));
+        for (const t of texts) {
+            if (t.box.left < frame.left - 1 || t.box.right > Math.min(frame.right, innerWidth) + 1)
+                faults.push(`empty loss chart's "${t.text}" (${fmt(t.box)}) past its element (${fmt(frame)})`);
+        }
+        for (let x = 0; x < texts.length; x++) {
+            for (let y = x + 1; y < texts.length; y++) {
+                const a = texts[x].box, b = texts[y].box;
+                const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                if (w > 2 && h > 2) faults.push(`empty loss chart's "${texts[x].text}" and "${texts[y].text}" `
+                                                + `overlap by ${w} × ${h} px`);
+            }
+        }
+    }
     return faults;
 }"""
 
@@ -373,8 +394,10 @@ FIRST_SCREEN_JS = "(labels) => {" + COMMON_JS + """
     const train = [...document.querySelectorAll('.st-key-train button[data-testid^=stBaseButton]')].find(visible)
         || [...document.querySelectorAll('[data-testid=stMain] button')].find(b => /^(▶️?\\s*)?Train$/.test(textOf(b)));
     add('Train button', train && visible(train) ? train : null);
+    // Before a run the loss chart is its empty frame, a picture drawn without Plotly.
     add('loss chart', plots.find(p => titleOf(p).startsWith('Loss'))
-        || plots.find(p => p.closest('.st-key-fig_loss')));
+        || plots.find(p => p.closest('.st-key-fig_loss'))
+        || [...document.querySelectorAll('.st-key-fig_loss svg.empty-chart')].find(visible));
     for (const label of labels) {
         const l = [...document.querySelectorAll('[data-testid=stMain] [data-testid=stWidgetLabel]')]
             .find(el => visible(el) && textOf(el) === label);
@@ -550,8 +573,9 @@ def deep_networks(page: Page, survey: Survey, server: str, name: str) -> None:
         wait_ready(page, FIRST_LOAD_MS)
         expect(heading(page, "Model & training")).to_be_visible(timeout=FIRST_LOAD_MS)
         expect(page.locator(".st-key-fig_network svg")).to_be_visible()
-        expect(page.locator(".st-key-fig_loss .js-plotly-plot")).to_be_visible()
-        settle(page, charts=1)
+        # The loss chart: empty before this browser's first run, that run's after it.
+        expect(page.locator(".st-key-fig_loss svg.empty-chart, .st-key-fig_loss .js-plotly-plot")).to_be_visible()
+        settle(page)
         screenshot(page, f"layout_{name}_train_{layers}_layers")
         measure(page, survey, f"Model & training, {layers} layers")
 
@@ -596,8 +620,8 @@ def projector(request, e2e_server, e2e_browser) -> Survey:
             measure(page, survey, "Data")
 
             go_to(page, "Model & training", "Model & training")
-            expect(page.locator(".st-key-fig_loss .js-plotly-plot")).to_be_visible()
-            settle(page, charts=1)
+            expect(page.locator(".st-key-fig_loss svg.empty-chart")).to_be_visible()
+            settle(page)
             first_screen(page, survey, "Model & training, before a run", predictions=False)
             screenshot(page, f"layout_{name}_train_before_run")
             measure(page, survey, "Model & training, before a run")
@@ -653,8 +677,8 @@ def phone(e2e_server, e2e_browser) -> Survey:
             sidebar_closed(page, survey, "Load preset")
 
             phone_go_to(page, survey, "Model & training", "Model & training")
-            expect(page.locator(".st-key-fig_loss .js-plotly-plot")).to_be_visible()
-            settle(page, charts=1)
+            expect(page.locator(".st-key-fig_loss svg.empty-chart")).to_be_visible()
+            settle(page)
             first_screen(page, survey, "Model & training, before a run", predictions=False)
             screenshot(page, f"layout_{name}_train_before_run")
             measure(page, survey, "Model & training, before a run")
