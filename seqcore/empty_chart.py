@@ -12,10 +12,16 @@ from __future__ import annotations
 import html
 import math
 
-# What seqcore.plots._style gives a chart with a one-line title: its height and margins (px), the title's place
-# and size, and plotly_white's grid and text colours.
-HEIGHT_PX, LEFT_PX, RIGHT_PX, TOP_PX, BOTTOM_PX = 340, 60, 30, 80, 50
-_TITLE_TOP_PX, _TITLE_PX, _FONT_PX = 6, 16, 14
+from seqcore.plots import CHART_HEIGHT_PX as HEIGHT_PX
+from seqcore.plots import FONT_PX as _FONT_PX
+from seqcore.plots import MARGIN_BOTTOM_PX as BOTTOM_PX
+from seqcore.plots import MARGIN_LEFT_PX as LEFT_PX
+from seqcore.plots import MARGIN_RIGHT_PX as RIGHT_PX
+from seqcore.plots import MARGIN_TOP_PX as TOP_PX
+from seqcore.plots import TITLE_PX as _TITLE_PX
+from seqcore.plots import TITLE_TOP_PX as _TITLE_TOP_PX
+
+# The charts' measures come from seqcore.plots (a one-line title's chart); these are plotly_white's.
 _TITLE_X_PX, _Y_LABEL_X_PX = 6, 20  # from the picture's left edge
 _TEXT, _GRID, _AXIS = "#2a3f5f", "#ebf0f8", "#c8d4e3"
 _TICKS = 5  # about as many x ticks as Plotly draws on a half-width chart

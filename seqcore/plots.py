@@ -68,8 +68,11 @@ CANDIDATE_NAMES = ("c", "g", "h", "cand", "candidate", "cell", "c~", "h~", "c_ti
 
 TITLE_CHARS = 34  # about what one title line of a half-width chart shows on a 1280 px projector (270 px)
 PHONE_TITLE_CHARS = 44  # and of a full-width chart on a 390 px phone (358 px), left of the mode bar
-_TITLE_PX, _TITLE_TOP_PX, _TITLE_LINE_PX = 16, 6, 22  # the title's size (Streamlit's theme draws 16 px too), where
+TITLE_PX, TITLE_TOP_PX, _TITLE_LINE_PX = 16, 6, 22  # the title's size (Streamlit's theme draws 16 px too), where
 # it starts, and the height of one of its lines
+# A chart's height, margins (the top one at least; a long title pushes it down) and text size, unless it says
+# otherwise; seqcore.empty_chart draws its frame to the same measures.
+CHART_HEIGHT_PX, MARGIN_LEFT_PX, MARGIN_RIGHT_PX, MARGIN_TOP_PX, MARGIN_BOTTOM_PX, FONT_PX = 340, 60, 30, 80, 50, 14
 
 
 def _untagged(text: str) -> str:
@@ -101,7 +104,7 @@ def _wrap_title(title: str, limit: int = TITLE_CHARS) -> str:
 
 
 def _style(fig: go.Figure, *, kind: str, title: str, x_title: str | None = None, y_title: str | None = None,
-           height: int = 340, hovermode: str | bool = "closest", wrap_title: bool = True) -> go.Figure:
+           height: int = CHART_HEIGHT_PX, hovermode: str | bool = "closest", wrap_title: bool = True) -> go.Figure:
     """The shared look: trimmed plotly_white, left title (on two lines when long), the legend across the top
     under it, modest height, fixed uirevision.
 
@@ -112,22 +115,23 @@ def _style(fig: go.Figure, *, kind: str, title: str, x_title: str | None = None,
     would not fit a phone's full-width chart (PHONE_TITLE_CHARS)."""
     fig.layout.template = TEMPLATE  # assigned, not merged into the default template by update_layout
     axis_titles = {f"{ax}axis_title_text": text for ax, text in (("x", x_title), ("y", y_title)) if text is not None}
-    title_px = _TITLE_PX
+    title_px = TITLE_PX
     if wrap_title:
         title = _wrap_title(title)
     elif title and len(_untagged(title)) > PHONE_TITLE_CHARS:
-        title_px = max(11, int(_TITLE_PX * PHONE_TITLE_CHARS / len(_untagged(title))))
+        title_px = max(11, int(TITLE_PX * PHONE_TITLE_CHARS / len(_untagged(title))))
     lines = title.count("<br>") + 1 if title else 0
-    title_bottom = _TITLE_TOP_PX + _TITLE_LINE_PX * lines
+    title_bottom = TITLE_TOP_PX + _TITLE_LINE_PX * lines
     # Plotly drops a top-anchored title's 0.7 em shift down once it has two lines (the first line's baseline went to
     # y, and its top off the figure): put it back.
-    title_y = _TITLE_TOP_PX + (0.7 * _TITLE_PX if lines > 1 else 0)
+    title_y = TITLE_TOP_PX + (0.7 * TITLE_PX if lines > 1 else 0)
     fig.update_layout(
         title=dict(text=title, font=dict(size=title_px), x=0.01, xanchor="left", y=1 - title_y / height,
                    yanchor="top"),
         height=height,
-        margin=dict(l=60, r=30, t=max(80, title_bottom + 50), b=50),
-        font=dict(size=14),
+        margin=dict(l=MARGIN_LEFT_PX, r=MARGIN_RIGHT_PX, t=max(MARGIN_TOP_PX, title_bottom + 50),
+                    b=MARGIN_BOTTOM_PX),
+        font=dict(size=FONT_PX),
         legend=dict(orientation="h", yref="container", yanchor="top", y=1 - (title_bottom + 4) / height,
                     xanchor="right", x=1, title_text=""),
         modebar=dict(orientation="v"),  # down the right edge: across the top it covered the title on a phone

@@ -45,7 +45,7 @@ def leave_pages_directory_mode() -> None:
 
 
 # Streamlit's frontend loads Plotly's own JavaScript as one lazy chunk of its build, named so (not a Python name:
-# tests/test_compat.py checks that the installed Streamlit still has one).
+# tests/test_empty_chart.py checks that the installed Streamlit still has one).
 PLOTLY_CHUNK_GLOB = "static/js/PlotlyChart.*.js"
 
 
