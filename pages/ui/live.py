@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import compare, compat, refresh, replay, runs, session, state, textview
+from pages.ui import compare, refresh, replay, runs, session, state, textview
 from pages.ui.dataview import markdown_table
 from pages.ui.safe import md
 from seqcore import panels
@@ -353,13 +353,10 @@ def panel(now: session.RunNow) -> None:
         st.info("Press **Train** to start. Loss curves, predictions and the hidden states appear here as the "
                 "network learns.")
         # The empty loss chart shows where the curve will grow. A picture, not a Plotly chart: the page is drawn
-        # without waiting for the charting library (4.7 MB of JavaScript, about 2 s here), which the browser then
-        # loads in its idle time, before Train, rather than after it, when the first point is awaited.
-        chart = st.container(key="fig_loss")
-        chart.markdown(panels.empty_loss_panel(state.experiment().train.epochs), unsafe_allow_html=True)
-        preload = compat.plotly_preload_script()
-        if preload is not None:  # our own script, no text from anyone in it
-            chart.html(preload, unsafe_allow_javascript=True)
+        # without waiting for the charting library (4.7 MB of JavaScript, about 2 s here), which the sidebar has
+        # the browser load in its idle time (sidebar.preload_plotly), before Train rather than after it.
+        st.container(key="fig_loss").markdown(panels.empty_loss_panel(state.experiment().train.epochs),
+                                              unsafe_allow_html=True)
         return
     if view.experiment != state.experiment():
         st.caption("You have changed settings since this run started: they apply to the next run.")
@@ -392,7 +389,7 @@ def _paced(job: JobHandle, view: JobView) -> None:
     cols[0].info(line)
     cols[1].selectbox("Replay speed", list(replay.SPEEDS), index=list(replay.SPEEDS).index(replay.speed()),
                       key=replay.SPEED, on_change=replay.remember_speed,
-                      help="How long drawing a fast run takes at least: slow 8 s, normal 4 s, fast 2 s; off draws "
+                      help="How long drawing a fast run takes at least: slow 8 s, normal 5 s, fast 2 s; off draws "
                            "it as it comes.")
     cols[2].button("Skip", key="replay_skip", on_click=replay.skip, width="stretch",
                    help="Show the run as it is now.")

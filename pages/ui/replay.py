@@ -2,7 +2,7 @@
 
 The seed preset's 100 epochs take about 1.5 s, less than two redraws, so a newcomer who pressed Train used to see
 the finished curve and never a growing one. A run this session started is drawn at a pace a person can follow: a
-frame per tick, each at most a share of its epochs ahead of the last (a sixteenth at the normal speed), so it grows
+frame per tick, each at most a share of its epochs ahead of the last (a twentieth at the normal speed), so it grows
 through a dozen states or more whether it is still training (a busy machine made the seed preset take 3 s, and the
 page drew it at epoch 27 and 92) or has ended (then it is replayed as it went, until it is whole).
 """
@@ -22,7 +22,9 @@ SPEED = "replay_speed"  # the widget's key
 # The speed chosen, kept apart from the widget's key: Streamlit drops a widget's value on a run that does not draw
 # it, and the selector shows only while a run is drawn frame by frame.
 SPEED_CHOICE = "replay_speed_choice"
-SPEEDS = {"slow": 8.0, "normal": 4.0, "fast": 2.0, "off": 0.0}  # seconds a whole run takes to draw at least
+# Seconds a whole run takes to draw at least. Normal is twenty frames locally: a 2-core machine showed 10 to 14
+# of the 15 states that 4 s gave the seed preset (tests/e2e/test_replay.py), and a person should see a dozen.
+SPEEDS = {"slow": 8.0, "normal": 5.0, "fast": 2.0, "off": 0.0}
 # Seconds between frames; a hosted server draws a class of pages, so it draws half as often there.
 FRAME_S = {"local": 0.25, "hosted": 0.5}
 # A run expected to end within this many seconds is drawn a frame a tick all along: at the live rate of a draw

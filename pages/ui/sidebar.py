@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from pages.ui import session, state
+from pages.ui import compat, session, state
 from pages.ui.safe import md
 from seqcore.backend import JobView
 from seqcore.config import PRESETS, nearest_preset
@@ -91,6 +91,17 @@ def draw(status: Callable[[], None]) -> None:
             st.code(f"{base}/?{query}" if query else f"{base}/", language=None, wrap_lines=True)
             st.caption("This link carries the settings only: never your data, runs or models. The address bar "
                        "holds the same settings.")
+        preload_plotly()
+
+
+def preload_plotly() -> None:
+    """Have the browser load Plotly once it is idle, on whichever page a person arrives: the Data page, where
+    most begin, draws no Plotly chart, and a fast Train pressed right after reaching the Train page otherwise
+    waited for the library's load and missed the first frames of its run. At the sidebar's end, where an
+    element that draws nothing shifts nothing."""
+    preload = compat.plotly_preload_script()
+    if preload is not None:  # our own script, no text from anyone in it
+        st.html(preload, unsafe_allow_javascript=True)
 
 
 CLOSE_SIDEBAR = "close_sidebar"  # session key: a button acted, so a phone's sidebar should get out of the way

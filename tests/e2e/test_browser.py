@@ -244,6 +244,23 @@ def test_the_train_page_draws_before_plotly_which_loads_after_it_for_the_first_p
     assert_no_exception(page)
 
 
+def test_plotly_loads_while_a_person_is_on_the_data_page_so_the_train_page_finds_it(e2e_server, e2e_new_page):
+    """Most begin on the Data page, which draws no Plotly chart for the seed preset's tokens: the browser loads
+    the library there, in its idle time, so a Train pressed the moment the Train page is reached does not wait
+    for it (it cost the replay of a fast run its first frames)."""
+    page = e2e_new_page()
+    open_app(page, f"{e2e_server}/?t.epochs=3")
+    load_preset(page, "seed")
+    assert page.locator("[data-testid=stPlotlyChart]").count() == 0
+    page.wait_for_function("window.__seqPlotlyPreload === 'loaded'", timeout=30_000)
+    go_to(page, "Model & training", "Model & training")
+    page.locator(".st-key-train button:not([disabled]):visible").first.click()
+    expect(page.locator(".st-key-fig_loss .js-plotly-plot .main-svg").first).to_be_visible(
+        timeout=FIRST_EPOCH_S * 1000)
+    assert page.evaluate(PLOTLY_FETCHES_JS) == 1  # loaded once, on the Data page
+    assert_no_exception(page)
+
+
 def test_a_share_link_opens_the_same_settings_elsewhere(e2e_server, e2e_new_page):
     sharer = e2e_new_page()
     open_app(sharer, e2e_server)

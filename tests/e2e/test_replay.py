@@ -74,6 +74,9 @@ def test_play_on_inspect_steps_through_the_snapshots(e2e_server, e2e_page):
         go_to(page, "Model & training", "Model & training")
         page.get_by_role("button", name="Train").click()
         page.get_by_role("button", name="Skip").click(timeout=RUN_S * 1000)
+        # Skip may come while it still trains (its first epochs): Inspect's film is of the whole run.
+        expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="Trained all 100 epochs")).to_be_visible(
+            timeout=RUN_S * 1000)
         go_to(page, "Inspect", "Inspect")
         thumb = page.get_by_test_id("stSliderThumbValue").first
         expect(thumb).to_have_text("100")
