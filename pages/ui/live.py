@@ -389,8 +389,9 @@ def _paced(job: JobHandle, view: JobView) -> None:
     cols[0].info(line)
     cols[1].selectbox("Replay speed", list(replay.SPEEDS), index=list(replay.SPEEDS).index(replay.speed()),
                       key=replay.SPEED, on_change=replay.remember_speed,
-                      help="How long drawing a fast run takes at least: slow 8 s, normal 5 s, fast 2 s; off draws "
-                           "it as it comes.")
+                      help="How long drawing a fast run takes at least: "
+                           + ", ".join(f"{name} {s:g} s" for name, s in replay.SPEEDS.items() if s)
+                           + "; off draws it as it comes.")
     cols[2].button("Skip", key="replay_skip", on_click=replay.skip, width="stretch",
                    help="Show the run as it is now.")
     _figures(job, shown)

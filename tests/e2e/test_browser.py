@@ -249,7 +249,7 @@ def test_plotly_loads_while_a_person_is_on_the_data_page_so_the_train_page_finds
     the library there, in its idle time, so a Train pressed the moment the Train page is reached does not wait
     for it (it cost the replay of a fast run its first frames)."""
     page = e2e_new_page()
-    open_app(page, f"{e2e_server}/?t.epochs=3")
+    open_app(page, e2e_server)
     load_preset(page, "seed")
     assert page.locator("[data-testid=stPlotlyChart]").count() == 0
     page.wait_for_function("window.__seqPlotlyPreload === 'loaded'", timeout=30_000)
