@@ -87,10 +87,7 @@ def test_a_long_run_is_drawn_live_and_skip_or_off_draw_a_fast_one_as_it_comes(se
     slow = dataclasses.replace(done, history=tuple(dataclasses.replace(e, seconds=1.0, elapsed=1.0 * e.epoch)
                                                    for e in done.history))
     replay.started(done.id)
-    view = running(slow, 3)
-    assert replay.paced(view)  # three epochs not drawn yet
-    assert replay.next_frame(job, view) is view  # caught up within a frame: the run as it is
-    assert not replay.paced(view)  # 100 s expected: the live rate shows it growing
+    assert not replay.paced(running(slow, 3))  # 100 s expected: the live rate shows it growing
     fast = running(done, 30)
     assert replay.paced(fast) and replay.next_frame(job, fast).epoch < 30
     paused = dataclasses.replace(fast, status="paused")
@@ -103,6 +100,22 @@ def test_a_long_run_is_drawn_live_and_skip_or_off_draw_a_fast_one_as_it_comes(se
     replay.started("another-run")
     session[replay.SPEED_CHOICE] = "normal"
     assert not replay.paced(done)  # only the run this session started
+
+
+def test_a_long_run_drawn_live_stays_live_between_ticks_and_at_its_end(session):
+    """The bug it fixes: each live draw of a long run left epochs undrawn by the next tick, so the panel fell into
+    frame-by-frame drawing ("A fast run", redrawn every frame_s, four times the hosted rate) for the rest of the run
+    and replayed its last epochs once it ended."""
+    job, done = finished()
+    slow = dataclasses.replace(done, history=tuple(dataclasses.replace(e, seconds=0.3, elapsed=0.3 * e.epoch)
+                                                   for e in done.history))  # 30 s expected
+    replay.started(done.id)
+    for trained in (4, 11, 17, 60, 97):  # epochs trained at each tick of the live rate
+        view = running(slow, trained)
+        assert not replay.paced(view), trained
+        replay.note_drawn(view)
+    assert not replay.paced(slow)  # ended with 3 epochs not drawn yet: shown whole, not replayed
+    assert not replay.paced(dataclasses.replace(running(slow, 99), status="paused"))
 
 
 def test_a_frame_is_the_run_as_it_was_at_that_epoch():

@@ -63,22 +63,30 @@ def expected_s(view: JobView) -> float | None:
 
 
 def paced(view: JobView | None) -> bool:
-    """Whether the panel draws this run a frame a tick now: a run this session started that has epochs not on
-    screen yet, or is training so fast that the live rate would skip most of them."""
+    """Whether the panel draws this run a frame a tick now: a run this session started that is training so fast
+    that the live rate would skip most of its epochs, or has ended with epochs not on screen yet; never a run
+    expected to train longer than SHORT_RUN_S, nor one the panel drew live for that reason."""
     record = _record(view)
-    if record is None or speed() == "off" or (view.status == "failed" and not view.history):
+    if record is None or record.get("live") or speed() == "off" or (view.status == "failed" and not view.history):
         return False
-    if record["shown"] < len(view.history):
-        return True
-    expected = expected_s(view) if view.status == "running" else None
-    return expected is not None and expected <= SHORT_RUN_S
+    expected = _expected_running_s(view)
+    if expected is not None and expected > SHORT_RUN_S:
+        return False  # the live rate shows it growing; the epochs that came since the last draw are not a replay
+    return record["shown"] < len(view.history) or expected is not None
+
+
+def _expected_running_s(view: JobView) -> float | None:
+    return expected_s(view) if view.status == "running" else None
 
 
 def note_drawn(view: JobView | None) -> None:
-    """The panel drew this run whole: a frame that follows starts from there."""
+    """The panel drew this run whole: a frame that follows starts from there. A long run drawn live stays live
+    to its end (its last epochs are not replayed)."""
     record = _record(view)
     if record is not None:
         record["shown"] = len(view.history)
+        expected = _expected_running_s(view)
+        record["live"] = record.get("live") or (expected is not None and expected > SHORT_RUN_S)
 
 
 def skip() -> None:
