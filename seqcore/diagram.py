@@ -8,9 +8,9 @@ Pure: settings in, markup out; every piece of text is escaped, so a name can nev
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
+from html import escape, unescape
 
 from seqcore.plots import BLUE, GREY, ORANGE  # the charts' colours, so the picture matches them
 
@@ -39,11 +39,6 @@ def _dropout_note(dropout: float, recurrent: float) -> str:
     return f"dropout {dropout:g}" if dropout else (f"rec. dropout {recurrent:g}" if recurrent else "")
 
 
-def _esc(text) -> str:
-    """Text into the markup: into our light label markup, a tooltip or an attribute alike."""
-    return html.escape(str(text), quote=True)
-
-
 def _tspans(label: str) -> str:
     """A label of escaped text and our <b>/<sub> tags as SVG text runs. A subscript is lowered by dy and the text
     after it raised back (Chromium drew baseline-shift='sub' half a line low)."""
@@ -67,7 +62,7 @@ def _tspans(label: str) -> str:
 def _plain(label: str) -> str:
     """A label as a tooltip's plain text (a tooltip shows no markup): x<sub>t</sub> reads x_t."""
     label = re.sub(r"<sub>(.*?)</sub>", lambda m: "_" + (m[1] if len(m[1]) == 1 else f"({m[1]})"), label)
-    return html.unescape(re.sub(r"</?b>", "", label)).replace("<br>", "\n")
+    return unescape(re.sub(r"</?b>", "", label)).replace("<br>", "\n")
 
 
 def _arrowhead(x: float, y: float, dx: float, dy: float, color: str, size: float = 7.0) -> str:
@@ -114,25 +109,28 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
                           f"T = {steps:,} steps"],
                 f"x<sub>t</sub>: {'a one-hot vector of ' if per_step else ''}{m:,} "
                 f"{'symbols' if per_step else 'value' + ('s' if m != 1 else '')} per step, {steps:,} steps")]
-    gates = _gate_count(cell.blocks) + (f", {_esc(model.activation)}" if model.cell == "SimpleRNN" else "")
-    blocks = (f"blocks: {_esc(', '.join(cell.blocks))}"
-              + (f"; activation {_esc(model.activation)}" if model.cell == "SimpleRNN" else ""))
-    formula = lambda row: f"{_esc(row.name)}: {_esc(row.formula)} = {_esc(row.substituted)} = {row.params:,} parameters"  # noqa: E731
+    gates = _gate_count(cell.blocks) + (f", {escape(model.activation)}" if model.cell == "SimpleRNN" else "")
+    blocks = (f"blocks: {escape(', '.join(cell.blocks))}"
+              + (f"; activation {escape(model.activation)}" if model.cell == "SimpleRNN" else ""))
+
+    def formula(row) -> str:
+        return f"{escape(row.name)}: {escape(row.formula)} = {escape(row.substituted)} = {row.params:,} parameters"
+
     stacked = len(layer_rows) >= DIAGRAM_STACK_FROM
     for row in [] if stacked else layer_rows:
-        lines = [f"<b>{_esc(row.name)}</b>", f"{model.units:,} units", gates, f"{row.params:,} params"] \
+        lines = [f"<b>{escape(row.name)}</b>", f"{model.units:,} units", gates, f"{row.params:,} params"] \
             + ([note] if note else [])
         columns.append(("layer", lines, f"{formula(row)}<br>{blocks}<br>reads the layer below and its own {state} "
                                         "(the loop)"))
     if stacked:
-        lines = [f"<b>{len(layer_rows)} {_esc(model.cell)} layers</b>", f"{model.units:,} units each", gates,
+        lines = [f"<b>{len(layer_rows)} {escape(model.cell)} layers</b>", f"{model.units:,} units each", gates,
                  f"{sum(row.params for row in layer_rows):,} params"] + ([note] if note else [])
         columns.append(("layer", lines, "<br>".join(formula(row) for row in layer_rows)
                         + f"<br>{blocks}<br>each reads the layer below and its own {state} (the loop)"))
     reads = "at every step" if per_step else "after the last step"
     columns.append(("head", ["<b>Dense head</b>", f"k = {k:,}, {'softmax' if per_step else 'linear'}", reads,
                              f"{head_row.params:,} params"],
-                    f"{_esc(head_row.name)}: {_esc(head_row.formula)} = {_esc(head_row.substituted)} = "
+                    f"{escape(head_row.name)}: {escape(head_row.formula)} = {escape(head_row.substituted)} = "
                     f"{head_row.params:,} parameters<br>"
                     + ("a softmax over the next symbol, at every step (many-to-many)" if per_step else
                        f"{k:,} value{'s' if k != 1 else ''} from h<sub>T</sub>, after the last step (many-to-one)")))
@@ -153,7 +151,7 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
     for i, (part, text, tooltip) in enumerate(columns):
         cx = (i + 0.5) * col
         left_edge = cx - box_w / 2
-        group = [f"<title>{_esc(_plain(tooltip))}</title>"]
+        group = [f"<title>{escape(_plain(tooltip))}</title>"]
         if part == "layer" and stacked:  # the layers behind, each outline a little up and to the right
             for depth in (2, 1):
                 group.append(f'<rect class="stack" x="{left_edge + 3 * depth:.1f}" y="{top - 2.5 * depth:.1f}" '
@@ -199,6 +197,6 @@ def network_diagram_svg(experiment, counts: Sequence, cell, sizes: tuple[int, in
                  f'{_tspans(f"<b>{total:,} params</b>")}</text>')
     summary = "; ".join(_plain(" ".join(c[1])) for c in columns) + f"; {total:,} parameters in all"
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="network-diagram" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(summary)}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}" '
             f'style="max-width:100%;height:auto" font-size="{_FONT_PX}" fill="{INK}">\n'  # see below
             + "".join(parts) + "</svg>")  # no blank line: Markdown takes it all as one block of raw HTML

@@ -9,8 +9,8 @@ Pure: settings in, markup out; every piece of text is escaped.
 
 from __future__ import annotations
 
-import html
 import math
+from html import escape
 
 from seqcore.plots import CHART_HEIGHT_PX as HEIGHT_PX
 from seqcore.plots import FONT_PX as _FONT_PX
@@ -36,10 +36,6 @@ def nice_step(span: float, ticks: int = _TICKS) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
-def _esc(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def empty_chart_svg(title: str, x_label: str, x_max: float, y_label: str, *, note: str = "") -> str:
     """An empty chart's frame, its x axis from 0 to `x_max` with round ticks, no y ticks (nothing to scale them
     by yet), `note` written in the middle of the plot. The picture stretches to its container's width: every
@@ -57,15 +53,15 @@ def empty_chart_svg(title: str, x_label: str, x_max: float, y_label: str, *, not
     # The picture's padding is the charts' margins, so that a percentage of its width is a place on the x axis;
     # the title and the y axis' label sit in the padding (left of 0), drawn since nothing overflows hidden.
     parts = [
-        f'<svg class="empty-chart" role="img" aria-label="{_esc(title)}: no points yet" width="100%" '
+        f'<svg class="empty-chart" role="img" aria-label="{escape(title)}: no points yet" width="100%" '
         f'height="{HEIGHT_PX}" font-family="sans-serif" font-size="{_FONT_PX}" fill="{_TEXT}" '
         f'style="padding:0 {RIGHT_PX}px 0 {LEFT_PX}px;box-sizing:border-box;overflow:visible" '
         'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{_esc(title)}</title>",
+        f"<title>{escape(title)}</title>",
         f'<text x="{_TITLE_X_PX - LEFT_PX}" y="{_TITLE_TOP_PX + _TITLE_PX}" font-size="{_TITLE_PX}">'
-        f"{_esc(title)}</text>",
+        f"{escape(title)}</text>",
         f'<text transform="translate({_Y_LABEL_X_PX - LEFT_PX} {middle}) rotate(-90)" text-anchor="middle">'
-        f"{_esc(y_label)}</text>",
+        f"{escape(y_label)}</text>",
     ]
     for tick in ticks:
         parts.append(f'<line x1="{x_at(tick)}" x2="{x_at(tick)}" y1="{top}" y2="{bottom}" stroke="{_GRID}"/>')
@@ -73,9 +69,9 @@ def empty_chart_svg(title: str, x_label: str, x_max: float, y_label: str, *, not
     parts += [
         f'<line x1="0" x2="0" y1="{top}" y2="{bottom}" stroke="{_AXIS}"/>',
         f'<line x1="0" x2="100%" y1="{bottom}" y2="{bottom}" stroke="{_AXIS}"/>',
-        f'<text x="50%" y="{HEIGHT_PX - 8}" text-anchor="middle">{_esc(x_label)}</text>',
+        f'<text x="50%" y="{HEIGHT_PX - 8}" text-anchor="middle">{escape(x_label)}</text>',
     ]
     if note:
-        parts.append(f'<text x="50%" y="{middle}" text-anchor="middle" opacity="0.7">{_esc(note)}</text>')
+        parts.append(f'<text x="50%" y="{middle}" text-anchor="middle" opacity="0.7">{escape(note)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
