@@ -69,14 +69,15 @@ def paced(view: JobView | None) -> bool:
     record = _record(view)
     if record is None or record.get("live") or speed() == "off" or (view.status == "failed" and not view.history):
         return False
-    expected = _expected_running_s(view)
-    if expected is not None and expected > SHORT_RUN_S:
+    if _long(view):
         return False  # the live rate shows it growing; the epochs that came since the last draw are not a replay
-    return record["shown"] < len(view.history) or expected is not None
+    return record["shown"] < len(view.history) or (view.status == "running" and expected_s(view) is not None)
 
 
-def _expected_running_s(view: JobView) -> float | None:
-    return expected_s(view) if view.status == "running" else None
+def _long(view: JobView) -> bool:
+    """A running run expected to train longer than SHORT_RUN_S."""
+    expected = expected_s(view) if view.status == "running" else None
+    return expected is not None and expected > SHORT_RUN_S
 
 
 def note_drawn(view: JobView | None) -> None:
@@ -85,8 +86,7 @@ def note_drawn(view: JobView | None) -> None:
     record = _record(view)
     if record is not None:
         record["shown"] = len(view.history)
-        expected = _expected_running_s(view)
-        record["live"] = record.get("live") or (expected is not None and expected > SHORT_RUN_S)
+        record["live"] = record.get("live") or _long(view)
 
 
 def skip() -> None:
